@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs every system dependency of flowtrain by Debian package name.
+# Idempotent: when every package is present it only checks and returns.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config git
+  # required libraries
+  openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libfmt-dev libboost-test-dev
+  # one threading runtime: OpenBLAS built on OpenMP
+  libopenblas-openmp-dev libopenblas0-openmp
+  # config, CLI, JSON, images, checksums
+  libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libpng-dev libjpeg62-turbo-dev
+  zlib1g-dev libxxhash-dev
+  # reference oracles for the tests
+  python3 python3-torch python3-h5py python3-numpy
+  # real data for the main job and the data tests
+  dataset-fashion-mnist
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
+# One BLAS: make the OpenMP build the provider of libblas/liblapack.
+if command -v update-alternatives >/dev/null; then
+  for alt in libblas.so.3-x86_64-linux-gnu liblapack.so.3-x86_64-linux-gnu; do
+    path=$(update-alternatives --list "$alt" 2>/dev/null | grep openblas-openmp | head -n1 || true)
+    [ -n "$path" ] && $SUDO update-alternatives --set "$alt" "$path" >/dev/null || true
+  done
+fi
+echo "install-deps: done"

@@ -1,0 +1,51 @@
+// Caching allocators, one per device. Freed blocks are kept in per-size free lists
+// and handed out again, so a training step that allocates the same shapes every
+// iteration stops calling the system allocator after the first step.
+#pragma once
+#include <cstddef>
+#include <map>
+#include <mutex>
+#include <vector>
+
+#include "framework/core/dtype.h"
+
+namespace ft {
+
+struct AllocatorStats {
+  size_t bytes_in_use = 0;     // handed out to tensors now
+  size_t peak_bytes_in_use = 0;
+  size_t bytes_cached = 0;     // held in free lists
+  size_t system_allocations = 0;
+};
+
+class Allocator {
+ public:
+  virtual ~Allocator() = default;
+  virtual void* allocate(size_t bytes) = 0;
+  virtual void deallocate(void* ptr, size_t bytes) = 0;
+  virtual Device device() const = 0;
+};
+
+class CachingCpuAllocator final : public Allocator {
+ public:
+  static constexpr size_t kAlignment = 64;
+  ~CachingCpuAllocator() override;
+  void* allocate(size_t bytes) override;
+  void deallocate(void* ptr, size_t bytes) override;
+  Device device() const override { return Device::cpu(); }
+  AllocatorStats stats() const;
+  void release_cached();  // returns every cached block to the system
+  void reset_peak();
+
+ private:
+  static size_t round_size(size_t bytes);
+  mutable std::mutex mutex_;
+  std::map<size_t, std::vector<void*>> free_blocks_;
+  AllocatorStats stats_;
+};
+
+// The allocator for a device: the CPU one always; a CUDA one when built with CUDA.
+Allocator& allocator_for(Device device);
+CachingCpuAllocator& cpu_allocator();
+
+}  // namespace ft

@@ -1,0 +1,176 @@
+// Causal scaled-dot-product attention, fused per (batch, head): scores, mask,
+// softmax and the value product run in per-thread scratch, so the [T, T] matrix
+// of one head at a time is all that exists. Backward recomputes probabilities
+// from the saved log-sum-exp.
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "framework/kernels/cpu/blas.h"
+#include "framework/kernels/kernels.h"
+
+namespace ft::kernels {
+
+namespace {
+
+void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v) {
+  FT_CHECK(q.dim() == 4, "attention needs q [B,H,T,D], got {}", shape_str(q.shape()));
+  FT_CHECK(q.shape() == k.shape() && q.shape() == v.shape(), "attention q {}, k {}, v {} differ",
+           shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
+  FT_CHECK(q.is_contiguous() && k.is_contiguous() && v.is_contiguous(), "attention needs contiguous q, k, v");
+  FT_CHECK(q.dtype() == DType::f32 || q.dtype() == DType::f64, "attention needs f32 or f64, got {}",
+           dtype_name(q.dtype()));
+}
+
+// Softmax of row i over its first i+1 entries in place, with zeros past the diagonal.
+template <class T>
+void causal_softmax_rows(T* s, int64_t t, T* lse) {
+  for (int64_t i = 0; i < t; ++i) {
+    T* row = s + i * t;
+    T m = row[0];
+    for (int64_t j = 1; j <= i; ++j) m = row[j] > m ? row[j] : m;
+    double sum = 0.0;
+    for (int64_t j = 0; j <= i; ++j) {
+      row[j] = std::exp(row[j] - m);
+      sum += double(row[j]);
+    }
+    T inv = T(1.0 / sum);
+    for (int64_t j = 0; j <= i; ++j) row[j] *= inv;
+    for (int64_t j = i + 1; j < t; ++j) row[j] = T(0);
+    lse[i] = T(double(m) + std::log(sum));
+  }
+}
+
+}  // namespace
+
+Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp) {
+  check_qkv(q, k, v);
+  int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
+  Tensor out = Tensor::empty(q.shape(), q.dtype());
+  Tensor lse = Tensor::empty({b, h, t}, q.dtype());
+  dispatch_dtype(q.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>();
+      T* po = out.data<T>();
+      T* pl = lse.data<T>();
+#pragma omp parallel
+      {
+        std::vector<T> scores(size_t(t * t));
+#pragma omp for schedule(static)
+        for (int64_t bh = 0; bh < b * h; ++bh) {
+          const int64_t base = bh * t * d;
+          gemm<T>(false, true, t, t, d, T(scale), pq + base, d, pk + base, d, T(0), scores.data(), t);
+          causal_softmax_rows(scores.data(), t, pl + bh * t);
+          gemm<T>(false, false, t, d, t, T(1), scores.data(), t, pv + base, d, T(0), po + base, d);
+        }
+      }
+    }
+  });
+  if (logsumexp) *logsumexp = lse;
+  return out;
+}
+
+void causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                               const Tensor& logsumexp, const Tensor& grad_out_in, double scale, Tensor* grad_q,
+                               Tensor* grad_k, Tensor* grad_v) {
+  check_qkv(q, k, v);
+  Tensor grad_out = grad_out_in.is_contiguous() ? grad_out_in : copy(grad_out_in);
+  int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
+  Tensor gq = Tensor::empty(q.shape(), q.dtype());
+  Tensor gk = Tensor::empty(q.shape(), q.dtype());
+  Tensor gv = Tensor::empty(q.shape(), q.dtype());
+  dispatch_dtype(q.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *po = out.data<T>();
+      const T *pl = logsumexp.data<T>(), *pg = grad_out.data<T>();
+      T *pgq = gq.data<T>(), *pgk = gk.data<T>(), *pgv = gv.data<T>();
+#pragma omp parallel
+      {
+        std::vector<T> probs(size_t(t * t)), dprobs(size_t(t * t));
+        std::vector<T> row_dot(static_cast<size_t>(t));
+#pragma omp for schedule(static)
+        for (int64_t bh = 0; bh < b * h; ++bh) {
+          const int64_t base = bh * t * d;
+          const T* lse = pl + bh * t;
+          // P = exp(scale * Q K^T - lse), causal.
+          gemm<T>(false, true, t, t, d, T(scale), pq + base, d, pk + base, d, T(0), probs.data(), t);
+          for (int64_t i = 0; i < t; ++i) {
+            T* row = probs.data() + i * t;
+            for (int64_t j = 0; j <= i; ++j) row[j] = std::exp(row[j] - lse[i]);
+            for (int64_t j = i + 1; j < t; ++j) row[j] = T(0);
+          }
+          // dV = P^T dO;  dP = dO V^T
+          gemm<T>(true, false, t, d, t, T(1), probs.data(), t, pg + base, d, T(0), pgv + base, d);
+          gemm<T>(false, true, t, t, d, T(1), pg + base, d, pv + base, d, T(0), dprobs.data(), t);
+          // dS = P * (dP - rowsum(dO * O)) * scale
+          for (int64_t i = 0; i < t; ++i) {
+            double dot = 0.0;
+            for (int64_t c = 0; c < d; ++c) dot += double(pg[base + i * d + c]) * double(po[base + i * d + c]);
+            row_dot[size_t(i)] = T(dot);
+          }
+          for (int64_t i = 0; i < t; ++i) {
+            T* ds = dprobs.data() + i * t;
+            const T* p = probs.data() + i * t;
+            for (int64_t j = 0; j < t; ++j) ds[j] = j <= i ? p[j] * (ds[j] - row_dot[size_t(i)]) * T(scale) : T(0);
+          }
+          // dQ = dS K;  dK = dS^T Q
+          gemm<T>(false, false, t, d, t, T(1), dprobs.data(), t, pk + base, d, T(0), pgq + base, d);
+          gemm<T>(true, false, t, d, t, T(1), dprobs.data(), t, pq + base, d, T(0), pgk + base, d);
+        }
+      }
+    }
+  });
+  if (grad_q) *grad_q = gq;
+  if (grad_k) *grad_k = gk;
+  if (grad_v) *grad_v = gv;
+}
+
+Tensor cached_attention(const Tensor& q_in, const Tensor& k_cache, const Tensor& v_cache, int64_t past,
+                        double scale) {
+  Tensor q = q_in.is_contiguous() ? q_in : copy(q_in);
+  FT_CHECK(q.dim() == 4 && k_cache.dim() == 4 && v_cache.dim() == 4, "cached attention needs 4-d q, k, v");
+  int64_t b = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3);
+  FT_CHECK(k_cache.size(0) == b && k_cache.size(1) == h && k_cache.size(3) == d && k_cache.shape() == v_cache.shape(),
+           "KV cache {} does not match queries {}", shape_str(k_cache.shape()), shape_str(q.shape()));
+  FT_CHECK(past + tq <= k_cache.size(2), "KV cache of {} positions cannot hold {} + {} tokens", k_cache.size(2),
+           past, tq);
+  FT_CHECK(k_cache.is_contiguous() && v_cache.is_contiguous(), "KV cache must be contiguous");
+  int64_t cap = k_cache.size(2);
+  Tensor out = Tensor::empty(q.shape(), q.dtype());
+  dispatch_dtype(q.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T *pq = q.data<T>(), *pk = k_cache.data<T>(), *pv = v_cache.data<T>();
+      T* po = out.data<T>();
+#pragma omp parallel for schedule(static) if (b * h > 1)
+      for (int64_t bh = 0; bh < b * h; ++bh) {
+        std::vector<double> w(size_t(past + tq));
+        for (int64_t i = 0; i < tq; ++i) {
+          const T* qi = pq + (bh * tq + i) * d;
+          int64_t keys = past + i + 1;
+          double m = -std::numeric_limits<double>::infinity();
+          for (int64_t j = 0; j < keys; ++j) {
+            const T* kj = pk + (bh * cap + j) * d;
+            double s = 0.0;
+            for (int64_t c = 0; c < d; ++c) s += double(qi[c]) * double(kj[c]);
+            w[size_t(j)] = s * scale;
+            m = std::max(m, w[size_t(j)]);
+          }
+          double sum = 0.0;
+          for (int64_t j = 0; j < keys; ++j) sum += (w[size_t(j)] = std::exp(w[size_t(j)] - m));
+          T* o = po + (bh * tq + i) * d;
+          for (int64_t c = 0; c < d; ++c) {
+            double acc = 0.0;
+            for (int64_t j = 0; j < keys; ++j) acc += w[size_t(j)] * double(pv[(bh * cap + j) * d + c]);
+            o[c] = T(acc / sum);
+          }
+        }
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace ft::kernels

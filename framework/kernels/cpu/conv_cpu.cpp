@@ -1,0 +1,122 @@
+// 2-D convolution, stride 1, zero padding, NCHW, through im2col and one GEMM over
+// the whole batch: columns are [C*kh*kw, N*Ho*Wo], so weight gradients are a single
+// GEMM as well.
+#include <cstring>
+
+#include "framework/kernels/kernels.h"
+
+namespace ft::kernels {
+
+namespace {
+
+struct ConvGeometry {
+  int64_t n, c, h, w, o, kh, kw, pad, ho, wo;
+};
+
+ConvGeometry geometry(const Shape& x, const Shape& weight, int64_t padding) {
+  FT_CHECK(x.size() == 4 && weight.size() == 4, "conv2d needs x [N,C,H,W] and weight [O,C,kh,kw], got {} and {}",
+           shape_str(x), shape_str(weight));
+  FT_CHECK(x[1] == weight[1], "conv2d input has {} channels but the weight expects {}", x[1], weight[1]);
+  ConvGeometry g{x[0], x[1], x[2], x[3], weight[0], weight[2], weight[3], padding, 0, 0};
+  g.ho = g.h + 2 * padding - g.kh + 1;
+  g.wo = g.w + 2 * padding - g.kw + 1;
+  FT_CHECK(g.ho > 0 && g.wo > 0, "conv2d kernel {}x{} with padding {} does not fit a {}x{} input", g.kh, g.kw,
+           padding, g.h, g.w);
+  return g;
+}
+
+// cols[(c*kh + i)*kw + j][(n*ho + y)*wo + x] = x[n][c][y+i-pad][x+j-pad] (0 outside)
+template <class T>
+void im2col(const T* x, const ConvGeometry& g, T* cols) {
+  int64_t rows = g.c * g.kh * g.kw;
+  int64_t plane = g.ho * g.wo;
+#pragma omp parallel for schedule(static)
+  for (int64_t r = 0; r < rows; ++r) {
+    int64_t c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+    for (int64_t n = 0; n < g.n; ++n) {
+      T* out = cols + r * g.n * plane + n * plane;
+      const T* in = x + (n * g.c + c) * g.h * g.w;
+      for (int64_t y = 0; y < g.ho; ++y) {
+        int64_t sy = y + i - g.pad;
+        T* row = out + y * g.wo;
+        if (sy < 0 || sy >= g.h) {
+          std::memset(static_cast<void*>(row), 0, sizeof(T) * size_t(g.wo));
+          continue;
+        }
+        for (int64_t xx = 0; xx < g.wo; ++xx) {
+          int64_t sx = xx + j - g.pad;
+          row[xx] = (sx >= 0 && sx < g.w) ? in[sy * g.w + sx] : T(0);
+        }
+      }
+    }
+  }
+}
+
+// The adjoint of im2col: scatters column gradients back into x's layout.
+template <class T>
+void col2im(const T* cols, const ConvGeometry& g, T* x) {
+  int64_t plane = g.ho * g.wo;
+#pragma omp parallel for schedule(static)
+  for (int64_t c = 0; c < g.c; ++c) {
+    for (int64_t n = 0; n < g.n; ++n) std::memset(static_cast<void*>(x + (n * g.c + c) * g.h * g.w), 0, sizeof(T) * size_t(g.h * g.w));
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j) {
+        int64_t r = (c * g.kh + i) * g.kw + j;
+        for (int64_t n = 0; n < g.n; ++n) {
+          const T* in = cols + r * g.n * plane + n * plane;
+          T* out = x + (n * g.c + c) * g.h * g.w;
+          for (int64_t y = 0; y < g.ho; ++y) {
+            int64_t sy = y + i - g.pad;
+            if (sy < 0 || sy >= g.h) continue;
+            for (int64_t xx = 0; xx < g.wo; ++xx) {
+              int64_t sx = xx + j - g.pad;
+              if (sx >= 0 && sx < g.w) out[sy * g.w + sx] += in[y * g.wo + xx];
+            }
+          }
+        }
+      }
+  }
+}
+
+Tensor columns_of(const Tensor& x, const ConvGeometry& g) {
+  Tensor dense = x.is_contiguous() ? x : copy(x);
+  Tensor cols = Tensor::empty({g.c * g.kh * g.kw, g.n * g.ho * g.wo}, x.dtype());
+  dispatch_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) im2col(static_cast<const T*>(dense.raw_data()), g, cols.data<T>());
+  });
+  return cols;
+}
+
+}  // namespace
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, int64_t padding) {
+  ConvGeometry g = geometry(x.shape(), weight.shape(), padding);
+  Tensor cols = columns_of(x, g);
+  Tensor w2 = weight.detach().reshape({g.o, g.c * g.kh * g.kw});
+  Tensor y = matmul(w2, cols);  // [O, N*Ho*Wo]
+  return copy(y.reshape({g.o, g.n, g.ho, g.wo}).permute({1, 0, 2, 3}));
+}
+
+void conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& grad_y, int64_t padding,
+                     Tensor* grad_x, Tensor* grad_weight) {
+  ConvGeometry g = geometry(x.shape(), weight.shape(), padding);
+  // gy as [O, N*Ho*Wo]
+  Tensor gy = copy(grad_y.detach().permute({1, 0, 2, 3})).reshape({g.o, g.n * g.ho * g.wo});
+  if (grad_weight) {
+    Tensor cols = columns_of(x, g);
+    *grad_weight = matmul(gy, cols, false, true).reshape(weight.shape());
+  }
+  if (grad_x) {
+    Tensor w2 = weight.detach().reshape({g.o, g.c * g.kh * g.kw});
+    Tensor gcols = matmul(w2, gy, true, false);  // [C*kh*kw, N*Ho*Wo]
+    Tensor gx = Tensor::empty(x.shape(), x.dtype());
+    dispatch_dtype(x.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_floating_point_v<T>) col2im(gcols.data<T>(), g, gx.data<T>());
+    });
+    *grad_x = gx;
+  }
+}
+
+}  // namespace ft::kernels

@@ -1,0 +1,237 @@
+// Copies, fills, casts and element-wise math on the CPU.
+#include <cstring>
+
+#include "framework/kernels/cpu/strided_loop.h"
+#include "framework/kernels/kernels.h"
+
+namespace ft::kernels {
+
+namespace {
+
+template <class T> constexpr bool is_half_v = std::is_same_v<T, bf16> || std::is_same_v<T, f16>;
+
+template <class D, class S>
+inline D convert(S value) {
+  if constexpr (std::is_same_v<D, S>) {
+    return value;
+  } else if constexpr (is_half_v<S>) {
+    return convert<D>(static_cast<float>(value));
+  } else if constexpr (is_half_v<D>) {
+    return D(static_cast<float>(value));
+  } else {
+    return static_cast<D>(value);
+  }
+}
+
+void check_cpu(const Tensor& t, const char* what) {
+  FT_CHECK(t.device().kind == DeviceKind::cpu, "{} of a {} tensor on the CPU backend", what,
+           t.device().str());
+}
+
+void check_float(const Tensor& t, const char* what) {
+  FT_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, "{} needs f32 or f64, got {}", what,
+           dtype_name(t.dtype()));
+}
+
+template <class T>
+T* typed(const Tensor& t) {
+  return static_cast<T*>(t.raw_data());
+}
+
+}  // namespace
+
+#if defined(FLOWTRAIN_HAVE_CUDA)
+void cuda_copy_into(Tensor& dst, const Tensor& src);  // kernels/cuda
+void cuda_fill(Tensor& dst, double value);
+#endif
+
+void copy_into(Tensor& dst, const Tensor& src) {
+#if defined(FLOWTRAIN_HAVE_CUDA)
+  if (dst.device().kind == DeviceKind::cuda || src.device().kind == DeviceKind::cuda) {
+    cuda_copy_into(dst, src);
+    return;
+  }
+#endif
+  check_cpu(dst, "copy");
+  check_cpu(src, "copy");
+  Tensor source = src.shape() == dst.shape() ? src : src.detach().expand(dst.shape());
+  if (dst.dtype() == source.dtype() && dst.is_contiguous() && source.is_contiguous()) {
+    std::memcpy(dst.raw_data(), source.raw_data(), dst.nbytes());
+    return;
+  }
+  dispatch_dtype(dst.dtype(), [&](auto d_tag) {
+    using D = decltype(d_tag);
+    dispatch_dtype(source.dtype(), [&](auto s_tag) {
+      using S = decltype(s_tag);
+      D* out = typed<D>(dst);
+      const S* in = typed<S>(source);
+      for_each_strided<2>(dst.shape(), {dst.strides(), source.strides()},
+                          [&](auto off, int64_t n, auto st) {
+                            D* o = out + off[0];
+                            const S* x = in + off[1];
+                            for (int64_t i = 0; i < n; ++i) o[i * st[0]] = convert<D>(x[i * st[1]]);
+                          });
+    });
+  });
+}
+
+Tensor copy(const Tensor& x) {
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  copy_into(out, x);
+  return out;
+}
+
+Tensor cast(const Tensor& x, DType dtype) {
+  if (x.dtype() == dtype && x.is_contiguous()) return x.detach();
+  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
+  copy_into(out, x);
+  return out;
+}
+
+void fill(Tensor& dst, double value) {
+#if defined(FLOWTRAIN_HAVE_CUDA)
+  if (dst.device().kind == DeviceKind::cuda) {
+    cuda_fill(dst, value);
+    return;
+  }
+#endif
+  check_cpu(dst, "fill");
+  dispatch_dtype(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    T v = convert<T>(value);
+    T* out = typed<T>(dst);
+    for_each_strided<1>(dst.shape(), {dst.strides()}, [&](auto off, int64_t n, auto st) {
+      T* o = out + off[0];
+      for (int64_t i = 0; i < n; ++i) o[i * st[0]] = v;
+    });
+  });
+}
+
+
+Tensor unary(UnaryOp op, const Tensor& x, double p) {
+  check_cpu(x, "unary op");
+  check_float(x, "unary op");
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      dispatch_unary(op, [&](auto op_tag) {
+        constexpr UnaryOp kOp = decltype(op_tag)::value;
+        const T* in = typed<T>(x);
+        T* o = typed<T>(out);
+        T pp = T(p);
+        for_each_strided<2>(x.shape(), {out.strides(), x.strides()}, [&](auto off, int64_t n, auto st) {
+          T* y = o + off[0];
+          const T* a = in + off[1];
+          if (st[0] == 1 && st[1] == 1) {
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = ::ft::unary_forward<kOp>(a[i], pp);
+          } else {
+            for (int64_t i = 0; i < n; ++i) y[i * st[0]] = ::ft::unary_forward<kOp>(a[i * st[1]], pp);
+          }
+        });
+      });
+    }
+  });
+  return out;
+}
+
+Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double p) {
+  check_float(grad, "unary backward");
+  Tensor out = Tensor::empty(grad.shape(), grad.dtype());
+  // x or y may be undefined when the formula does not use them; pass grad in their place.
+  const Tensor& xs = x.defined() ? x : grad;
+  const Tensor& ys = y.defined() ? y : grad;
+  dispatch_dtype(grad.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      dispatch_unary(op, [&](auto op_tag) {
+        constexpr UnaryOp kOp = decltype(op_tag)::value;
+        T* o = typed<T>(out);
+        const T* xp = typed<T>(xs);
+        const T* yp = typed<T>(ys);
+        const T* gp = typed<T>(grad);
+        T pp = T(p);
+        for_each_strided<4>(grad.shape(), {out.strides(), xs.strides(), ys.strides(), grad.strides()},
+                            [&](auto off, int64_t n, auto st) {
+                              for (int64_t i = 0; i < n; ++i)
+                                o[off[0] + i * st[0]] = ::ft::unary_backward<kOp>(
+                                    xp[off[1] + i * st[1]], yp[off[2] + i * st[2]], gp[off[3] + i * st[3]], pp);
+                            });
+      });
+    }
+  });
+  return out;
+}
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+  check_cpu(a, "binary op");
+  check_cpu(b, "binary op");
+  check_float(a, "binary op");
+  FT_CHECK(a.dtype() == b.dtype(), "binary op between {} and {}", dtype_name(a.dtype()),
+           dtype_name(b.dtype()));
+  Shape shape = broadcast_shapes(a.shape(), b.shape());
+  Tensor ea = a.shape() == shape ? a : a.detach().expand(shape);
+  Tensor eb = b.shape() == shape ? b : b.detach().expand(shape);
+  Tensor out = Tensor::empty(shape, a.dtype());
+  dispatch_dtype(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      dispatch_binary(op, [&](auto op_tag) {
+        constexpr BinaryOp kOp = decltype(op_tag)::value;
+        T* o = typed<T>(out);
+        const T* pa = typed<T>(ea);
+        const T* pb = typed<T>(eb);
+        for_each_strided<3>(shape, {out.strides(), ea.strides(), eb.strides()}, [&](auto off, int64_t n, auto st) {
+          T* y = o + off[0];
+          const T* x1 = pa + off[1];
+          const T* x2 = pb + off[2];
+          if (st[0] == 1 && st[1] == 1 && st[2] == 1) {
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = ::ft::binary_forward<kOp>(x1[i], x2[i]);
+          } else {
+            for (int64_t i = 0; i < n; ++i) y[i * st[0]] = ::ft::binary_forward<kOp>(x1[i * st[1]], x2[i * st[2]]);
+          }
+        });
+      });
+    }
+  });
+  return out;
+}
+
+void add_inplace(Tensor& dst, const Tensor& src, double alpha) {
+  check_cpu(dst, "add_inplace");
+  check_float(dst, "add_inplace");
+  Tensor s = src.dtype() == dst.dtype() ? src : cast(src, dst.dtype());
+  if (s.shape() != dst.shape()) s = s.detach().expand(dst.shape());
+  dispatch_dtype(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      T* o = typed<T>(dst);
+      const T* in = typed<T>(s);
+      T a = T(alpha);
+      for_each_strided<2>(dst.shape(), {dst.strides(), s.strides()}, [&](auto off, int64_t n, auto st) {
+        for (int64_t i = 0; i < n; ++i) o[off[0] + i * st[0]] += a * in[off[1] + i * st[1]];
+      });
+    }
+  });
+}
+
+Tensor scale_shift(const Tensor& x, double scale, double shift) {
+  check_float(x, "scale_shift");
+  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  dispatch_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      T* o = typed<T>(out);
+      const T* in = typed<T>(x);
+      T a = T(scale), b = T(shift);
+      for_each_strided<2>(x.shape(), {out.strides(), x.strides()}, [&](auto off, int64_t n, auto st) {
+        for (int64_t i = 0; i < n; ++i) o[off[0] + i * st[0]] = in[off[1] + i * st[1]] * a + b;
+      });
+    }
+  });
+  return out;
+}
+
+}  // namespace ft::kernels

@@ -1,0 +1,92 @@
+// Matrix products through OpenBLAS. Batched products loop over (broadcast) batch
+// dims; many small matrices are spread across OpenMP threads, where OpenBLAS's
+// OpenMP build runs each GEMM single-threaded.
+#include "framework/kernels/cpu/blas.h"
+
+#include "framework/kernels/kernels.h"
+
+namespace ft::kernels {
+
+namespace {
+
+// A matrix operand as BLAS sees it: row-major with leading dimension, maybe transposed.
+struct GemmOperand {
+  Tensor storage;  // keeps the data alive
+  bool transposed = false;
+  int64_t ld = 0;
+};
+
+// Makes the last two dims BLAS-compatible: unit stride on one of them.
+GemmOperand as_gemm_operand(const Tensor& t, bool transpose) {
+  int64_t rows = t.size(-2), cols = t.size(-1);
+  int64_t rs = t.strides()[t.strides().size() - 2], cs = t.strides().back();
+  if (cs == 1 && (rs >= std::max<int64_t>(cols, 1) || rows == 1)) return {t, transpose, std::max<int64_t>(rs, cols)};
+  if (rs == 1 && (cs >= std::max<int64_t>(rows, 1) || cols == 1)) return {t, !transpose, std::max<int64_t>(cs, rows)};
+  Tensor dense = copy(t);
+  return {dense, transpose, cols};
+}
+
+int64_t batch_offset(int64_t index, const Shape& batch_shape, const Strides& strides) {
+  int64_t offset = 0;
+  for (size_t d = batch_shape.size(); d-- > 0;) {
+    int64_t i = index % batch_shape[d];
+    index /= batch_shape[d];
+    offset += i * strides[d];
+  }
+  return offset;
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+  FT_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul needs matrices, got {} and {}", shape_str(a.shape()),
+           shape_str(b.shape()));
+  FT_CHECK(a.dtype() == b.dtype() && (a.dtype() == DType::f32 || a.dtype() == DType::f64),
+           "matmul of {} and {} (needs both f32 or both f64)", dtype_name(a.dtype()), dtype_name(b.dtype()));
+  int64_t m = transpose_a ? a.size(-1) : a.size(-2);
+  int64_t k = transpose_a ? a.size(-2) : a.size(-1);
+  int64_t kb = transpose_b ? b.size(-1) : b.size(-2);
+  int64_t n = transpose_b ? b.size(-2) : b.size(-1);
+  FT_CHECK(k == kb, "matmul inner sizes differ: {}{} @ {}{}", shape_str(a.shape()), transpose_a ? "^T" : "",
+           shape_str(b.shape()), transpose_b ? "^T" : "");
+  Shape a_batch(a.shape().begin(), a.shape().end() - 2);
+  Shape b_batch(b.shape().begin(), b.shape().end() - 2);
+  Shape batch = broadcast_shapes(a_batch, b_batch);
+  Shape a_full = batch, b_full = batch;
+  a_full.insert(a_full.end(), a.shape().end() - 2, a.shape().end());
+  b_full.insert(b_full.end(), b.shape().end() - 2, b.shape().end());
+  Tensor ea = a.detach().expand(a_full);
+  Tensor eb = b.detach().expand(b_full);
+  GemmOperand ga = as_gemm_operand(ea, transpose_a);
+  GemmOperand gb = as_gemm_operand(eb, transpose_b);
+  Strides a_bs(ga.storage.strides().begin(), ga.storage.strides().end() - 2);
+  Strides b_bs(gb.storage.strides().begin(), gb.storage.strides().end() - 2);
+
+  Shape out_shape = batch;
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  Tensor out = Tensor::empty(out_shape, a.dtype());
+  int64_t batches = numel_of(batch);
+  if (out.numel() == 0) return out;
+  if (k == 0) {
+    out.fill_(0.0);
+    return out;
+  }
+  dispatch_dtype(a.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      const T* pa = static_cast<const T*>(ga.storage.raw_data());
+      const T* pb = static_cast<const T*>(gb.storage.raw_data());
+      T* pc = out.data<T>();
+      bool spread = batches > 1 && m * n * k < (int64_t(1) << 22);
+#pragma omp parallel for schedule(static) if (spread)
+      for (int64_t i = 0; i < batches; ++i) {
+        gemm<T>(ga.transposed, gb.transposed, m, n, k, T(1), pa + batch_offset(i, batch, a_bs), ga.ld,
+                pb + batch_offset(i, batch, b_bs), gb.ld, T(0), pc + i * m * n, n);
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace ft::kernels

@@ -1,0 +1,75 @@
+// Parallel iteration over N strided operands sharing one logical shape. Dimensions
+// that are contiguous for every operand are merged, so dense tensors run as one
+// flat loop split across OpenMP threads.
+#pragma once
+#include <array>
+#include <cstdint>
+
+#include "framework/core/shape.h"
+
+namespace ft::kernels {
+
+constexpr int64_t kParallelGrain = 32768;  // below this many elements, stay single-threaded
+
+template <size_t N>
+struct StridedLayout {
+  Shape sizes;                     // merged sizes, innermost last
+  std::array<Strides, N> strides;  // per operand, in elements
+};
+
+template <size_t N>
+StridedLayout<N> merge_dims(const Shape& shape, const std::array<Strides, N>& strides) {
+  StridedLayout<N> out;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool mergeable = !out.sizes.empty();
+    for (size_t k = 0; k < N && mergeable; ++k)
+      mergeable = out.strides[k].back() == strides[k][d] * shape[d];
+    if (mergeable) {
+      out.sizes.back() *= shape[d];
+      for (size_t k = 0; k < N; ++k) out.strides[k].back() = strides[k][d];
+    } else {
+      out.sizes.push_back(shape[d]);
+      for (size_t k = 0; k < N; ++k) out.strides[k].push_back(strides[k][d]);
+    }
+  }
+  if (out.sizes.empty()) {
+    out.sizes.push_back(1);
+    for (size_t k = 0; k < N; ++k) out.strides[k].push_back(0);
+  }
+  return out;
+}
+
+// body(std::array<int64_t, N> offsets, int64_t count, std::array<int64_t, N> inner_strides)
+// processes `count` elements along the innermost merged dimension.
+template <size_t N, class Body>
+void for_each_strided(const Shape& shape, const std::array<Strides, N>& strides, Body&& body) {
+  StridedLayout<N> layout = merge_dims<N>(shape, strides);
+  const size_t nd = layout.sizes.size();
+  const int64_t inner = layout.sizes.back();
+  std::array<int64_t, N> inner_strides;
+  for (size_t k = 0; k < N; ++k) inner_strides[k] = layout.strides[k].back();
+  int64_t outer = 1;
+  for (size_t d = 0; d + 1 < nd; ++d) outer *= layout.sizes[d];
+  const int64_t block = 16384;
+  const int64_t blocks_per_row = (inner + block - 1) / block;
+  const int64_t tasks = outer * blocks_per_row;
+  const bool parallel = outer * inner >= kParallelGrain && tasks > 1;
+#pragma omp parallel for schedule(static) if (parallel)
+  for (int64_t task = 0; task < tasks; ++task) {
+    int64_t row = task / blocks_per_row;
+    int64_t begin = (task % blocks_per_row) * block;
+    int64_t count = inner - begin < block ? inner - begin : block;
+    std::array<int64_t, N> offsets{};
+    int64_t rest = row;
+    for (size_t d = nd - 1; d-- > 0;) {
+      int64_t i = rest % layout.sizes[d];
+      rest /= layout.sizes[d];
+      for (size_t k = 0; k < N; ++k) offsets[k] += i * layout.strides[k][d];
+    }
+    for (size_t k = 0; k < N; ++k) offsets[k] += begin * inner_strides[k];
+    body(offsets, count, inner_strides);
+  }
+}
+
+}  // namespace ft::kernels

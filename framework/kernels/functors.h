@@ -1,0 +1,98 @@
+// Element-wise math written once for host and device: the CPU kernels and the
+// CUDA kernels instantiate these same functions, so the CPU tests check the math
+// the GPU runs.
+#pragma once
+#include <cmath>
+#include <type_traits>
+
+#include "framework/core/half.h"
+
+namespace ft {
+
+enum class UnaryOp { neg, exp, log, sqrt, square, sigmoid, log_sigmoid, softplus, tanh, relu, gelu, abs, pow };
+enum class BinaryOp { add, sub, mul, div };
+
+template <class T>
+FT_HOST_DEVICE T stable_sigmoid(T x) {
+  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
+  T e = std::exp(x);
+  return e / (T(1) + e);
+}
+
+// y = f(x); p is the exponent of pow.
+template <UnaryOp op, class T>
+FT_HOST_DEVICE T unary_forward(T x, T p) {
+  using std::abs; using std::erf; using std::exp; using std::log; using std::log1p;
+  using std::pow; using std::sqrt; using std::tanh;
+  if constexpr (op == UnaryOp::neg) return -x;
+  else if constexpr (op == UnaryOp::exp) return exp(x);
+  else if constexpr (op == UnaryOp::log) return log(x);
+  else if constexpr (op == UnaryOp::sqrt) return sqrt(x);
+  else if constexpr (op == UnaryOp::square) return x * x;
+  else if constexpr (op == UnaryOp::sigmoid) return stable_sigmoid(x);
+  else if constexpr (op == UnaryOp::log_sigmoid) return (x < T(0) ? x : T(0)) - log1p(exp(-abs(x)));
+  else if constexpr (op == UnaryOp::softplus) return (x > T(0) ? x : T(0)) + log1p(exp(-abs(x)));
+  else if constexpr (op == UnaryOp::tanh) return tanh(x);
+  else if constexpr (op == UnaryOp::relu) return x > T(0) ? x : T(0);
+  else if constexpr (op == UnaryOp::gelu) return T(0.5) * x * (T(1) + erf(x * T(0.70710678118654752440)));
+  else if constexpr (op == UnaryOp::abs) return abs(x);
+  else return pow(x, p);
+}
+
+// dL/dx = g * f'(x), given x, y = f(x) and g = dL/dy.
+template <UnaryOp op, class T>
+FT_HOST_DEVICE T unary_backward(T x, T y, T g, T p) {
+  using std::erf; using std::exp; using std::pow;
+  if constexpr (op == UnaryOp::neg) return -g;
+  else if constexpr (op == UnaryOp::exp) return g * y;
+  else if constexpr (op == UnaryOp::log) return g / x;
+  else if constexpr (op == UnaryOp::sqrt) return g * T(0.5) / y;
+  else if constexpr (op == UnaryOp::square) return g * T(2) * x;
+  else if constexpr (op == UnaryOp::sigmoid) return g * y * (T(1) - y);
+  else if constexpr (op == UnaryOp::log_sigmoid) return g * stable_sigmoid(-x);
+  else if constexpr (op == UnaryOp::softplus) return g * stable_sigmoid(x);
+  else if constexpr (op == UnaryOp::tanh) return g * (T(1) - y * y);
+  else if constexpr (op == UnaryOp::relu) return x > T(0) ? g : T(0);
+  else if constexpr (op == UnaryOp::gelu) {
+    T cdf = T(0.5) * (T(1) + erf(x * T(0.70710678118654752440)));
+    T pdf = exp(T(-0.5) * x * x) * T(0.39894228040143267794);
+    return g * (cdf + x * pdf);
+  } else if constexpr (op == UnaryOp::abs) return x > T(0) ? g : (x < T(0) ? -g : T(0));
+  else return g * p * pow(x, p - T(1));
+}
+
+template <BinaryOp op, class T>
+FT_HOST_DEVICE T binary_forward(T a, T b) {
+  if constexpr (op == BinaryOp::add) return a + b;
+  else if constexpr (op == BinaryOp::sub) return a - b;
+  else if constexpr (op == BinaryOp::mul) return a * b;
+  else return a / b;
+}
+
+// Calls fn(std::integral_constant<UnaryOp, op>{}) for a runtime op, so loops are
+// instantiated per op and carry no switch inside.
+template <class Fn>
+decltype(auto) dispatch_unary(UnaryOp op, Fn&& fn) {
+#define FT_UNARY_CASE(name) \
+  case UnaryOp::name: return fn(std::integral_constant<UnaryOp, UnaryOp::name>{});
+  switch (op) {
+    FT_UNARY_CASE(neg) FT_UNARY_CASE(exp) FT_UNARY_CASE(log) FT_UNARY_CASE(sqrt)
+    FT_UNARY_CASE(square) FT_UNARY_CASE(sigmoid) FT_UNARY_CASE(log_sigmoid) FT_UNARY_CASE(softplus)
+    FT_UNARY_CASE(tanh) FT_UNARY_CASE(relu) FT_UNARY_CASE(gelu) FT_UNARY_CASE(abs) FT_UNARY_CASE(pow)
+  }
+#undef FT_UNARY_CASE
+  return fn(std::integral_constant<UnaryOp, UnaryOp::pow>{});
+}
+
+template <class Fn>
+decltype(auto) dispatch_binary(BinaryOp op, Fn&& fn) {
+  switch (op) {
+    case BinaryOp::add: return fn(std::integral_constant<BinaryOp, BinaryOp::add>{});
+    case BinaryOp::sub: return fn(std::integral_constant<BinaryOp, BinaryOp::sub>{});
+    case BinaryOp::mul: return fn(std::integral_constant<BinaryOp, BinaryOp::mul>{});
+    case BinaryOp::div: return fn(std::integral_constant<BinaryOp, BinaryOp::div>{});
+  }
+  return fn(std::integral_constant<BinaryOp, BinaryOp::add>{});
+}
+
+}  // namespace ft

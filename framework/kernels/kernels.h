@@ -1,0 +1,75 @@
+// Compute kernels: raw math on tensors, no autograd and no autocast. Floating
+// math runs in f32 or f64; ops cast other floating types before calling.
+#pragma once
+#include <vector>
+
+#include "framework/core/tensor.h"
+#include "framework/kernels/functors.h"
+
+namespace ft::kernels {
+
+// ---- copies and fills ---------------------------------------------------------
+Tensor copy(const Tensor& x);                         // dense copy, same dtype
+void copy_into(Tensor& dst, const Tensor& src);       // strided, broadcasting, converting dtype
+Tensor cast(const Tensor& x, DType dtype);            // dense copy in dtype
+void fill(Tensor& dst, double value);
+
+// ---- element-wise -------------------------------------------------------------
+Tensor unary(UnaryOp op, const Tensor& x, double p = 0.0);
+Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double p = 0.0);
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);  // broadcasting
+inline Tensor add(const Tensor& a, const Tensor& b) { return binary(BinaryOp::add, a, b); }
+void add_inplace(Tensor& dst, const Tensor& src, double alpha);  // dst += alpha*src (src broadcast)
+Tensor scale_shift(const Tensor& x, double scale, double shift);  // x*scale + shift
+
+// ---- reductions ------------------------------------------------------------------
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
+Tensor sum_to(const Tensor& x, const Shape& shape);  // inverse of broadcasting to x's shape
+// Max along one dim; indices (i64, same shape as values) when requested.
+Tensor max(const Tensor& x, int64_t dim, bool keepdim, Tensor* indices);
+double sum_all(const Tensor& x);  // accumulated in f64
+
+// ---- matrix products ------------------------------------------------------------
+// C[b] = A[b] @ B[b] on the last two dims (transposed when ta/tb); batch dims of A
+// and B broadcast. f32 or f64.
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+
+// ---- convolution (NCHW, stride 1, zero padding) --------------------------------------
+Tensor conv2d(const Tensor& x, const Tensor& weight, int64_t padding);
+void conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& grad_y, int64_t padding,
+                     Tensor* grad_x, Tensor* grad_weight);
+
+// ---- normalisation ---------------------------------------------------------------
+// Over the last dim. mean and rstd are f32/f64 [rows] saved for backward.
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, Tensor* mean,
+                  Tensor* rstd);
+void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                         const Tensor& rstd, Tensor* grad_x, Tensor* grad_weight, Tensor* grad_bias);
+Tensor softmax(const Tensor& x);  // over the last dim
+Tensor softmax_backward(const Tensor& y, const Tensor& grad_y);
+
+// ---- causal attention ---------------------------------------------------------------
+// q, k, v: [B, H, T, D] contiguous. Token i attends to tokens 0..i. logsumexp
+// [B, H, T] is saved for backward, which recomputes probabilities row by row.
+Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp);
+void causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                               const Tensor& logsumexp, const Tensor& grad_out, double scale,
+                               Tensor* grad_q, Tensor* grad_k, Tensor* grad_v);
+// Attention of new queries [B, H, Tq, D] at positions past..past+Tq-1 over keys and
+// values [B, H, >= past+Tq, D] (a KV cache); causal within the new tokens.
+Tensor cached_attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past,
+                        double scale);
+
+// ---- indexing ------------------------------------------------------------------------
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);  // index: i64 [n]
+// out = zeros(shape); out.index_add(dim, index, src)
+Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& src);
+
+// ---- small dense linear algebra (f64 inside) ---------------------------------------------
+// LU with partial pivoting of a square [n, n] matrix: sign and log|det|.
+void slogdet(const Tensor& a, double* sign, double* logabsdet);
+Tensor inverse(const Tensor& a);
+// Solves A X = B with A triangular [n, n] (lower or upper; unit diagonal optional).
+Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool unit_diagonal);
+
+}  // namespace ft::kernels

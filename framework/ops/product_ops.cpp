@@ -1,0 +1,66 @@
+#include "framework/autograd/node.h"
+#include "framework/kernels/kernels.h"
+#include "framework/ops/ops.h"
+
+namespace ft {
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  Tensor y = kernels::matmul(a, b);
+  bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  record("matmul", y, {a, b}, [as = a.detach(), bs = b.detach(), need_a, need_b](const Tensor& g) {
+    return std::vector<Tensor>{
+        need_a ? kernels::sum_to(kernels::matmul(g, bs, false, true), as.shape()) : Tensor(),
+        need_b ? kernels::sum_to(kernels::matmul(as, g, true, false), bs.shape()) : Tensor()};
+  });
+  return y;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  FT_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
+           "linear: input {} does not match weight {} ([out, in])", shape_str(x.shape()), shape_str(weight.shape()));
+  int64_t in = weight.size(1), out = weight.size(0);
+  Tensor x2 = x.detach().reshape({-1, in});
+  Tensor y2 = kernels::matmul(x2, weight.detach(), false, true);
+  if (bias.defined()) {
+    FT_CHECK(bias.shape() == Shape{out}, "linear bias {} for {} outputs", shape_str(bias.shape()), out);
+    kernels::add_inplace(y2, bias, 1.0);
+  }
+  Shape out_shape = x.shape();
+  out_shape.back() = out;
+  Tensor y = y2.reshape(out_shape);
+  bool need_x = x.requires_grad(), need_w = weight.requires_grad();
+  std::vector<Tensor> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  record("linear", y, inputs,
+         [x2, ws = weight.detach(), shape = x.shape(), has_bias = bias.defined(), need_x, need_w, out](const Tensor& g) {
+           Tensor g2 = g.reshape({-1, out});
+           std::vector<Tensor> grads{need_x ? kernels::matmul(g2, ws).reshape(shape) : Tensor(),
+                                     need_w ? kernels::matmul(g2, x2, true, false) : Tensor()};
+           if (has_bias) grads.push_back(kernels::sum(g2, {0}, false));
+           return grads;
+         });
+  return y;
+}
+
+Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t padding) {
+  Tensor y = kernels::conv2d(x, weight, padding);
+  if (bias.defined()) {
+    FT_CHECK(bias.shape() == Shape{weight.size(0)}, "conv2d bias {} for {} output channels", shape_str(bias.shape()),
+             weight.size(0));
+    kernels::add_inplace(y, bias.detach().reshape({1, -1, 1, 1}), 1.0);
+  }
+  std::vector<Tensor> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  bool need_x = x.requires_grad(), need_w = weight.requires_grad();
+  record("conv2d", y, inputs,
+         [xs = x.detach(), ws = weight.detach(), padding, has_bias = bias.defined(), need_x, need_w](const Tensor& g) {
+           Tensor gx, gw;
+           kernels::conv2d_backward(xs, ws, g, padding, need_x ? &gx : nullptr, need_w ? &gw : nullptr);
+           std::vector<Tensor> grads{gx, gw};
+           if (has_bias) grads.push_back(kernels::sum(g, {0, 2, 3}, false));
+           return grads;
+         });
+  return y;
+}
+
+}  // namespace ft

@@ -1,0 +1,71 @@
+#include "framework/autograd/node.h"
+#include "framework/kernels/kernels.h"
+#include "framework/ops/ops.h"
+
+namespace ft {
+
+namespace {
+
+std::vector<int64_t> all_dims(const Tensor& x) {
+  std::vector<int64_t> dims(size_t(x.dim()));
+  for (size_t i = 0; i < dims.size(); ++i) dims[i] = int64_t(i);
+  return dims;
+}
+
+// The shape of a reduction's output with the reduced dims kept as 1.
+Shape kept_shape(const Shape& shape, const std::vector<int64_t>& dims) {
+  Shape kept = shape;
+  for (int64_t d : dims) kept[size_t(normalize_dim(d, shape.size()))] = 1;
+  return kept;
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  Tensor y = kernels::sum(x, dims, keepdim);
+  record("sum", y, {x}, [shape = x.shape(), kept = kept_shape(x.shape(), dims)](const Tensor& g) {
+    return std::vector<Tensor>{kernels::copy(g.reshape(kept).expand(shape))};
+  });
+  return y;
+}
+
+Tensor sum(const Tensor& x) { return sum(x, all_dims(x), false); }
+
+Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  int64_t count = 1;
+  for (int64_t d : dims) count *= x.size(d);
+  return mul(sum(x, dims, keepdim), 1.0 / double(count));
+}
+
+Tensor mean(const Tensor& x) { return mean(x, all_dims(x), false); }
+
+Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
+  Tensor indices;
+  Tensor y = kernels::max(x, dim, keepdim, &indices);
+  int d = normalize_dim(dim, x.shape().size());
+  record("max", y, {x}, [shape = x.shape(), d, idx = indices, kept = kept_shape(x.shape(), {d})](const Tensor& g) {
+    // Scatter each gradient to the position of its maximum along d.
+    Tensor grad = Tensor::zeros(shape, g.dtype());
+    Tensor gk = kernels::copy(g.reshape(kept));
+    Tensor ik = idx.reshape(kept);
+    const int64_t* pi = ik.data<int64_t>();
+    int64_t outer = 1, inner = 1;
+    for (int i = 0; i < d; ++i) outer *= shape[size_t(i)];
+    for (size_t i = size_t(d) + 1; i < shape.size(); ++i) inner *= shape[i];
+    int64_t n = shape[size_t(d)];
+    dispatch_dtype(g.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      if constexpr (std::is_floating_point_v<T>) {
+        const T* pg = gk.data<T>();
+        T* out = grad.data<T>();
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t c = 0; c < inner; ++c)
+            out[(o * n + pi[o * inner + c]) * inner + c] = pg[o * inner + c];
+      }
+    });
+    return std::vector<Tensor>{grad};
+  });
+  return y;
+}
+
+}  // namespace ft

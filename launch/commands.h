@@ -1,0 +1,9 @@
+// Each subcommand family registers itself on the CLI; main() only dispatches.
+#pragma once
+#include <CLI/CLI.hpp>
+
+namespace ft::launch {
+
+void register_version_command(CLI::App& app);
+
+}  // namespace ft::launch

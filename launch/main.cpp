@@ -1,0 +1,22 @@
+// The flowtrain binary: every failure ends as one line on stderr and a non-zero exit.
+#include <fmt/core.h>
+
+#include <CLI/CLI.hpp>
+#include <exception>
+
+#include "launch/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"flowtrain: train normalizing flows (Glow, TARFLOW) data-parallel on sharded HDF5 image sets"};
+  app.require_subcommand(1);
+  ft::launch::register_version_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "flowtrain: error: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
