@@ -15,6 +15,18 @@ std::atomic<uint64_t> next_sequence{1};
 bool grad_enabled() { return tls_grad_enabled; }
 void set_grad_enabled(bool enabled) { tls_grad_enabled = enabled; }
 
+Node::~Node() {
+  std::vector<std::shared_ptr<Node>> pending = std::move(next);
+  while (!pending.empty()) {
+    std::shared_ptr<Node> node = std::move(pending.back());
+    pending.pop_back();
+    if (node && node.use_count() == 1) {
+      for (auto& edge : node->next) pending.push_back(std::move(edge));
+      node->next.clear();
+    }
+  }
+}
+
 AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& leaf_impl) : leaf(leaf_impl) {}
 
 std::vector<Tensor> AccumulateGrad::backward(const Tensor& grad_output) {

@@ -11,7 +11,9 @@
 namespace ft {
 
 struct Node {
-  virtual ~Node() = default;
+  // Releases long chains iteratively: a recursive shared_ptr teardown of a graph
+  // with 100k nodes would overflow the stack.
+  virtual ~Node();
   // Given dL/d(output), returns dL/d(input_i) for every input (undefined where none).
   virtual std::vector<Tensor> backward(const Tensor& grad_output) = 0;
   virtual const char* name() const = 0;

@@ -1,0 +1,99 @@
+#include "framework/nn/module.h"
+
+#include <set>
+
+namespace ft::nn {
+
+void Module::register_parameter(const std::string& name, Tensor* slot) {
+  FT_CHECK(slot->defined(), "parameter '{}' registered before it was created", name);
+  slot->set_requires_grad(true);
+  params_.emplace_back(name, slot);
+}
+
+void Module::register_buffer(const std::string& name, Tensor* slot) {
+  FT_CHECK(slot->defined(), "buffer '{}' registered before it was created", name);
+  buffers_.emplace_back(name, slot);
+}
+
+void Module::collect(const std::string& prefix, bool parameters,
+                     std::vector<std::pair<std::string, Tensor*>>& out) const {
+  for (const auto& [name, slot] : parameters ? params_ : buffers_) out.emplace_back(prefix + name, slot);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", parameters, out);
+}
+
+std::vector<std::pair<std::string, Tensor*>> Module::parameter_slots() {
+  std::vector<std::pair<std::string, Tensor*>> out;
+  collect("", true, out);
+  return out;
+}
+
+NamedTensors Module::named_parameters() const {
+  std::vector<std::pair<std::string, Tensor*>> slots;
+  collect("", true, slots);
+  NamedTensors out;
+  for (auto& [name, slot] : slots) out.emplace_back(name, *slot);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() const {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(t);
+  return out;
+}
+
+NamedTensors Module::named_buffers() const {
+  std::vector<std::pair<std::string, Tensor*>> slots;
+  collect("", false, slots);
+  NamedTensors out;
+  for (auto& [name, slot] : slots) out.emplace_back(name, *slot);
+  return out;
+}
+
+std::map<std::string, Tensor> Module::state_dict() const {
+  std::map<std::string, Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.emplace(name, t);
+  for (auto& [name, t] : named_buffers()) out.emplace(name, t);
+  return out;
+}
+
+void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool strict) {
+  std::vector<std::pair<std::string, Tensor*>> slots;
+  collect("", true, slots);
+  collect("", false, slots);
+  std::set<std::string> used;
+  for (auto& [name, slot] : slots) {
+    auto it = state.find(name);
+    if (it == state.end()) {
+      FT_CHECK(!strict, "state dict is missing '{}'", name);
+      continue;
+    }
+    FT_CHECK(it->second.shape() == slot->shape(), "state dict '{}' has shape {} but the module expects {}", name,
+             shape_str(it->second.shape()), shape_str(slot->shape()));
+    slot->copy_(it->second);
+    used.insert(name);
+  }
+  if (strict)
+    for (auto& [name, t] : state) FT_CHECK(used.count(name), "state dict has unexpected key '{}'", name);
+}
+
+int64_t Module::parameter_count() const {
+  int64_t n = 0;
+  for (auto& [name, t] : named_parameters()) n += t.numel();
+  return n;
+}
+
+void Module::set_training(bool training) {
+  training_ = training;
+  for (auto& [name, child] : children_) child->set_training(training);
+}
+
+void Module::zero_grad() {
+  std::vector<std::pair<std::string, Tensor*>> slots;
+  collect("", true, slots);
+  for (auto& [name, slot] : slots) {
+    Tensor g = slot->grad();
+    if (g.defined()) g.zero_();
+  }
+}
+
+}  // namespace ft::nn

@@ -1,0 +1,58 @@
+// Module: a tree of named parameters, buffers and children. Names are dotted
+// paths ("blocks.0.attention.qkv.weight") in registration order, which is the
+// order flat arenas and checkpoints use.
+#pragma once
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "framework/core/tensor.h"
+
+namespace ft::nn {
+
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
+
+class Module {
+ public:
+  Module() = default;
+  virtual ~Module() = default;
+  Module(const Module&) = delete;  // parameters are registered by address
+  Module& operator=(const Module&) = delete;
+
+  NamedTensors named_parameters() const;
+  std::vector<Tensor> parameters() const;
+  NamedTensors named_buffers() const;
+  // Parameters then buffers, by dotted name.
+  std::map<std::string, Tensor> state_dict() const;
+  // Copies values into the registered tensors; shapes must match. With strict,
+  // a missing or an unexpected key is an error naming it.
+  void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
+  int64_t parameter_count() const;
+
+  // Every registered parameter slot, so data-parallel code can rebind a
+  // parameter to a view of a flat arena.
+  std::vector<std::pair<std::string, Tensor*>> parameter_slots();
+
+  void set_training(bool training);
+  bool training() const { return training_; }
+  void zero_grad();
+
+ protected:
+  void register_parameter(const std::string& name, Tensor* slot);  // marks it requires_grad
+  void register_buffer(const std::string& name, Tensor* slot);
+  template <class M>
+  std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
+    children_.emplace_back(name, child);
+    return child;
+  }
+
+ private:
+  void collect(const std::string& prefix, bool parameters, std::vector<std::pair<std::string, Tensor*>>& out) const;
+  std::vector<std::pair<std::string, Tensor*>> params_, buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+}  // namespace ft::nn

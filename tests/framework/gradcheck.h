@@ -1,0 +1,60 @@
+// Finite-difference gradient checking in f64. The loss is sum(f(inputs) * R) for
+// a fixed random R, so every output element's gradient is exercised.
+#pragma once
+#include <boost/test/unit_test.hpp>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "framework/autograd/grad_mode.h"
+#include "framework/ops/ops.h"
+#include "framework/random/generator.h"
+
+namespace ft::testing {
+
+using Function = std::function<Tensor(const std::vector<Tensor>&)>;
+
+// Leaves in f64 with values in [low, high], requiring grad.
+inline Tensor leaf(const Shape& shape, uint64_t stream, double low = -1.0, double high = 1.0) {
+  Generator gen(1234, stream);
+  Tensor t = uniform(shape, low, high, gen, DType::f64);
+  t.set_requires_grad(true);
+  return t;
+}
+
+inline void check_gradients(const std::string& name, const Function& fn, std::vector<Tensor> inputs,
+                            double eps = 1e-6, double atol = 1e-7, double rtol = 1e-5) {
+  BOOST_TEST_CONTEXT("op " << name) {
+    Tensor y = fn(inputs);
+    Generator gen(99, 7);
+    Tensor weights = uniform(y.shape(), -1.0, 1.0, gen, DType::f64);
+    auto loss_of = [&](const std::vector<Tensor>& xs) { return sum(mul(fn(xs), weights)); };
+    for (Tensor& x : inputs) x.set_grad(Tensor());
+    loss_of(inputs).backward();
+    NoGradGuard no_grad;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      if (!inputs[i].requires_grad()) continue;
+      Tensor analytic = inputs[i].grad();
+      BOOST_REQUIRE_MESSAGE(analytic.defined(), name << ": no gradient for input " << i);
+      std::vector<double> a = analytic.to_double_vector();
+      double* x = inputs[i].data<double>();
+      double worst = 0.0;
+      for (int64_t j = 0; j < inputs[i].numel(); ++j) {
+        double saved = x[j];
+        x[j] = saved + eps;
+        double up = loss_of(inputs).item();
+        x[j] = saved - eps;
+        double down = loss_of(inputs).item();
+        x[j] = saved;
+        double numeric = (up - down) / (2 * eps);
+        double error = std::abs(a[size_t(j)] - numeric) - (atol + rtol * std::abs(numeric));
+        worst = std::max(worst, error);
+        BOOST_TEST_REQUIRE(error <= 0.0, name << ": input " << i << " element " << j << " analytic "
+                                              << a[size_t(j)] << " numeric " << numeric);
+      }
+    }
+  }
+}
+
+}  // namespace ft::testing
