@@ -5,5 +5,6 @@
 namespace ft::launch {
 
 void register_version_command(CLI::App& app);
+void register_data_commands(CLI::App& app);
 
 }  // namespace ft::launch

@@ -1,0 +1,100 @@
+#include "datasets/manifest.h"
+
+#include "datasets/checksum.h"
+#include "datasets/durable_file.h"
+#include "framework/core/check.h"
+
+namespace ft::datasets {
+
+nlohmann::json Manifest::to_json() const {
+  nlohmann::json shard_list = nlohmann::json::array();
+  for (const ShardRecord& shard : shards)
+    shard_list.push_back({{"file", shard.file}, {"count", shard.count}, {"bytes", shard.bytes},
+                          {"checksum", shard.checksum}});
+  return {{"format", kManifestFormat},
+          {"version", kManifestVersion},
+          {"layout", "NHWC"},
+          {"height", height},
+          {"width", width},
+          {"channels", channels},
+          {"count", count},
+          {"num_classes", num_classes},
+          {"class_names", class_names},
+          {"skipped_images", skipped_images},
+          {"checksum_algorithm", kChecksumAlgorithm},
+          {"source", source},
+          {"shards", shard_list}};
+}
+
+namespace {
+
+template <class T>
+T field(const nlohmann::json& json, const char* name, const std::string& where) {
+  if (!json.contains(name)) FT_FAIL("{}: missing field '{}'", where, name);
+  try {
+    return json.at(name).get<T>();
+  } catch (const nlohmann::json::exception&) {
+    FT_FAIL("{}: field '{}' has the wrong type", where, name);
+  }
+}
+
+}  // namespace
+
+Manifest Manifest::from_json(const nlohmann::json& json, const std::string& where) {
+  if (!json.is_object()) FT_FAIL("{}: not a JSON object", where);
+  std::string format = field<std::string>(json, "format", where);
+  if (format != kManifestFormat) FT_FAIL("{}: format '{}' is not '{}'", where, format, kManifestFormat);
+  int version = field<int>(json, "version", where);
+  if (version != kManifestVersion) FT_FAIL("{}: version {} is not supported (expected {})", where, version, kManifestVersion);
+  std::string layout = field<std::string>(json, "layout", where);
+  if (layout != "NHWC") FT_FAIL("{}: layout '{}' is not NHWC", where, layout);
+  std::string algorithm = field<std::string>(json, "checksum_algorithm", where);
+  if (algorithm != kChecksumAlgorithm) FT_FAIL("{}: checksum algorithm '{}' is not {}", where, algorithm, kChecksumAlgorithm);
+
+  Manifest manifest;
+  manifest.height = field<int64_t>(json, "height", where);
+  manifest.width = field<int64_t>(json, "width", where);
+  manifest.channels = field<int64_t>(json, "channels", where);
+  manifest.count = field<int64_t>(json, "count", where);
+  manifest.num_classes = field<int64_t>(json, "num_classes", where);
+  manifest.class_names = field<std::vector<std::string>>(json, "class_names", where);
+  manifest.skipped_images = field<int64_t>(json, "skipped_images", where);
+  manifest.source = json.value("source", nlohmann::json());
+  if (manifest.height <= 0 || manifest.width <= 0 || manifest.channels <= 0)
+    FT_FAIL("{}: image shape {}x{}x{} is not positive", where, manifest.height, manifest.width, manifest.channels);
+  const nlohmann::json& shard_list = json.contains("shards") ? json.at("shards") : nlohmann::json();
+  if (!shard_list.is_array() || shard_list.empty()) FT_FAIL("{}: 'shards' is missing or empty", where);
+  int64_t total = 0;
+  for (const nlohmann::json& entry : shard_list) {
+    ShardRecord shard{field<std::string>(entry, "file", where), field<int64_t>(entry, "count", where),
+                      field<int64_t>(entry, "bytes", where), field<std::string>(entry, "checksum", where)};
+    if (shard.file.empty() || shard.file.find('/') != std::string::npos)
+      FT_FAIL("{}: shard file name '{}' must be a plain name inside the folder", where, shard.file);
+    if (shard.count < 0) FT_FAIL("{}: shard {} has a negative count", where, shard.file);
+    total += shard.count;
+    manifest.shards.push_back(std::move(shard));
+  }
+  if (total != manifest.count)
+    FT_FAIL("{}: shard counts add up to {} but 'count' is {}", where, total, manifest.count);
+  return manifest;
+}
+
+void write_manifest(const std::filesystem::path& dir, const Manifest& manifest) {
+  write_file_durably(dir / kManifestFile, manifest.to_json().dump(2) + "\n");
+}
+
+Manifest read_manifest(const std::filesystem::path& dir) {
+  std::filesystem::path path = dir / kManifestFile;
+  if (!std::filesystem::is_directory(dir)) FT_FAIL("{}: no such dataset folder", dir.string());
+  if (!std::filesystem::exists(path))
+    FT_FAIL("{}: missing (not a dataset, or an interrupted conversion)", path.string());
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(read_text_file(path));
+  } catch (const nlohmann::json::parse_error& error) {
+    FT_FAIL("{}: not valid JSON ({})", path.string(), error.what());
+  }
+  return Manifest::from_json(json, path.string());
+}
+
+}  // namespace ft::datasets

@@ -1,0 +1,90 @@
+// The training-time reader: batches of this rank's slice of each global batch, in
+// the sampler's order, prefetched by background threads into a bounded queue.
+// Each thread owns its HDF5 handles; batches come out in order whatever thread
+// built them, and every random choice (order, flip, noise) is keyed by the
+// sample's global position, so the output is the same for any thread count.
+#pragma once
+#include <condition_variable>
+#include <exception>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "datasets/dequantize.h"
+#include "datasets/manifest.h"
+#include "datasets/sampler.h"
+#include "framework/core/tensor.h"
+
+namespace ft::datasets {
+
+class ShardHandles;
+
+enum class ReaderOutput {
+  float_nchw,  // f32 [n, C, H, W], dequantized
+  uint8_nhwc,  // u8 [n, H, W, C], the stored bytes (flipped when asked)
+};
+
+struct ReaderOptions {
+  std::filesystem::path dir;
+  int64_t global_batch = 64;
+  int64_t rank = 0, world_size = 1;
+  uint64_t seed = 0;
+  bool shuffle = true;
+  bool drop_last = true;
+  bool flip = false;
+  DequantizeOptions dequantize;
+  ReaderOutput output = ReaderOutput::float_nchw;
+  int threads = 2;
+  int queue_batches = 4;          // batches built ahead of the consumer
+  bool verify_checksums = true;   // hash every shard at open (catches silent corruption)
+  Position start;                 // where to resume
+};
+
+struct Batch {
+  Tensor images;
+  Tensor labels;                   // i64 [n], -1 when unlabelled
+  std::vector<int64_t> sample_ids; // dataset indices
+  Position position;               // where this global batch starts
+  Position next;                   // where the following one starts
+};
+
+class Reader {
+ public:
+  explicit Reader(ReaderOptions options);
+  Reader(const Reader&) = delete;
+  Reader& operator=(const Reader&) = delete;
+  ~Reader();
+
+  Batch next();
+  // Where the next batch starts: save it and pass it back as `start` to resume.
+  Position position() const;
+  const Manifest& manifest() const { return manifest_; }
+  int64_t batches_per_epoch() const { return sampler_.batches_per_epoch(); }
+
+ private:
+  struct Ticket {
+    Batch batch;
+    std::exception_ptr error;
+  };
+  void worker_loop();
+  Batch build(const BatchPlan& plan, ShardHandles& handles) const;
+
+  ReaderOptions options_;
+  Manifest manifest_;
+  std::vector<int64_t> shard_first_;  // global index of each shard's first image
+  std::vector<int32_t> labels_;
+  Sampler sampler_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  bool stopping_ = false;
+  Position planned_;         // where the next ticket starts
+  uint64_t next_ticket_ = 0, next_to_deliver_ = 0;
+  std::map<uint64_t, Ticket> ready_;
+  Position delivered_;
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace ft::datasets

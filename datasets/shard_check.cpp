@@ -1,0 +1,43 @@
+#include "datasets/shard_check.h"
+
+#include "datasets/checksum.h"
+#include "datasets/shard_format.h"
+#include "framework/core/check.h"
+#include "framework/core/shape.h"
+#include "framework/io/hdf5_file.h"
+
+namespace ft::datasets {
+
+std::vector<int32_t> check_shard(const std::filesystem::path& dir, const Manifest& manifest, size_t shard,
+                                 bool verify_checksum) {
+  const ShardRecord& record = manifest.shards.at(shard);
+  std::filesystem::path path = dir / record.file;
+  std::string name = path.string();
+  if (!std::filesystem::exists(path)) FT_FAIL("{}: missing shard (listed in {})", name, kManifestFile);
+  auto bytes = int64_t(std::filesystem::file_size(path));
+  if (bytes != record.bytes)
+    FT_FAIL("{}: {} bytes, but the manifest records {} (truncated or replaced file)", name, bytes, record.bytes);
+  if (verify_checksum) {
+    std::string checksum = file_checksum(path);
+    if (checksum != record.checksum)
+      FT_FAIL("{}: checksum mismatch ({} {}, manifest {})", name, kChecksumAlgorithm, checksum, record.checksum);
+  }
+  io::H5File file = io::H5File::open_read(name);
+  if (!file.has_attribute("format") || file.read_string_attribute("format") != kShardFormat)
+    FT_FAIL("{}: not a {} file", name, kShardFormat);
+  if (file.read_int_attribute("version") != kShardVersion)
+    FT_FAIL("{}: shard version {} is not {}", name, file.read_int_attribute("version"), kShardVersion);
+  io::H5Dataset images = file.open_dataset(kImagesDataset);
+  Shape expected{record.count, manifest.height, manifest.width, manifest.channels};
+  if (images.dims() != expected)
+    FT_FAIL("{}: images have shape {}, the manifest says {} (shards with different image shapes?)", name,
+            shape_str(images.dims()), shape_str(expected));
+  if (images.stored_type() != io::H5Type::u8) FT_FAIL("{}: images are not uint8", name);
+  io::H5Dataset labels = file.open_dataset(kLabelsDataset);
+  if (labels.dims() != Shape{record.count}) FT_FAIL("{}: labels have shape {}, expected [{}]", name, shape_str(labels.dims()), record.count);
+  std::vector<int32_t> values(static_cast<size_t>(record.count));
+  labels.read_all(io::H5Type::i32, values.data());
+  return values;
+}
+
+}  // namespace ft::datasets

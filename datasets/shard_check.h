@@ -1,0 +1,16 @@
+// Checks one shard against the manifest: present, the recorded size, optionally the
+// checksum, readable as HDF5, the format attributes, and images/labels shapes.
+// Errors name the shard file.
+#pragma once
+#include <filesystem>
+#include <vector>
+
+#include "datasets/manifest.h"
+
+namespace ft::datasets {
+
+// Returns the shard's labels (they are small; the reader keeps them in memory).
+std::vector<int32_t> check_shard(const std::filesystem::path& dir, const Manifest& manifest, size_t shard,
+                                 bool verify_checksum);
+
+}  // namespace ft::datasets

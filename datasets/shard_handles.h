@@ -1,0 +1,35 @@
+// One worker thread's open shards: a handle per shard, opened on first use, with
+// the least recently used closed beyond a limit so thousands of shards do not
+// exhaust file descriptors. Never shared between threads.
+#pragma once
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "datasets/manifest.h"
+#include "framework/io/hdf5_file.h"
+
+namespace ft::datasets {
+
+class ShardHandles {
+ public:
+  ShardHandles(std::filesystem::path dir, const Manifest& manifest, size_t max_open = 64);
+  // Reads image `index` of `shard` (uint8 HWC) into out.
+  void read_image(size_t shard, int64_t index, uint8_t* out);
+
+ private:
+  struct OpenShard {
+    io::H5File file;
+    io::H5Dataset images;  // declared after file: closed first
+    uint64_t last_use = 0;
+  };
+  OpenShard& open(size_t shard);
+
+  std::filesystem::path dir_;
+  const Manifest& manifest_;
+  size_t max_open_, open_count_ = 0;
+  uint64_t clock_ = 0;
+  std::vector<std::unique_ptr<OpenShard>> shards_;
+};
+
+}  // namespace ft::datasets

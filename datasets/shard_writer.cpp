@@ -1,0 +1,55 @@
+#include "datasets/shard_writer.h"
+
+#include "datasets/checksum.h"
+#include "datasets/durable_file.h"
+#include "datasets/shard_format.h"
+
+namespace ft::datasets {
+
+ShardWriter::ShardWriter(const std::filesystem::path& dir, int64_t shard_index, int64_t num_shards,
+                         ImageShape shape)
+    : final_path_(dir / shard_file_name(shard_index, num_shards)),
+      temporary_path_(dir / ("." + shard_file_name(shard_index, num_shards) + ".tmp")),
+      shard_index_(shard_index),
+      num_shards_(num_shards),
+      shape_(shape) {
+  file_ = io::H5File::create(temporary_path_.string());
+  int64_t chunk = images_per_chunk(shape.bytes());
+  images_ = file_.create_dataset(kImagesDataset, io::H5Type::u8, {0, shape.height, shape.width, shape.channels},
+                                 {chunk, shape.height, shape.width, shape.channels}, true);
+  labels_ = file_.create_dataset(kLabelsDataset, io::H5Type::i32, {0}, {4096}, true);
+}
+
+ShardWriter::~ShardWriter() {
+  if (finished_) return;
+  images_ = io::H5Dataset();
+  labels_ = io::H5Dataset();
+  file_ = io::H5File();
+  std::error_code ignored;
+  std::filesystem::remove(temporary_path_, ignored);
+}
+
+void ShardWriter::append(const uint8_t* images, const int32_t* labels, int64_t count) {
+  images_.write_rows(count_, count, io::H5Type::u8, images);
+  labels_.write_rows(count_, count, io::H5Type::i32, labels);
+  count_ += count;
+}
+
+ShardRecord ShardWriter::finish() {
+  file_.write_attribute("format", std::string(kShardFormat));
+  file_.write_attribute("version", kShardVersion);
+  file_.write_attribute("layout", std::string("NHWC"));
+  file_.write_attribute("shard_index", shard_index_);
+  file_.write_attribute("num_shards", num_shards_);
+  file_.write_attribute("count", count_);
+  images_ = io::H5Dataset();
+  labels_ = io::H5Dataset();
+  file_.close();
+  ShardRecord record{final_path_.filename().string(), count_,
+                     int64_t(std::filesystem::file_size(temporary_path_)), file_checksum(temporary_path_)};
+  durable_rename(temporary_path_, final_path_);
+  finished_ = true;
+  return record;
+}
+
+}  // namespace ft::datasets

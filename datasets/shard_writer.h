@@ -1,0 +1,41 @@
+// Writes one shard under a temporary name; finish() closes, checksums, fsyncs and
+// renames it, so a shard under its final name is always complete.
+#pragma once
+#include <cstdint>
+#include <filesystem>
+
+#include "datasets/manifest.h"
+#include "framework/io/hdf5_file.h"
+
+namespace ft::datasets {
+
+struct ImageShape {
+  int64_t height = 0, width = 0, channels = 0;
+  int64_t bytes() const { return height * width * channels; }
+  bool operator==(const ImageShape&) const = default;
+};
+
+class ShardWriter {
+ public:
+  ShardWriter(const std::filesystem::path& dir, int64_t shard_index, int64_t num_shards, ImageShape shape);
+  ShardWriter(const ShardWriter&) = delete;
+  ShardWriter& operator=(const ShardWriter&) = delete;
+  // Removes the temporary file when the shard was never finished.
+  ~ShardWriter();
+
+  // `count` images (NHWC uint8, contiguous) and their labels.
+  void append(const uint8_t* images, const int32_t* labels, int64_t count);
+  int64_t count() const { return count_; }
+  ShardRecord finish();
+
+ private:
+  std::filesystem::path final_path_, temporary_path_;
+  int64_t shard_index_, num_shards_;
+  ImageShape shape_;
+  io::H5File file_;
+  io::H5Dataset images_, labels_;
+  int64_t count_ = 0;
+  bool finished_ = false;
+};
+
+}  // namespace ft::datasets

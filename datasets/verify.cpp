@@ -1,0 +1,33 @@
+#include "datasets/verify.h"
+
+#include <fmt/format.h>
+
+#include "datasets/shard_check.h"
+
+namespace ft::datasets {
+
+Manifest verify_dataset(const std::filesystem::path& dir) {
+  Manifest manifest = read_manifest(dir);
+  for (size_t shard = 0; shard < manifest.shards.size(); ++shard) check_shard(dir, manifest, shard, true);
+  return manifest;
+}
+
+std::string describe_dataset(const std::filesystem::path& dir, const Manifest& manifest) {
+  std::string text = fmt::format("dataset:  {}\nformat:   {} v{}\nimages:   {} ({}x{}x{} uint8, NHWC)\n", dir.string(),
+                                 kManifestFormat, kManifestVersion, manifest.count, manifest.height, manifest.width,
+                                 manifest.channels);
+  int64_t bytes = 0;
+  for (const ShardRecord& shard : manifest.shards) bytes += shard.bytes;
+  text += fmt::format("shards:   {} ({:.1f} MiB)\n", manifest.shards.size(), double(bytes) / (1 << 20));
+  text += fmt::format("classes:  {}", manifest.num_classes);
+  if (!manifest.class_names.empty()) {
+    text += " (";
+    for (size_t i = 0; i < manifest.class_names.size() && i < 10; ++i) text += (i ? ", " : "") + manifest.class_names[i];
+    text += manifest.class_names.size() > 10 ? ", ...)" : ")";
+  }
+  text += fmt::format("\nskipped:  {} source images did not decode\nsource:   {}\n", manifest.skipped_images,
+                      manifest.source.dump());
+  return text;
+}
+
+}  // namespace ft::datasets
