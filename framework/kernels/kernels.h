@@ -71,5 +71,12 @@ void slogdet(const Tensor& a, double* sign, double* logabsdet);
 Tensor inverse(const Tensor& a);
 // Solves A X = B with A triangular [n, n] (lower or upper; unit diagonal optional).
 Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool unit_diagonal);
+// Q of the QR decomposition of a square matrix (Householder), in a's dtype.
+Tensor qr_orthogonal(const Tensor& a);
+// A = P L U with P a permutation matrix, L unit lower triangular, U upper (partial pivoting).
+struct LUFactors {
+  Tensor p, l, u;
+};
+LUFactors lu_decompose(const Tensor& a);
 
 }  // namespace ft::kernels

@@ -82,6 +82,19 @@ int64_t Module::parameter_count() const {
   return n;
 }
 
+void Module::to_dtype(DType dtype) {
+  std::vector<std::pair<std::string, Tensor*>> params, buffers;
+  collect("", true, params);
+  collect("", false, buffers);
+  for (auto& [name, slot] : params) {
+    if (slot->dtype() == dtype) continue;
+    *slot = slot->detach().to(dtype);
+    slot->set_requires_grad(true);
+  }
+  for (auto& [name, slot] : buffers)
+    if (is_floating(slot->dtype()) && slot->dtype() != dtype) *slot = slot->to(dtype);
+}
+
 void Module::set_training(bool training) {
   training_ = training;
   for (auto& [name, child] : children_) child->set_training(training);

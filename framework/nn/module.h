@@ -35,6 +35,9 @@ class Module {
   // parameter to a view of a flat arena.
   std::vector<std::pair<std::string, Tensor*>> parameter_slots();
 
+  // Converts every floating parameter and buffer to dtype (f64 for exact tests).
+  void to_dtype(DType dtype);
+
   void set_training(bool training);
   bool training() const { return training_; }
   void zero_grad();

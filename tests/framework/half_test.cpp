@@ -8,6 +8,7 @@
 
 #include "framework/core/half.h"
 #include "framework/random/generator.h"
+#include "framework/random/philox.h"
 
 using namespace ft;
 

@@ -9,7 +9,7 @@
 
 using namespace ft;
 
-BOOST_AUTO_TEST_SUITE(random)
+BOOST_AUTO_TEST_SUITE(random_streams)
 
 // Known-answer vectors of Philox4x32-10 from the Random123 distribution.
 BOOST_AUTO_TEST_CASE(philox_known_answers) {

@@ -116,4 +116,56 @@ Tensor triangular_solve(const Tensor& a_in, const Tensor& b_in, bool lower, bool
   return cast(Tensor::from_vector(x, {n, cols}), b_in.dtype());
 }
 
+Tensor qr_orthogonal(const Tensor& a_in) {
+  SquareMatrix m = to_square(a_in, "qr_orthogonal");
+  int64_t n = m.n;
+  std::vector<double> q(size_t(n * n), 0.0);
+  for (int64_t i = 0; i < n; ++i) q[size_t(i * n + i)] = 1.0;
+  // Householder reflections H_k = I - 2 v v^T / (v^T v) zero column k below the
+  // diagonal; Q = H_0 H_1 ... H_{n-2}, accumulated from the right.
+  for (int64_t k = 0; k + 1 < n; ++k) {
+    double norm = 0.0;
+    for (int64_t i = k; i < n; ++i) norm += m.a[size_t(i * n + k)] * m.a[size_t(i * n + k)];
+    norm = std::sqrt(norm);
+    if (norm == 0.0) continue;
+    std::vector<double> v(size_t(n), 0.0);
+    double alpha = m.a[size_t(k * n + k)] > 0 ? -norm : norm;
+    for (int64_t i = k; i < n; ++i) v[size_t(i)] = m.a[size_t(i * n + k)];
+    v[size_t(k)] -= alpha;
+    double vv = 0.0;
+    for (int64_t i = k; i < n; ++i) vv += v[size_t(i)] * v[size_t(i)];
+    if (vv == 0.0) continue;
+    for (int64_t j = 0; j < n; ++j) {  // A <- H A
+      double dot = 0.0;
+      for (int64_t i = k; i < n; ++i) dot += v[size_t(i)] * m.a[size_t(i * n + j)];
+      for (int64_t i = k; i < n; ++i) m.a[size_t(i * n + j)] -= 2.0 * v[size_t(i)] * dot / vv;
+    }
+    for (int64_t i = 0; i < n; ++i) {  // Q <- Q H
+      double dot = 0.0;
+      for (int64_t j = k; j < n; ++j) dot += q[size_t(i * n + j)] * v[size_t(j)];
+      for (int64_t j = k; j < n; ++j) q[size_t(i * n + j)] -= 2.0 * dot * v[size_t(j)] / vv;
+    }
+  }
+  return cast(Tensor::from_vector(q, {n, n}), a_in.dtype());
+}
+
+LUFactors lu_decompose(const Tensor& a_in) {
+  SquareMatrix m = to_square(a_in, "lu_decompose");
+  int64_t n = m.n;
+  int sign = 1;
+  std::vector<int64_t> perm = lu_factor(m, &sign, false);  // rows: (P^T A)[i] = A[perm[i]]
+  std::vector<double> p(size_t(n * n), 0.0), l(size_t(n * n), 0.0), u(size_t(n * n), 0.0);
+  for (int64_t i = 0; i < n; ++i) {
+    p[size_t(perm[size_t(i)] * n + i)] = 1.0;  // A = P (L U): row perm[i] of A is row i of LU
+    for (int64_t j = 0; j < n; ++j) {
+      if (j < i) l[size_t(i * n + j)] = m.a[size_t(i * n + j)];
+      else u[size_t(i * n + j)] = m.a[size_t(i * n + j)];
+    }
+    l[size_t(i * n + i)] = 1.0;
+  }
+  DType d = a_in.dtype();
+  return {cast(Tensor::from_vector(p, {n, n}), d), cast(Tensor::from_vector(l, {n, n}), d),
+          cast(Tensor::from_vector(u, {n, n}), d)};
+}
+
 }  // namespace ft::kernels

@@ -1,0 +1,26 @@
+// The flow interface. A flow layer maps x -> (y, logdet) with logdet per example
+// ([N], same dtype as x) and has an exact inverse y -> x. Models add a prior and
+// report log-likelihoods per example.
+#pragma once
+#include <string>
+
+#include "framework/nn/module.h"
+
+namespace ft::layers {
+
+struct FlowResult {
+  Tensor y;
+  Tensor logdet;  // [N]
+};
+
+class FlowLayer : public nn::Module {
+ public:
+  virtual FlowResult forward(const Tensor& x) = 0;
+  virtual Tensor inverse(const Tensor& y) = 0;
+  virtual std::string kind() const = 0;
+};
+
+// Adds a per-example log-determinant to a running one (either may be undefined).
+Tensor add_logdet(const Tensor& total, const Tensor& term);
+
+}  // namespace ft::layers

@@ -1,0 +1,42 @@
+// A generative flow model over images in model space ([N, C, H, W], see
+// DataScaling): exact log-likelihoods per example, exact inversion, sampling.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <vector>
+
+#include "framework/nn/module.h"
+#include "framework/random/generator.h"
+#include "layers/likelihood.h"
+
+namespace ft::layers {
+
+struct ModelOutput {
+  Tensor log_prob;              // [N]: log p(x) in model space (prior + log-determinants)
+  std::vector<Tensor> latents;  // everything needed to invert exactly (model specific order)
+};
+
+struct SampleOptions {
+  double temperature = 1.0;      // scales prior noise
+  Tensor labels;                 // i64 [N] class labels for conditional models; undefined: none
+  double guidance = 0.0;         // classifier-free guidance weight (TARFLOW)
+  double attention_temperature = 1.0;  // guidance of unconditional TARFLOW models
+  bool denoise = true;           // TARFLOW: one score step x + sigma^2 grad log p(x)
+};
+
+class FlowModel : public nn::Module {
+ public:
+  // x in model space; labels i64 [N] for class-conditional models (else undefined).
+  virtual ModelOutput forward(const Tensor& x, const Tensor& labels) = 0;
+  // Exact inverse of forward given all its latents.
+  virtual Tensor reconstruct(const std::vector<Tensor>& latents, const Tensor& labels) = 0;
+  virtual Tensor sample(int64_t n, const SampleOptions& options, Generator& gen) = 0;
+  virtual Shape image_shape() const = 0;  // {C, H, W}
+  virtual DataScaling scaling() const = 0;
+  virtual nlohmann::json summary() const = 0;  // kind, hyperparameters, parameter count, layers
+  int64_t dims() const {
+    Shape s = image_shape();
+    return s[0] * s[1] * s[2];
+  }
+};
+
+}  // namespace ft::layers

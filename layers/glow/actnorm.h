@@ -1,0 +1,33 @@
+#pragma once
+#include <functional>
+
+#include "layers/flow.h"
+
+namespace ft::layers {
+
+// Averages a statistics tensor across data-parallel replicas in place. Single
+// process training leaves it empty.
+using StatisticsAverager = std::function<void(Tensor&)>;
+
+// y = (x + b) * exp(logs) per channel; logdet = H*W*sum(logs). The first
+// forward in training mode initialises b = -mean and logs = log(1/(std + 1e-6))
+// from its batch (averaged over replicas), so outputs start with zero mean and
+// unit variance per channel. `initialized` is a buffer, so checkpoints keep it.
+class ActNorm : public FlowLayer {
+ public:
+  explicit ActNorm(int64_t channels);
+  FlowResult forward(const Tensor& x) override;
+  Tensor inverse(const Tensor& y) override;
+  std::string kind() const override { return "actnorm"; }
+  bool is_initialized() const { return initialized.item() != 0.0; }
+  void set_statistics_averager(StatisticsAverager averager) { averager_ = std::move(averager); }
+
+  Tensor bias, logs;  // [1, C, 1, 1]
+  Tensor initialized;  // scalar, 0 or 1
+
+ private:
+  void initialize_from(const Tensor& x);
+  StatisticsAverager averager_;
+};
+
+}  // namespace ft::layers

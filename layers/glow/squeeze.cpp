@@ -1,0 +1,13 @@
+#include "layers/glow/squeeze.h"
+
+#include "framework/ops/ops.h"
+
+namespace ft::layers {
+
+FlowResult Squeeze::forward(const Tensor& x) {
+  return {space_to_depth(x, 2), Tensor::zeros({x.size(0)}, x.dtype())};
+}
+
+Tensor Squeeze::inverse(const Tensor& y) { return depth_to_space(y, 2); }
+
+}  // namespace ft::layers
