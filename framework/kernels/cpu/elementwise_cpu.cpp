@@ -3,6 +3,9 @@
 
 #include "framework/kernels/cpu/strided_loop.h"
 #include "framework/kernels/kernels.h"
+#if defined(FLOWTRAIN_HAVE_CUDA)
+#include "framework/kernels/cuda/kernels_cuda.h"
+#endif
 
 namespace ft::kernels {
 
@@ -109,6 +112,9 @@ void fill(Tensor& dst, double value) {
 
 
 Tensor unary(UnaryOp op, const Tensor& x, double p) {
+#if defined(FLOWTRAIN_HAVE_CUDA)
+  if (x.device().kind == DeviceKind::cuda) return cuda::unary(op, x, p);
+#endif
   check_cpu(x, "unary op");
   check_float(x, "unary op");
   Tensor out = Tensor::empty(x.shape(), x.dtype());
@@ -137,6 +143,11 @@ Tensor unary(UnaryOp op, const Tensor& x, double p) {
 }
 
 Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double p) {
+#if defined(FLOWTRAIN_HAVE_CUDA)
+  if (grad.device().kind == DeviceKind::cuda || (x.defined() && x.device().kind == DeviceKind::cuda) ||
+      (y.defined() && y.device().kind == DeviceKind::cuda))
+    return cuda::unary_backward(op, x, y, grad, p);
+#endif
   check_float(grad, "unary backward");
   Tensor out = Tensor::empty(grad.shape(), grad.dtype());
   // x or y may be undefined when the formula does not use them; pass grad in their place.
@@ -165,6 +176,9 @@ Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
+#if defined(FLOWTRAIN_HAVE_CUDA)
+  if (a.device().kind == DeviceKind::cuda || b.device().kind == DeviceKind::cuda) return cuda::binary(op, a, b);
+#endif
   check_cpu(a, "binary op");
   check_cpu(b, "binary op");
   check_float(a, "binary op");

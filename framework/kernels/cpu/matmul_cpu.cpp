@@ -4,6 +4,9 @@
 #include "framework/kernels/cpu/blas.h"
 
 #include "framework/kernels/kernels.h"
+#if defined(FLOWTRAIN_HAVE_CUDA)
+#include "framework/kernels/cuda/kernels_cuda.h"
+#endif
 
 namespace ft::kernels {
 
@@ -39,6 +42,10 @@ int64_t batch_offset(int64_t index, const Shape& batch_shape, const Strides& str
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+#if defined(FLOWTRAIN_HAVE_CUDA)
+  if (a.device().kind == DeviceKind::cuda || b.device().kind == DeviceKind::cuda)
+    return cuda::matmul(a, b, transpose_a, transpose_b);
+#endif
   FT_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul needs matrices, got {} and {}", shape_str(a.shape()),
            shape_str(b.shape()));
   FT_CHECK(a.dtype() == b.dtype() && (a.dtype() == DType::f32 || a.dtype() == DType::f64),

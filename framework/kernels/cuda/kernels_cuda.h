@@ -1,0 +1,35 @@
+// The CUDA backend's kernels. Plain C++ (no CUDA types), so the CPU entry points
+// of kernels.h include it to forward tensors that live on a GPU. Defined only in
+// builds with FLOWTRAIN_HAVE_CUDA. Every function runs on the inputs' device,
+// makes that device current, and returns dense outputs on it.
+#pragma once
+#include "framework/core/tensor.h"
+#include "framework/kernels/functors.h"
+
+namespace ft::kernels {
+
+// Called by kernels::copy_into / kernels::fill when a tensor is on a GPU.
+// Either side may be on the host; src broadcasts to dst's shape; dtypes convert
+// (bf16/f16 through float, as on the CPU).
+void cuda_copy_into(Tensor& dst, const Tensor& src);
+void cuda_fill(Tensor& dst, double value);
+
+}  // namespace ft::kernels
+
+namespace ft::kernels::cuda {
+
+// f32 or f64, any strides; the same functors as the CPU backend.
+Tensor unary(UnaryOp op, const Tensor& x, double p = 0.0);
+// x or y may be undefined when op's derivative does not read them.
+Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double p = 0.0);
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);  // broadcasting
+// Sum over the last dim, accumulated in f64; f32 or f64.
+Tensor sum_last_dim(const Tensor& x, bool keepdim = false);
+// C[b] = op(A[b]) @ op(B[b]) on the last two dims, batch dims broadcasting.
+// f32 (exact fp32, no TF32) and f64; bf16 and f16 inputs accumulate in fp32 and
+// return their own dtype.
+Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// Waits for every queued kernel on cuda:index (timings, tests).
+void synchronize(int device_index);
+
+}  // namespace ft::kernels::cuda
