@@ -75,7 +75,7 @@ FlowResult InvertibleConv1x1::forward(const Tensor& x) {
 }
 
 Tensor InvertibleConv1x1::inverse(const Tensor& y) {
-  Tensor w_inv = inverse(weight_matrix().to(DType::f64)).to(y.dtype());
+  Tensor w_inv = ft::inverse(weight_matrix().to(DType::f64)).to(y.dtype());
   return conv2d(y, w_inv.reshape({channels_, channels_, 1, 1}), Tensor(), 0);
 }
 

@@ -1,0 +1,50 @@
+// Shared helpers for flow tests: random parameters, brute-force Jacobians.
+#pragma once
+#include <functional>
+
+#include "framework/autograd/grad_mode.h"
+#include "framework/nn/module.h"
+#include "framework/ops/ops.h"
+#include "framework/random/generator.h"
+
+namespace ft::testing {
+
+// Replaces every parameter with value + N(0, scale^2), so zero-initialised
+// layers stop being identities and inverses are really exercised.
+inline void perturb_parameters(nn::Module& module, uint64_t seed, double scale) {
+  NoGradGuard no_grad;
+  Generator gen(seed, 77);
+  for (auto& [name, t] : module.named_parameters()) {
+    Tensor noise = normal(t.shape(), 0.0, scale, gen, t.dtype());
+    Tensor slot = t;
+    slot.copy_(add(t.detach(), noise));
+  }
+}
+
+// Full Jacobian d f(x) / d x of a function of one example, [outputs, inputs],
+// by one backward pass per output.
+inline Tensor jacobian(const std::function<Tensor(const Tensor&)>& f, const Tensor& x0) {
+  Tensor x = x0.detach().clone();
+  x.set_requires_grad(true);
+  Tensor y = f(x).reshape({-1});
+  int64_t outputs = y.numel(), inputs = x.numel();
+  Tensor jac = Tensor::zeros({outputs, inputs}, DType::f64);
+  for (int64_t i = 0; i < outputs; ++i) {
+    x.set_grad(Tensor());
+    Tensor seed = Tensor::zeros({outputs}, y.dtype());
+    seed.slice(0, i, i + 1).fill_(1.0);
+    y.backward(seed, true);
+    Tensor g = x.grad();
+    if (g.defined()) jac.select(0, i).copy_(g.reshape({-1}));
+  }
+  return jac;
+}
+
+inline double max_abs_difference(const Tensor& a, const Tensor& b) {
+  std::vector<double> va = a.to_double_vector(), vb = b.to_double_vector();
+  double worst = 0.0;
+  for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::abs(va[i] - vb[i]));
+  return va.size() == vb.size() ? worst : 1e300;
+}
+
+}  // namespace ft::testing
