@@ -1,0 +1,185 @@
+#include "layers/tarflow/tarflow.h"
+
+#include <string>
+#include <utility>
+
+#include "framework/autograd/grad_mode.h"
+#include "framework/ops/ops.h"
+#include "layers/tarflow/patchify.h"
+
+namespace ft::layers {
+
+namespace {
+
+// Label dropout's default stream when the trainer sets none ("tarflow labels").
+constexpr uint64_t kLabelDropoutStream = 0x7461726c61626c73ULL;
+
+// Turns grad mode on for a scope (sampling runs under NoGradGuard).
+class EnableGradGuard {
+ public:
+  EnableGradGuard() : previous_(grad_enabled()) { set_grad_enabled(true); }
+  ~EnableGradGuard() { set_grad_enabled(previous_); }
+  EnableGradGuard(const EnableGradGuard&) = delete;
+  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
+// Stops parameters from requiring grad for a scope, so a backward pass taken for
+// an input gradient leaves the parameters' .grad (and gradient hooks) untouched.
+class FreezeParameters {
+ public:
+  explicit FreezeParameters(nn::Module& module) : slots_(module.parameter_slots()) {
+    for (auto& [name, slot] : slots_) slot->set_requires_grad(false);
+  }
+  ~FreezeParameters() {
+    for (auto& [name, slot] : slots_) slot->set_requires_grad(true);
+  }
+  FreezeParameters(const FreezeParameters&) = delete;
+  FreezeParameters& operator=(const FreezeParameters&) = delete;
+
+ private:
+  std::vector<std::pair<std::string, Tensor*>> slots_;
+};
+
+}  // namespace
+
+Tarflow::Tarflow(const TarflowConfig& config, Generator& gen)
+    : config_(config), label_gen_(0, kLabelDropoutStream) {
+  config_.validate();
+  for (int64_t b = 0; b < config_.blocks; ++b) {
+    TarflowBlockConfig bc;
+    bc.tokens = config_.tokens();
+    bc.token_dim = config_.token_dim();
+    bc.width = config_.width;
+    bc.layers = config_.layers_per_block;
+    bc.head_dim = config_.head_dim;
+    bc.num_classes = config_.num_classes;
+    bc.reverse_order = b % 2 == 1;
+    blocks.push_back(register_module("blocks." + std::to_string(b), std::make_shared<TarflowBlock>(bc, gen)));
+  }
+}
+
+Shape Tarflow::image_shape() const { return {config_.channels, config_.image_size, config_.image_size}; }
+
+Tensor Tarflow::block_labels(const Tensor& labels) const {
+  // Unconditional models ignore labels, so a trainer can pass a dataset's labels to any model.
+  return config_.num_classes > 0 ? labels : Tensor();
+}
+
+Tensor Tarflow::drop_labels(const Tensor& labels) {
+  if (!training() || !labels.defined() || config_.label_dropout == 0.0) return labels;
+  FT_CHECK(labels.dtype() == DType::i64, "labels must be i64, got {}", dtype_name(labels.dtype()));
+  std::vector<int64_t> values = labels.to_vector<int64_t>();
+  // One draw per example whatever the outcome, so the stream position depends only on N.
+  for (int64_t& v : values)
+    if (label_gen_.next_unit() < config_.label_dropout) v = -1;
+  return Tensor::from_vector(values, labels.shape());
+}
+
+TarflowTransform Tarflow::run_blocks(const Tensor& x, const Tensor& labels) {
+  Shape s = image_shape();
+  FT_CHECK(x.dim() == 4 && x.size(1) == s[0] && x.size(2) == s[1] && x.size(3) == s[2],
+           "tarflow input {} (expected [N, {}, {}, {}])", shape_str(x.shape()), s[0], s[1], s[2]);
+  Tensor h = patchify(x, config_.patch_size);
+  Tensor logdet;
+  for (const auto& block : blocks) {
+    FlowResult r = block->forward(h, labels);
+    h = r.y;
+    logdet = add_logdet(logdet, r.logdet);
+  }
+  return {h, logdet};
+}
+
+TarflowTransform Tarflow::transform(const Tensor& x, const Tensor& labels) {
+  return run_blocks(x, drop_labels(block_labels(labels)));
+}
+
+ModelOutput Tarflow::forward(const Tensor& x, const Tensor& labels) {
+  TarflowTransform t = transform(x, labels);
+  return {add(gaussian_log_prob(t.z, Tensor(), Tensor()), t.logdet), {t.z}};
+}
+
+Tensor Tarflow::loss(const Tensor& z, const Tensor& logdet) {
+  double dims = double(z.numel() / z.size(0));
+  return sub(mul(mean(square(z)), 0.5), mul(mean(logdet), 1.0 / dims));
+}
+
+Tensor Tarflow::reverse(const Tensor& z, const Tensor& labels, const InverseOptions& options) {
+  Tensor bl = block_labels(labels);
+  Tensor x = z;
+  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) x = (*it)->inverse(x, bl, options);
+  return unpatchify(x, config_.channels, config_.image_size, config_.patch_size);
+}
+
+Tensor Tarflow::reconstruct(const std::vector<Tensor>& latents, const Tensor& labels) {
+  FT_CHECK(latents.size() == 1, "tarflow has one latent (z), got {}", latents.size());
+  return reverse(latents[0], labels);
+}
+
+Tensor Tarflow::denoise(const Tensor& x, const Tensor& labels) {
+  Tensor grad;
+  {
+    FreezeParameters frozen(*this);
+    EnableGradGuard enable_grad;
+    Tensor xg = x.detach().clone();
+    xg.set_requires_grad(true);
+    TarflowTransform t = run_blocks(xg, block_labels(labels));
+    // Summing over the batch leaves each example's gradient its own.
+    sum(add(gaussian_log_prob(t.z, Tensor(), Tensor()), t.logdet)).backward();
+    grad = xg.grad();
+  }
+  NoGradGuard no_grad;
+  return add(x.detach(), mul(grad, config_.noise_std * config_.noise_std));
+}
+
+Tensor Tarflow::sample(int64_t n, const SampleOptions& options, Generator& gen) {
+  FT_CHECK(n > 0, "sample count {} must be positive", n);
+  FT_CHECK(!options.labels.defined() || (options.labels.dim() == 1 && options.labels.size(0) == n),
+           "{} sample labels for {} samples", options.labels.defined() ? options.labels.numel() : 0, n);
+  DType dtype = blocks.front()->pos_embed.dtype();
+  Tensor z = normal({n, config_.tokens(), config_.token_dim()}, 0.0, options.temperature, gen, dtype);
+  InverseOptions inverse_options;
+  inverse_options.guidance = options.guidance;
+  inverse_options.attention_temperature = options.attention_temperature;
+  Tensor x = reverse(z, options.labels, inverse_options);
+  if (config_.noise_std > 0.0 && options.denoise) x = denoise(x, options.labels);
+  return x;
+}
+
+nlohmann::json Tarflow::summary() const {
+  nlohmann::json layers = nlohmann::json::array();
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    layers.push_back({{"name", "blocks." + std::to_string(b)},
+                      {"kind", blocks[b]->kind()},
+                      {"permutation", blocks[b]->config().reverse_order ? "reverse" : "identity"},
+                      {"parameter_count", blocks[b]->parameter_count()}});
+  }
+  return {{"kind", "tarflow"},
+          {"channels", config_.channels},
+          {"image_size", config_.image_size},
+          {"patch_size", config_.patch_size},
+          {"width", config_.width},
+          {"blocks", config_.blocks},
+          {"layers_per_block", config_.layers_per_block},
+          {"head_dim", config_.head_dim},
+          {"num_classes", config_.num_classes},
+          {"noise_std", config_.noise_std},
+          {"dequantization", config_.dequantization},
+          {"label_dropout", config_.label_dropout},
+          {"tokens", config_.tokens()},
+          {"token_dim", config_.token_dim()},
+          {"parameter_count", parameter_count()},
+          {"layers", layers}};
+}
+
+void cast_parameters(nn::Module& module, DType dtype) {
+  for (auto& [name, slot] : module.parameter_slots()) {
+    if (slot->dtype() == dtype) continue;
+    *slot = slot->detach().to(dtype);
+    slot->set_requires_grad(true);
+  }
+}
+
+}  // namespace ft::layers

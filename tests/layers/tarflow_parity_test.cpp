@@ -1,0 +1,131 @@
+// TARFLOW against PyTorch: tests/golden/make_tarflow_golden.py builds the same tiny
+// models with apple/ml-tarflow's modules, owns the weights and writes them with
+// z, log-determinants, the loss, every parameter's gradient, the score d log p / dx
+// and a guided reverse pass. Here the weights are loaded by state_dict name and
+// everything is compared in f32 to 1e-4, relative to the largest reference value.
+#include <boost/test/unit_test.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <map>
+
+#include "framework/io/hdf5_file.h"
+#include "tests/layers/tarflow_test_util.h"
+
+using namespace ft;
+using namespace ft::layers;
+using namespace ft::tarflow_test;
+
+namespace {
+
+constexpr double kRelativeTolerance = 1e-4;
+
+std::string golden_path() {
+  const char* dir = std::getenv("FLOWTRAIN_GOLDEN_DIR");
+  return std::string(dir && *dir ? dir : "golden") + "/tarflow.h5";
+}
+
+const io::H5File& golden() {
+  static const std::string path = golden_path();
+  BOOST_REQUIRE_MESSAGE(std::filesystem::exists(path),
+                        "golden file " << path
+                                       << " is missing: run through ctest from the build directory "
+                                          "(ctest -R \"golden_tarflow|test_layers\") so the golden_tarflow fixture "
+                                          "writes it first, or set FLOWTRAIN_GOLDEN_DIR");
+  static const io::H5File file = io::H5File::open_read(path);
+  return file;
+}
+
+// A dataset as a tensor: f32 for floating data (f64 scalars included), i64 for integers.
+Tensor read(const std::string& name) {
+  io::H5Dataset ds = golden().open_dataset(name);
+  std::vector<int64_t> dims = ds.dims();
+  Shape shape(dims.begin(), dims.end());
+  io::H5Type stored = ds.stored_type();
+  bool integer = stored == io::H5Type::i32 || stored == io::H5Type::i64;
+  Tensor t = Tensor::empty(shape, integer ? DType::i64 : DType::f32);
+  ds.read_all(integer ? io::H5Type::i64 : io::H5Type::f32, t.raw_data());
+  return t;
+}
+
+struct GoldenModel {
+  std::unique_ptr<Tarflow> model;
+  Tensor labels;  // undefined for the unconditional case
+};
+
+GoldenModel load_case(const std::string& name) {
+  std::vector<int64_t> c = read(name + "/config").to_vector<int64_t>();
+  TarflowConfig config;
+  config.channels = c[0];
+  config.image_size = c[1];
+  config.patch_size = c[2];
+  config.width = c[3];
+  config.blocks = c[4];
+  config.layers_per_block = c[5];
+  config.head_dim = c[6];
+  config.num_classes = c[7];
+  Generator gen(0);
+  GoldenModel g{std::make_unique<Tarflow>(config, gen), Tensor()};
+  std::map<std::string, Tensor> state;
+  for (const auto& [pname, p] : g.model->named_parameters()) state[pname] = read(name + "/param/" + pname);
+  g.model->load_state_dict(state);
+  g.model->set_training(false);  // label dropout off: the labels are the file's
+  if (config.num_classes > 0) g.labels = read(name + "/labels");
+  return g;
+}
+
+double relative_error(const Tensor& actual, const Tensor& expected) {
+  return max_abs_diff(actual, expected) / std::max(max_abs(expected), 1e-12);
+}
+
+void check_close(const std::string& what, const Tensor& actual, const Tensor& expected) {
+  double err = relative_error(actual, expected);
+  BOOST_TEST_MESSAGE(what << ": relative error " << err);
+  BOOST_TEST(err <= kRelativeTolerance, what << ": relative error " << err);
+}
+
+void check_forward_and_gradients(const std::string& name) {
+  GoldenModel g = load_case(name);
+  Tensor x = read(name + "/x");
+  TarflowTransform t = g.model->transform(x, g.labels);
+  check_close(name + " z", t.z, read(name + "/z"));
+  check_close(name + " logdet", t.logdet, read(name + "/logdet"));
+  Tensor loss = Tarflow::loss(t.z, t.logdet);
+  check_close(name + " loss", loss, read(name + "/loss"));
+  loss.backward();
+  double worst = 0.0;
+  for (const auto& [pname, p] : g.model->named_parameters()) {
+    double err = relative_error(p.grad(), read(name + "/grad/" + pname));
+    worst = std::max(worst, err);
+    BOOST_TEST(err <= kRelativeTolerance, name << " grad " << pname << ": relative error " << err);
+  }
+  BOOST_TEST_MESSAGE(name << " parameter gradients: worst relative error " << worst);
+  g.model->zero_grad();
+
+  Tensor xg = x.clone();
+  xg.set_requires_grad(true);
+  Tensor log_prob = g.model->forward(xg, g.labels).log_prob;
+  check_close(name + " log_prob", log_prob, read(name + "/log_prob"));
+  sum(log_prob).backward();
+  check_close(name + " d log p / dx", xg.grad(), read(name + "/x_grad"));
+}
+
+void check_reverse(const std::string& name) {
+  GoldenModel g = load_case(name);
+  InverseOptions options;
+  options.guidance = read(name + "/reverse_guidance").item();
+  options.attention_temperature = read(name + "/reverse_attn_temp").item();
+  Tensor labels = g.labels.defined() ? read(name + "/reverse_labels") : Tensor();
+  Tensor x = g.model->reverse(read(name + "/reverse_z"), labels, options);
+  check_close(name + " guided reverse", x, read(name + "/reverse_x"));
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(tarflow_parity)
+
+BOOST_AUTO_TEST_CASE(conditional_forward_loss_and_gradients) { check_forward_and_gradients("conditional"); }
+BOOST_AUTO_TEST_CASE(unconditional_forward_loss_and_gradients) { check_forward_and_gradients("unconditional"); }
+BOOST_AUTO_TEST_CASE(conditional_guided_reverse) { check_reverse("conditional"); }
+BOOST_AUTO_TEST_CASE(unconditional_guided_reverse) { check_reverse("unconditional"); }
+
+BOOST_AUTO_TEST_SUITE_END()
