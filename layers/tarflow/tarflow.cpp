@@ -30,17 +30,20 @@ class EnableGradGuard {
 // an input gradient leaves the parameters' .grad (and gradient hooks) untouched.
 class FreezeParameters {
  public:
-  explicit FreezeParameters(nn::Module& module) : slots_(module.parameter_slots()) {
-    for (auto& [name, slot] : slots_) slot->set_requires_grad(false);
+  explicit FreezeParameters(nn::Module& module) {
+    for (auto& [name, slot] : module.parameter_slots()) {
+      frozen_.emplace_back(slot, slot->requires_grad());
+      slot->set_requires_grad(false);
+    }
   }
   ~FreezeParameters() {
-    for (auto& [name, slot] : slots_) slot->set_requires_grad(true);
+    for (auto& [slot, required] : frozen_) slot->set_requires_grad(required);
   }
   FreezeParameters(const FreezeParameters&) = delete;
   FreezeParameters& operator=(const FreezeParameters&) = delete;
 
  private:
-  std::vector<std::pair<std::string, Tensor*>> slots_;
+  std::vector<std::pair<Tensor*, bool>> frozen_;
 };
 
 }  // namespace
@@ -75,7 +78,7 @@ Tensor Tarflow::drop_labels(const Tensor& labels) {
   // One draw per example whatever the outcome, so the stream position depends only on N.
   for (int64_t& v : values)
     if (label_gen_.next_unit() < config_.label_dropout) v = -1;
-  return Tensor::from_vector(values, labels.shape());
+  return Tensor::from_vector(values, labels.shape()).to(labels.device());
 }
 
 TarflowTransform Tarflow::run_blocks(const Tensor& x, const Tensor& labels) {
@@ -138,8 +141,9 @@ Tensor Tarflow::sample(int64_t n, const SampleOptions& options, Generator& gen) 
   FT_CHECK(n > 0, "sample count {} must be positive", n);
   FT_CHECK(!options.labels.defined() || (options.labels.dim() == 1 && options.labels.size(0) == n),
            "{} sample labels for {} samples", options.labels.defined() ? options.labels.numel() : 0, n);
-  DType dtype = blocks.front()->pos_embed.dtype();
-  Tensor z = normal({n, config_.tokens(), config_.token_dim()}, 0.0, options.temperature, gen, dtype);
+  const Tensor& reference = blocks.front()->pos_embed;  // the parameters' dtype and device
+  Tensor z = normal({n, config_.tokens(), config_.token_dim()}, 0.0, options.temperature, gen, reference.dtype())
+                 .to(reference.device());
   InverseOptions inverse_options;
   inverse_options.guidance = options.guidance;
   inverse_options.attention_temperature = options.attention_temperature;

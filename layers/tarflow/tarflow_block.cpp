@@ -65,7 +65,7 @@ Tensor TarflowBlock::conditioning(const Tensor& labels) const {
     if (r < 0) r = config_.num_classes;
   }
   Tensor table = concat({class_embed, mean_embed}, 0);
-  Tensor index = Tensor::from_vector(rows, {int64_t(rows.size())});
+  Tensor index = Tensor::from_vector(rows, {int64_t(rows.size())}).to(class_embed.device());
   return index_select(table, 0, index).unsqueeze(1);
 }
 
@@ -85,7 +85,7 @@ FlowResult TarflowBlock::forward(const Tensor& x, const Tensor& labels) {
   Tensor xp = permute_tokens(x);
   Tensor out = transformer(xp, permuted_pos_embed(), conditioning(labels), 1.0);
   // Shift by one token: token i is transformed by the output at i - 1, token 0 by zeros.
-  Tensor zeros = Tensor::zeros({x.size(0), 1, 2 * d}, x.dtype());
+  Tensor zeros = Tensor::zeros({x.size(0), 1, 2 * d}, x.dtype(), x.device());
   Tensor shifted = concat({zeros, out.slice(1, 0, t - 1)}, 1);
   Tensor alpha = shifted.slice(2, 0, d), mu = shifted.slice(2, d, 2 * d);
   Tensor z = mul(sub(xp, mu), exp(neg(alpha)));

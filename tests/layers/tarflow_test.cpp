@@ -338,9 +338,12 @@ BOOST_AUTO_TEST_CASE(denoising_is_one_score_step) {
   Generator gen(122);
   Tensor x = normal({2, 2, 4, 4}, 0.0, 0.5, gen, DType::f64);
   Tensor labels = labels_of({1, 2});
+  model->blocks[0]->pos_embed.set_requires_grad(false);  // a user-frozen parameter stays frozen
   Tensor step = sub(model->denoise(x, labels), x);
-  for (auto& [name, p] : model->named_parameters()) BOOST_TEST(!p.grad().defined(), name);
-  for (auto& [name, p] : model->named_parameters()) BOOST_TEST(p.requires_grad(), name);
+  for (auto& [name, p] : model->named_parameters()) {
+    BOOST_TEST(!p.grad().defined(), name);
+    BOOST_TEST(p.requires_grad() == (name != "blocks.0.pos_embed"), name);
+  }
   // Central differences of log p(x) at a few coordinates.
   NoGradGuard no_grad;
   for (int64_t flat : {0, 13, 31, 50}) {
