@@ -10,6 +10,7 @@ int main(int argc, char** argv) {
   CLI::App app{"flowtrain: train normalizing flows (Glow, TARFLOW) data-parallel on sharded HDF5 image sets"};
   app.require_subcommand(1);
   ft::launch::register_version_command(app);
+  ft::launch::register_info_command(app);
   ft::launch::register_data_commands(app);
   try {
     app.parse(argc, argv);

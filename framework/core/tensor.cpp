@@ -292,6 +292,13 @@ Tensor Tensor::to(DType target) const {
   return out;
 }
 
+Tensor Tensor::to(Device target) const {
+  if (target == device()) return *this;
+  Tensor out = empty(shape(), dtype(), target);
+  out.copy_(*this);
+  return out;
+}
+
 Tensor Tensor::detach() const {
   Tensor out = make_view(*this, shape(), strides(), offset());
   return out;

@@ -1,6 +1,8 @@
 #include "framework/random/generator.h"
 
+#include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "framework/kernels/kernels.h"
 #include "framework/random/philox.h"
@@ -10,6 +12,7 @@ namespace ft {
 __extension__ typedef unsigned __int128 u128;
 
 uint64_t Generator::reserve(uint64_t count) {
+  offset_ = (offset_ + 3) / 4 * 4;  // fills start on a block boundary
   uint64_t start = offset_;
   offset_ += (count + 3) / 4 * 4;
   return start;
@@ -40,31 +43,30 @@ double Generator::next_unit() { return philox_unit(next_u32()); }
 
 namespace {
 
-// Element i of a normal fill uses lanes of block (start + i) / 4: lanes (0,1) and
-// (2,3) each make a Box-Muller pair.
-inline double normal_at(const Generator& gen, uint64_t start, int64_t i) {
-  uint64_t index = start + uint64_t(i);
-  PhiloxBlock b = philox4x32_10(gen.seed(), gen.stream(), index / 4);
-  int lane = int(index % 4);
-  int pair = lane & ~1;
-  double u1 = philox_unit(b[size_t(pair)]), u2 = philox_unit(b[size_t(pair + 1)]);
-  double radius = std::sqrt(-2.0 * std::log(u1));
-  double angle = 6.283185307179586476925 * u2;
-  return (lane & 1) ? radius * std::sin(angle) : radius * std::cos(angle);
+// Fills n values from the stream starting at value `start`: element i uses
+// value start + i, whatever the thread count. Each Philox block yields four
+// values, so threads take whole blocks. make(block, lane_base, out, count)
+// writes up to four outputs from one block.
+template <class T, class Make>
+void fill_from_blocks(T* out, int64_t n, const Generator& gen, uint64_t start, Make make) {
+  // start is a multiple of 4 (reserve() rounds), so block k covers elements 4k..4k+3.
+  int64_t blocks = (n + 3) / 4;
+#pragma omp parallel for schedule(static) if (n >= 16384)
+  for (int64_t k = 0; k < blocks; ++k) {
+    PhiloxBlock b = philox4x32_10(gen.seed(), gen.stream(), start / 4 + uint64_t(k));
+    int64_t count = std::min<int64_t>(4, n - 4 * k);
+    make(b, out + 4 * k, count);
+  }
 }
 
-template <class Draw>
-Tensor fill_dense(const Shape& shape, DType dtype, Draw draw) {
+template <class Make>
+Tensor fill_dense(const Shape& shape, DType dtype, const Generator& gen, uint64_t start, Make make) {
   Tensor out = Tensor::empty(shape, dtype == DType::f64 ? DType::f64 : DType::f32);
   int64_t n = out.numel();
   if (out.dtype() == DType::f64) {
-    double* p = out.data<double>();
-#pragma omp parallel for schedule(static) if (n >= 16384)
-    for (int64_t i = 0; i < n; ++i) p[i] = draw(i);
+    fill_from_blocks(out.data<double>(), n, gen, start, make);
   } else {
-    float* p = out.data<float>();
-#pragma omp parallel for schedule(static) if (n >= 16384)
-    for (int64_t i = 0; i < n; ++i) p[i] = float(draw(i));
+    fill_from_blocks(out.data<float>(), n, gen, start, make);
   }
   return out.dtype() == dtype ? out : kernels::cast(out, dtype);
 }
@@ -73,12 +75,24 @@ Tensor fill_dense(const Shape& shape, DType dtype, Draw draw) {
 
 Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DType dtype) {
   uint64_t start = gen.reserve(uint64_t(numel_of(shape)));
-  return fill_dense(shape, dtype, [&](int64_t i) { return low + (high - low) * philox_unit(gen.value_at(start + uint64_t(i))); });
+  return fill_dense(shape, dtype, gen, start, [low, high](const PhiloxBlock& b, auto* out, int64_t count) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    for (int64_t j = 0; j < count; ++j) out[j] = T(low + (high - low) * philox_unit(b[size_t(j)]));
+  });
 }
 
 Tensor normal(const Shape& shape, double mean, double std, Generator& gen, DType dtype) {
   uint64_t start = gen.reserve(uint64_t(numel_of(shape)));
-  return fill_dense(shape, dtype, [&](int64_t i) { return mean + std * normal_at(gen, start, i); });
+  // Lanes (0, 1) and (2, 3) of a block each make one Box-Muller pair.
+  return fill_dense(shape, dtype, gen, start, [mean, std](const PhiloxBlock& b, auto* out, int64_t count) {
+    using T = std::remove_pointer_t<decltype(out)>;
+    for (int64_t pair = 0; pair < 2 && 2 * pair < count; ++pair) {
+      double radius = std::sqrt(-2.0 * std::log(philox_unit(b[size_t(2 * pair)])));
+      double angle = 6.283185307179586476925 * philox_unit(b[size_t(2 * pair + 1)]);
+      out[2 * pair] = T(mean + std * radius * std::cos(angle));
+      if (2 * pair + 1 < count) out[2 * pair + 1] = T(mean + std * radius * std::sin(angle));
+    }
+  });
 }
 
 void uniform_(Tensor& t, double low, double high, Generator& gen) {

@@ -18,8 +18,8 @@ class Generator {
   uint64_t offset() const { return offset_; }
   void set_offset(uint64_t offset) { offset_ = offset; }
 
-  // Reserves count 32-bit values (rounded up to whole Philox blocks) and returns
-  // the first one's offset.
+  // Reserves count 32-bit values in whole Philox blocks (starting on a block
+  // boundary) and returns the first one's offset.
   uint64_t reserve(uint64_t count);
   uint32_t next_u32();
   uint64_t next_u64();
