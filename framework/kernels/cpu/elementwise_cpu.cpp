@@ -1,4 +1,5 @@
 // Copies, fills, casts and element-wise math on the CPU.
+#include <algorithm>
 #include <cstring>
 
 #include "framework/kernels/cpu/strided_loop.h"
@@ -41,6 +42,59 @@ T* typed(const Tensor& t) {
   return static_cast<T*>(t.raw_data());
 }
 
+// A same-dtype copy whose destination is dense along its last dim while the source
+// is dense along another dim (a transpose): copied in 32x32 tiles so both sides are
+// read and written a cache line at a time. Returns false when the layout is not that.
+template <class Word>
+bool tiled_transpose_copy(Tensor& dst, const Tensor& src) {
+  StridedLayout<2> layout = merge_dims<2>(dst.shape(), {dst.strides(), src.strides()});
+  const size_t nd = layout.sizes.size();
+  if (nd < 2 || layout.strides[0][nd - 1] != 1 || layout.strides[1][nd - 1] == 1) return false;
+  size_t b = nd;
+  for (size_t d = 0; d + 1 < nd; ++d)
+    if (layout.strides[1][d] == 1) b = d;
+  if (b == nd) return false;
+  Shape outer_shape;
+  std::array<Strides, 2> outer_strides;
+  for (size_t d = 0; d + 1 < nd; ++d) {
+    if (d == b) continue;
+    outer_shape.push_back(layout.sizes[d]);
+    for (size_t k = 0; k < 2; ++k) outer_strides[k].push_back(layout.strides[k][d]);
+  }
+  const int64_t rows = layout.sizes[b], cols = layout.sizes[nd - 1];
+  const int64_t dst_row = layout.strides[0][b], src_col = layout.strides[1][nd - 1];
+  const int64_t outer = numel_of(outer_shape), tile = 32;
+  const int64_t row_tiles = (rows + tile - 1) / tile, col_tiles = (cols + tile - 1) / tile;
+  Word* out = static_cast<Word*>(dst.raw_data());
+  const Word* in = static_cast<const Word*>(src.raw_data());
+#pragma omp parallel for schedule(static) if (outer * rows * cols >= kParallelGrain)
+  for (int64_t task = 0; task < outer * row_tiles * col_tiles; ++task) {
+    int64_t o = task / (row_tiles * col_tiles), t = task % (row_tiles * col_tiles);
+    int64_t r0 = (t / col_tiles) * tile, c0 = (t % col_tiles) * tile;
+    int64_t od = 0, os = 0, rest = o;
+    for (size_t d = outer_shape.size(); d-- > 0;) {
+      int64_t i = rest % outer_shape[d];
+      rest /= outer_shape[d];
+      od += i * outer_strides[0][d];
+      os += i * outer_strides[1][d];
+    }
+    int64_t r1 = std::min(rows, r0 + tile), c1 = std::min(cols, c0 + tile);
+    for (int64_t r = r0; r < r1; ++r)
+      for (int64_t c = c0; c < c1; ++c) out[od + r * dst_row + c] = in[os + r + c * src_col];
+  }
+  return true;
+}
+
+bool try_tiled_transpose_copy(Tensor& dst, const Tensor& src) {
+  switch (dtype_size(dst.dtype())) {
+    case 1: return tiled_transpose_copy<uint8_t>(dst, src);
+    case 2: return tiled_transpose_copy<uint16_t>(dst, src);
+    case 4: return tiled_transpose_copy<uint32_t>(dst, src);
+    case 8: return tiled_transpose_copy<uint64_t>(dst, src);
+  }
+  return false;
+}
+
 }  // namespace
 
 #if defined(FLOWTRAIN_HAVE_CUDA)
@@ -62,6 +116,7 @@ void copy_into(Tensor& dst, const Tensor& src) {
     std::memcpy(dst.raw_data(), source.raw_data(), dst.nbytes());
     return;
   }
+  if (dst.dtype() == source.dtype() && try_tiled_transpose_copy(dst, source)) return;
   dispatch_dtype(dst.dtype(), [&](auto d_tag) {
     using D = decltype(d_tag);
     dispatch_dtype(source.dtype(), [&](auto s_tag) {

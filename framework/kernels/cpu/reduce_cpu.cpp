@@ -63,6 +63,36 @@ double sum_strided(const T* base, const Shape& shape, const Strides& strides) {
   return acc;
 }
 
+// Leading dims reduced, trailing dims kept, x dense: x is [rows, cols] and the
+// result is its column sums (bias gradients). Rows are split across threads,
+// each accumulating a full row of partial sums so every read is contiguous.
+template <class T>
+void sum_leading_rows(const T* x, int64_t rows, int64_t cols, T* out) {
+  std::vector<double> total(size_t(cols), 0.0);
+#pragma omp parallel if (rows * cols >= kParallelGrain)
+  {
+    std::vector<double> partial(size_t(cols), 0.0);
+#pragma omp for schedule(static)
+    for (int64_t r = 0; r < rows; ++r) {
+      const T* row = x + r * cols;
+      for (int64_t c = 0; c < cols; ++c) partial[size_t(c)] += double(row[c]);
+    }
+#pragma omp critical
+    for (int64_t c = 0; c < cols; ++c) total[size_t(c)] += partial[size_t(c)];
+  }
+  for (int64_t c = 0; c < cols; ++c) out[c] = T(total[size_t(c)]);
+}
+
+bool reduces_leading_dims_only(const Tensor& x, const std::vector<int64_t>& dims) {
+  std::vector<bool> reduced(x.shape().size(), false);
+  for (int64_t d : dims) reduced[size_t(normalize_dim(d, x.shape().size()))] = true;
+  size_t k = 0;
+  while (k < reduced.size() && reduced[k]) ++k;
+  for (size_t i = k; i < reduced.size(); ++i)
+    if (reduced[i]) return false;
+  return k > 0 && k < reduced.size() && x.is_contiguous();
+}
+
 }  // namespace
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
@@ -77,6 +107,10 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
     if constexpr (std::is_floating_point_v<T>) {
       const T* in = static_cast<const T*>(x.raw_data());
       T* o = out.data<T>();
+      if (n_out > 1 && reduces_leading_dims_only(x, dims)) {
+        sum_leading_rows(in, n_reduced, n_out, o);
+        return;
+      }
       if (n_out == 1) {
         // One output: split the reduced elements across threads.
         Shape rs = plan.reduced_shape;
