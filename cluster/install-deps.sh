@@ -26,8 +26,17 @@ for p in "${packages[@]}"; do
   fi
 done
 
+# TensorBoard's own reader checks the event files in tests/io: PyPI's tensorboard
+# for the first python3 on PATH (no Debian package). Called on both exits below.
+ensure_tensorboard() {
+  python3 -c "import tensorboard" 2>/dev/null && return 0
+  echo "install-deps: installing tensorboard for $(command -v python3)"
+  python3 -m pip install --quiet --disable-pip-version-check tensorboard
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
+  ensure_tensorboard
   exit 0
 fi
 
@@ -44,4 +53,5 @@ if command -v update-alternatives >/dev/null; then
     [ -n "$path" ] && $SUDO update-alternatives --set "$alt" "$path" >/dev/null || true
   done
 fi
+ensure_tensorboard
 echo "install-deps: done"
