@@ -1,0 +1,258 @@
+// The NCCL communicator: GPU tensors on cuda:local_rank (one GPU per rank on a
+// node). Rank 0 creates the unique id and MPI_Bcast hands it to every rank.
+//
+// Ordering: every flowtrain kernel and copy runs on the legacy default stream
+// (see cuda_allocator.h). A collective is queued on this communicator's own
+// stream after an event recorded on the compute stream (so it reads finished
+// gradients), and the compute stream waits for the collective's completion
+// event before its next work (so nothing reads, frees or reuses the buffer too
+// early). wait() therefore does not block the host; host reads go through copies
+// on the legacy stream, which are ordered after it too.
+#include <cuda_runtime_api.h>
+#include <nccl.h>
+
+#include <cstdio>
+
+#include "framework/dist/communicator.h"
+#include "framework/dist/mpi_check.h"
+#include "framework/kernels/cuda/cuda_check.h"
+#include "framework/kernels/cuda/cuda_runtime.h"
+
+namespace ft::dist {
+
+namespace {
+
+[[noreturn]] void throw_nccl_error(ncclResult_t status, const char* call, const char* file, int line,
+                                   ncclComm_t comm) {
+  const char* detail = comm ? ncclGetLastError(comm) : nullptr;
+  throw Error(fmt::format("NCCL call {} failed at {}:{}: {}{}{}", call, ::ft::detail::base_name(file), line,
+                          ncclGetErrorString(status), detail && *detail ? ": " : "", detail ? detail : ""));
+}
+
+}  // namespace
+
+}  // namespace ft::dist
+
+// Used inside NcclCommunicator, whose nccl_handle() gives ncclGetLastError's detail.
+#define FT_NCCL_CHECK(call)                                                              \
+  do {                                                                                   \
+    ncclResult_t ft_nccl_status_ = (call);                                               \
+    if (ft_nccl_status_ != ncclSuccess) [[unlikely]]                                     \
+      ::ft::dist::throw_nccl_error(ft_nccl_status_, #call, __FILE__, __LINE__, nccl_handle()); \
+  } while (0)
+
+namespace ft::dist {
+
+namespace {
+
+ncclDataType_t nccl_reduction_type(DType dtype) {
+  switch (dtype) {
+    case DType::f32: return ncclFloat32;
+    case DType::f64: return ncclFloat64;
+    case DType::bf16: return ncclBfloat16;
+    case DType::f16: return ncclFloat16;
+    case DType::i32: return ncclInt32;
+    case DType::i64: return ncclInt64;
+    case DType::u8: return ncclUint8;
+  }
+  return ncclFloat32;
+}
+
+ncclRedOp_t nccl_op(ReduceOp op) {
+  switch (op) {
+    case ReduceOp::sum: return ncclSum;
+    case ReduceOp::average: return ncclAvg;
+    case ReduceOp::max: return ncclMax;
+    case ReduceOp::min: return ncclMin;
+  }
+  return ncclSum;
+}
+
+class NcclPendingReduction final : public PendingReduction {
+ public:
+  NcclPendingReduction(Tensor t, cudaEvent_t done) : tensor_(std::move(t)), done_(done) {}
+  ~NcclPendingReduction() override {
+    // Without the wait, later compute-stream work could free or reuse the buffer
+    // (the caching allocator) while NCCL still writes into it.
+    try {
+      wait();
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "flowtrain: an unwaited NCCL all-reduce failed while being destroyed: %s\n",
+                   e.what());
+    }
+    cudaEventDestroy(done_);
+  }
+  void wait() override {
+    if (waited_) return;
+    FT_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamLegacy, done_, 0));
+    waited_ = true;
+  }
+  bool test() override {
+    const cudaError_t status = cudaEventQuery(done_);
+    if (status == cudaErrorNotReady) return false;
+    FT_CUDA_CHECK(status);
+    return true;
+  }
+
+ private:
+  Tensor tensor_;  // keeps the storage alive until the compute stream is ordered after the collective
+  cudaEvent_t done_;
+  bool waited_ = false;
+};
+
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator() {
+    MpiWorld& world = MpiWorld::instance();
+    rank_ = world.rank();
+    size_ = world.size();
+    local_rank_ = world.local_rank();
+    local_size_ = world.local_size();
+    const int devices = cuda_device_count();
+    FT_CHECK(local_rank_ < devices,
+             "local rank {} has no GPU: {} visible on {} (start one rank per GPU; check CUDA_VISIBLE_DEVICES)",
+             local_rank_, devices, world.processor_name());
+    device_ = local_rank_;
+    FT_CUDA_CHECK(cudaSetDevice(device_));
+    FT_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &mpi_comm_));
+    FT_MPI_CHECK(MPI_Comm_set_errhandler(mpi_comm_, MPI_ERRORS_RETURN));
+    ncclUniqueId id{};
+    if (rank_ == 0) FT_NCCL_CHECK(ncclGetUniqueId(&id));
+    FT_MPI_CHECK(MPI_Bcast(&id, int(sizeof id), MPI_BYTE, 0, mpi_comm_));
+    FT_NCCL_CHECK(ncclCommInitRank(&comm_, size_, id, rank_));
+    FT_CUDA_CHECK(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+    FT_CUDA_CHECK(cudaEventCreateWithFlags(&inputs_ready_, cudaEventDisableTiming));
+  }
+
+  ~NcclCommunicator() override {
+    // Teardown must not throw: finish queued work, then release in reverse order.
+    if (stream_) cudaStreamSynchronize(stream_);
+    if (comm_) ncclCommDestroy(comm_);
+    if (inputs_ready_) cudaEventDestroy(inputs_ready_);
+    if (stream_) cudaStreamDestroy(stream_);
+    int finalised = 0;
+    MPI_Finalized(&finalised);
+    if (!finalised && mpi_comm_ != MPI_COMM_NULL) MPI_Comm_free(&mpi_comm_);
+  }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  int local_rank() const override { return local_rank_; }
+  int local_size() const override { return local_size_; }
+  Device device() const override { return Device::cuda(device_); }
+
+  void all_reduce(Tensor& t, ReduceOp op) override { all_reduce_async(t, op)->wait(); }
+
+  std::unique_ptr<PendingReduction> all_reduce_async(Tensor& t, ReduceOp op) override {
+    check_tensor(t, "all_reduce");
+    check_reduction(t, op, "all_reduce");
+    begin();
+    FT_NCCL_CHECK(ncclAllReduce(t.raw_data(), t.raw_data(), size_t(t.numel()), nccl_reduction_type(t.dtype()),
+                                nccl_op(op), comm_, stream_));
+    return std::make_unique<NcclPendingReduction>(t, end());
+  }
+
+  void broadcast(Tensor& t, int root) override {
+    check_tensor(t, "broadcast");
+    FT_CHECK(root >= 0 && root < size_, "broadcast root {} outside a world of {}", root, size_);
+    begin();
+    // Bytes: a broadcast moves data of any dtype unchanged.
+    FT_NCCL_CHECK(ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_));
+    NcclPendingReduction(t, end()).wait();
+  }
+
+  void all_gather(const Tensor& input, Tensor& output) override {
+    check_tensor(input, "all_gather input");
+    check_tensor(output, "all_gather output");
+    FT_CHECK(input.dtype() == output.dtype(), "all_gather of {} into {}", dtype_name(input.dtype()),
+             dtype_name(output.dtype()));
+    FT_CHECK(output.numel() == int64_t(size_) * input.numel(),
+             "all_gather: output has {} elements, expected size {} x input {}", output.numel(), size_,
+             input.numel());
+    const auto* in = static_cast<const char*>(input.raw_data());
+    auto* out = static_cast<char*>(output.raw_data());
+    // NCCL's in-place form: the input is this rank's block of the output.
+    FT_CHECK(in == out + size_t(rank_) * input.nbytes() || in + input.nbytes() <= out || in >= out + output.nbytes(),
+             "all_gather: the input overlaps the output other than at this rank's block");
+    begin();
+    FT_NCCL_CHECK(ncclAllGather(in, out, input.nbytes(), ncclUint8, comm_, stream_));
+    NcclPendingReduction(output, end()).wait();
+  }
+
+  void reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) override {
+    check_tensor(input, "reduce_scatter input");
+    check_tensor(output, "reduce_scatter output");
+    check_reduction(input, op, "reduce_scatter");
+    FT_CHECK(input.dtype() == output.dtype(), "reduce_scatter of {} into {}", dtype_name(input.dtype()),
+             dtype_name(output.dtype()));
+    FT_CHECK(input.numel() == int64_t(size_) * output.numel(),
+             "reduce_scatter: input has {} elements, expected size {} x output {}", input.numel(), size_,
+             output.numel());
+    const auto* in = static_cast<const char*>(input.raw_data());
+    const auto* out = static_cast<const char*>(output.raw_data());
+    // NCCL's in-place form: the output is this rank's block of the input.
+    FT_CHECK(out == in + size_t(rank_) * output.nbytes() || out + output.nbytes() <= in ||
+                 out >= in + input.nbytes(),
+             "reduce_scatter: the output overlaps the input other than at this rank's block");
+    begin();
+    FT_NCCL_CHECK(ncclReduceScatter(input.raw_data(), output.raw_data(), size_t(output.numel()),
+                                    nccl_reduction_type(input.dtype()), nccl_op(op), comm_, stream_));
+    NcclPendingReduction(output, end()).wait();
+  }
+
+  void barrier() override {
+    // Host-side: every rank's queued GPU work (compute and collectives) is done.
+    FT_CUDA_CHECK(cudaStreamSynchronize(stream_));
+    FT_CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
+    FT_MPI_CHECK(MPI_Barrier(mpi_comm_));
+  }
+
+ private:
+  ncclComm_t nccl_handle() const { return comm_; }
+
+  void check_tensor(const Tensor& t, const char* what) const {
+    FT_CHECK(t.defined(), "{} of an undefined tensor", what);
+    FT_CHECK(t.device() == Device::cuda(device_),
+             "{} of a tensor on {}: this rank's NCCL communicator takes tensors on cuda:{}", what,
+             t.device().str(), device_);
+    FT_CHECK(t.is_contiguous(), "{} of a non-contiguous tensor (shape {}); call contiguous() first", what,
+             shape_str(t.shape()));
+  }
+
+  static void check_reduction(const Tensor& t, ReduceOp op, const char* what) {
+    FT_CHECK(t.dtype() != DType::u8 || op == ReduceOp::max || op == ReduceOp::min,
+             "{} {} of a u8 tensor would wrap around", what, reduce_op_name(op));
+    FT_CHECK(op != ReduceOp::average || is_floating(t.dtype()),
+             "{} average of a {} tensor: an integer average would truncate; reduce with sum", what,
+             dtype_name(t.dtype()));
+  }
+
+  // The collective reads what the compute stream has produced so far.
+  void begin() {
+    int current = -1;
+    FT_CUDA_CHECK(cudaGetDevice(&current));
+    if (current != device_) FT_CUDA_CHECK(cudaSetDevice(device_));
+    FT_CUDA_CHECK(cudaEventRecord(inputs_ready_, cudaStreamLegacy));
+    FT_CUDA_CHECK(cudaStreamWaitEvent(stream_, inputs_ready_, 0));
+  }
+
+  // The completion event of what was just queued on the collective stream.
+  cudaEvent_t end() {
+    cudaEvent_t done = nullptr;
+    FT_CUDA_CHECK(cudaEventCreateWithFlags(&done, cudaEventDisableTiming));
+    FT_CUDA_CHECK(cudaEventRecord(done, stream_));
+    return done;
+  }
+
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, device_ = 0;
+  MPI_Comm mpi_comm_ = MPI_COMM_NULL;
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  cudaEvent_t inputs_ready_ = nullptr;
+};
+
+}  // namespace
+
+std::shared_ptr<Communicator> make_nccl_communicator() { return std::make_shared<NcclCommunicator>(); }
+
+}  // namespace ft::dist
