@@ -70,7 +70,10 @@ void dequantize_image(const uint8_t* hwc, const ImageShape& shape, bool flip, co
   // always gets counter j.
   if (options.noise != Noise::none) fill_noise(options, key, count, chw);
   // value = scale * (p + u) + shift for uniform; scale * p + shift (+ std * n) otherwise.
-  double scale = options.noise == Noise::uniform ? 1.0 / 256.0 : 1.0 / 255.0, shift = 0.0;
+  FT_CHECK(options.bits >= 1 && options.bits <= 8, "dequantization to {} bits", options.bits);
+  const int drop = 8 - options.bits;
+  const double levels = double(1 << options.bits);
+  double scale = options.noise == Noise::uniform ? 1.0 / levels : 1.0 / (levels - 1.0), shift = 0.0;
   if (options.range == ValueRange::centered) shift = -0.5;
   if (options.range == ValueRange::symmetric) scale *= 2.0, shift = -1.0;
   auto fscale = float(scale), fshift = float(shift), fstd = float(options.gaussian_std);
@@ -79,7 +82,7 @@ void dequantize_image(const uint8_t* hwc, const ImageShape& shape, bool flip, co
       const uint8_t* pixel = hwc + (y * w + (flip ? w - 1 - x : x)) * c;
       for (int64_t k = 0; k < c; ++k) {
         float& out = chw[(k * h + y) * w + x];
-        float p = float(pixel[k]);
+        float p = float(pixel[k] >> drop);
         switch (options.noise) {
           case Noise::none: out = fscale * p + fshift; break;
           case Noise::uniform: out = fscale * (p + out) + fshift; break;

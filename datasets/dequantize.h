@@ -22,6 +22,9 @@ struct DequantizeOptions {
   Noise noise = Noise::uniform;
   double gaussian_std = 0.05;
   ValueRange range = ValueRange::centered;
+  // Pixels are first reduced to `bits` bits (Glow's n_bits): p -> floor(p / 2^(8-bits)),
+  // with 2^bits levels in place of 256.
+  int bits = 8;
 };
 
 struct SampleKey {

@@ -7,5 +7,6 @@ namespace ft::launch {
 void register_version_command(CLI::App& app);
 void register_info_command(CLI::App& app);
 void register_data_commands(CLI::App& app);
+void register_train_command(CLI::App& app);
 
 }  // namespace ft::launch

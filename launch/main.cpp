@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "launch/commands.h"
+#include "launch/exit_codes.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"flowtrain: train normalizing flows (Glow, TARFLOW) data-parallel on sharded HDF5 image sets"};
@@ -12,10 +13,13 @@ int main(int argc, char** argv) {
   ft::launch::register_version_command(app);
   ft::launch::register_info_command(app);
   ft::launch::register_data_commands(app);
+  ft::launch::register_train_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
+  } catch (const ft::launch::ReportedError& e) {
+    return e.code;
   } catch (const std::exception& e) {
     fmt::print(stderr, "flowtrain: error: {}\n", e.what());
     return 1;

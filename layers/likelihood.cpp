@@ -32,6 +32,7 @@ DataScaling glow_scaling(int n_bits) {
   s.scale = 1.0 / std::ldexp(1.0, n_bits);
   s.shift = -0.5;
   s.bins_per_unit = std::ldexp(1.0, n_bits);
+  s.brightest = 0.5 - s.scale;
   return s;
 }
 
@@ -40,6 +41,7 @@ DataScaling tarflow_scaling() {
   s.scale = 1.0 / 127.5;
   s.shift = -1.0;
   s.bins_per_unit = 128.0;
+  s.brightest = 1.0;
   return s;
 }
 

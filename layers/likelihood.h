@@ -15,6 +15,7 @@ struct DataScaling {
   double scale = 1.0 / 256.0;
   double shift = -0.5;
   double bins_per_unit = 256.0;
+  double brightest = 255.0 / 256.0 - 0.5;  // model-space value of the largest pixel (for display)
   // Bits per dimension of an example with log-likelihood log_px (in model space)
   // over `dims` dimensions: (-log p(x) + D log(bins_per_unit)) / (D ln 2).
   double bits_per_dim(double log_px, double dims) const;

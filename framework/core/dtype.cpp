@@ -1,5 +1,7 @@
 #include "framework/core/dtype.h"
 
+#include <ostream>
+
 #include "framework/core/check.h"
 
 namespace ft {
@@ -32,6 +34,8 @@ DType dtype_from_name(const std::string& name) {
     if (name == dtype_name(d)) return d;
   FT_FAIL("unknown dtype '{}' (expected f32, f64, bf16, f16, i32, i64 or u8)", name);
 }
+
+std::ostream& operator<<(std::ostream& out, DType dtype) { return out << dtype_name(dtype); }
 
 std::string Device::str() const {
   return kind == DeviceKind::cpu ? std::string("cpu") : fmt::format("cuda:{}", index);

@@ -2,6 +2,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <iosfwd>
 #include <string>
 #include <type_traits>
 
@@ -14,6 +15,7 @@ enum class DType : uint8_t { f32, f64, bf16, f16, i32, i64, u8 };
 size_t dtype_size(DType dtype);
 const char* dtype_name(DType dtype);
 DType dtype_from_name(const std::string& name);  // throws on an unknown name
+std::ostream& operator<<(std::ostream& out, DType dtype);
 inline bool is_floating(DType d) {
   return d == DType::f32 || d == DType::f64 || d == DType::bf16 || d == DType::f16;
 }

@@ -12,6 +12,8 @@ namespace ft::kernels {
 Tensor copy(const Tensor& x);                         // dense copy, same dtype
 void copy_into(Tensor& dst, const Tensor& src);       // strided, broadcasting, converting dtype
 Tensor cast(const Tensor& x, DType dtype);            // dense copy in dtype
+// bf16/f16 tensors as f32 (the CPU computes low-precision inputs in f32); others as they are.
+Tensor upcast_half(const Tensor& x);
 void fill(Tensor& dst, double value);
 
 // ---- element-wise -------------------------------------------------------------
@@ -31,7 +33,7 @@ double sum_all(const Tensor& x);  // accumulated in f64
 
 // ---- matrix products ------------------------------------------------------------
 // C[b] = A[b] @ B[b] on the last two dims (transposed when ta/tb); batch dims of A
-// and B broadcast. f32 or f64.
+// and B broadcast. f32 or f64; bf16/f16 inputs are computed and returned in f32.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 
 // ---- convolution (NCHW, stride 1, zero padding) --------------------------------------

@@ -3,6 +3,7 @@
 #include "framework/autograd/node.h"
 #include "framework/kernels/kernels.h"
 #include "framework/ops/ops.h"
+#include "framework/precision/autocast.h"
 
 namespace ft {
 
@@ -43,7 +44,8 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
 }
 
 Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, double scale) {
-  Tensor q = q_in.contiguous(), k = k_in.contiguous(), v = v_in.contiguous();
+  Tensor q = autocast_input(q_in).contiguous(), k = autocast_input(k_in).contiguous(),
+         v = autocast_input(v_in).contiguous();
   if (scale == 0.0) scale = 1.0 / std::sqrt(double(q.size(-1)));
   Tensor lse;
   Tensor y = kernels::causal_attention(q.detach(), k.detach(), v.detach(), scale, &lse);

@@ -1,10 +1,12 @@
 #include "framework/autograd/node.h"
 #include "framework/kernels/kernels.h"
 #include "framework/ops/ops.h"
+#include "framework/precision/autocast.h"
 
 namespace ft {
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+  Tensor a = autocast_input(a_in), b = autocast_input(b_in);
   Tensor y = kernels::matmul(a, b);
   bool need_a = a.requires_grad(), need_b = b.requires_grad();
   record("matmul", y, {a, b}, [as = a.detach(), bs = b.detach(), need_a, need_b](const Tensor& g) {
@@ -15,7 +17,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return y;
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias) {
+  Tensor x = autocast_input(x_in), weight = autocast_input(weight_in);
   FT_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
            "linear: input {} does not match weight {} ([out, in])", shape_str(x.shape()), shape_str(weight.shape()));
   int64_t in = weight.size(1), out = weight.size(0);
@@ -42,7 +45,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   return y;
 }
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t padding) {
+Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias, int64_t padding) {
+  Tensor x = autocast_input(x_in), weight = autocast_input(weight_in);
   Tensor y = kernels::conv2d(x, weight, padding);
   if (bias.defined()) {
     FT_CHECK(bias.shape() == Shape{weight.size(0)}, "conv2d bias {} for {} output channels", shape_str(bias.shape()),

@@ -43,7 +43,9 @@ void causal_softmax_rows(T* s, int64_t t, T* lse) {
 
 }  // namespace
 
-Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp) {
+Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, double scale,
+                        Tensor* logsumexp) {
+  Tensor q = upcast_half(q_in), k = upcast_half(k_in), v = upcast_half(v_in);
   check_qkv(q, k, v);
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
   Tensor out = Tensor::empty(q.shape(), q.dtype());
@@ -71,9 +73,10 @@ Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, doubl
   return out;
 }
 
-void causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const Tensor& out,
                                const Tensor& logsumexp, const Tensor& grad_out_in, double scale, Tensor* grad_q,
                                Tensor* grad_k, Tensor* grad_v) {
+  Tensor q = upcast_half(q_in), k = upcast_half(k_in), v = upcast_half(v_in);
   check_qkv(q, k, v);
   Tensor grad_out = grad_out_in.is_contiguous() ? grad_out_in : copy(grad_out_in);
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);

@@ -90,7 +90,8 @@ Tensor columns_of(const Tensor& x, const ConvGeometry& g) {
 
 }  // namespace
 
-Tensor conv2d(const Tensor& x, const Tensor& weight, int64_t padding) {
+Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, int64_t padding) {
+  Tensor x = upcast_half(x_in), weight = upcast_half(weight_in);
   ConvGeometry g = geometry(x.shape(), weight.shape(), padding);
   Tensor cols = columns_of(x, g);
   Tensor w2 = weight.detach().reshape({g.o, g.c * g.kh * g.kw});
@@ -98,8 +99,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, int64_t padding) {
   return copy(y.reshape({g.o, g.n, g.ho, g.wo}).permute({1, 0, 2, 3}));
 }
 
-void conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& grad_y, int64_t padding,
+void conv2d_backward(const Tensor& x_in, const Tensor& weight_in, const Tensor& grad_y, int64_t padding,
                      Tensor* grad_x, Tensor* grad_weight) {
+  Tensor x = upcast_half(x_in), weight = upcast_half(weight_in);
   ConvGeometry g = geometry(x.shape(), weight.shape(), padding);
   // gy as [O, N*Ho*Wo]
   Tensor gy = copy(grad_y.detach().permute({1, 0, 2, 3})).reshape({g.o, g.n * g.ho * g.wo});

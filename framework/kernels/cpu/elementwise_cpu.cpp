@@ -146,6 +146,11 @@ Tensor cast(const Tensor& x, DType dtype) {
   return out;
 }
 
+Tensor upcast_half(const Tensor& x) {
+  if (!x.defined() || (x.dtype() != DType::bf16 && x.dtype() != DType::f16)) return x;
+  return cast(x, DType::f32);
+}
+
 void fill(Tensor& dst, double value) {
 #if defined(FLOWTRAIN_HAVE_CUDA)
   if (dst.device().kind == DeviceKind::cuda) {

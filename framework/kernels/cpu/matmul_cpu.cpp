@@ -41,11 +41,13 @@ int64_t batch_offset(int64_t index, const Shape& batch_shape, const Strides& str
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool transpose_b) {
 #if defined(FLOWTRAIN_HAVE_CUDA)
-  if (a.device().kind == DeviceKind::cuda || b.device().kind == DeviceKind::cuda)
-    return cuda::matmul(a, b, transpose_a, transpose_b);
+  if (a_in.device().kind == DeviceKind::cuda || b_in.device().kind == DeviceKind::cuda)
+    return cuda::matmul(a_in, b_in, transpose_a, transpose_b);
 #endif
+  // Low-precision inputs: exact products of the rounded values, accumulated in f32.
+  Tensor a = upcast_half(a_in), b = upcast_half(b_in);
   FT_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul needs matrices, got {} and {}", shape_str(a.shape()),
            shape_str(b.shape()));
   FT_CHECK(a.dtype() == b.dtype() && (a.dtype() == DType::f32 || a.dtype() == DType::f64),

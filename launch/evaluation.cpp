@@ -1,0 +1,46 @@
+#include "launch/evaluation.h"
+
+#include <cmath>
+
+#include "datasets/reader.h"
+#include "framework/autograd/grad_mode.h"
+#include "framework/ops/ops.h"
+#include "launch/training_data.h"
+
+namespace ft::launch {
+
+EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config, dist::Communicator& comm,
+                                 int64_t max_batches) {
+  NoGradGuard no_grad;
+  bool was_training = model.training();
+  model.set_training(false);
+  datasets::ReaderOptions options = reader_options(config, model, Split::test, comm.rank(), comm.size());
+  options.queue_batches = 2;
+  datasets::Reader reader(options);
+  int64_t batches = reader.batches_per_epoch();
+  if (max_batches > 0) batches = std::min(batches, max_batches);
+  double log_prob_sum = 0.0;
+  int64_t images = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    datasets::Batch batch = reader.next();
+    if (batch.images.size(0) == 0) continue;  // the last, partial batch may leave a rank without images
+    Tensor labels = config.integer("model.num_classes") > 0 ? batch.labels : Tensor();
+    layers::ModelOutput out = model.forward(batch.images, labels);
+    log_prob_sum += sum(out.log_prob.to(DType::f64)).item();
+    images += batch.images.size(0);
+  }
+  Tensor totals = Tensor::from_vector<double>({log_prob_sum, double(images)}, {2});
+  comm.all_reduce(totals, dist::ReduceOp::sum);
+  std::vector<double> t = totals.to_double_vector();
+  model.set_training(was_training);
+  EvalResult result;
+  result.images = int64_t(t[1]);
+  FT_CHECK(result.images > 0, "evaluation saw no images in data.test = '{}'", config.string("data.test"));
+  double dims = double(model.dims());
+  double mean_log_prob = t[0] / t[1];
+  result.nats_per_dim = -mean_log_prob / dims;
+  result.bits_per_dim = model.scaling().bits_per_dim(mean_log_prob, dims);
+  return result;
+}
+
+}  // namespace ft::launch

@@ -1,0 +1,22 @@
+// Bits per dimension on a held-out set, across ranks: every test image counted
+// exactly once, with fixed dequantization noise (deterministic for a seed).
+#pragma once
+#include <memory>
+
+#include "framework/dist/communicator.h"
+#include "launch/config.h"
+#include "layers/flow_model.h"
+
+namespace ft::launch {
+
+struct EvalResult {
+  double bits_per_dim = 0.0;
+  double nats_per_dim = 0.0;  // -log p(x) / D in model space (no bin term)
+  int64_t images = 0;
+};
+
+// max_batches <= 0: the whole test set. Runs in eval mode without gradients.
+EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config, dist::Communicator& comm,
+                                 int64_t max_batches);
+
+}  // namespace ft::launch

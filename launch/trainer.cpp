@@ -1,0 +1,270 @@
+#include "launch/trainer.h"
+
+#include <fmt/core.h>
+
+#include <cmath>
+
+#include "framework/autograd/grad_mode.h"
+#include "framework/ops/ops.h"
+#include "framework/optim/clipping.h"
+#include "framework/precision/autocast.h"
+#include "launch/evaluation.h"
+#include "launch/model_factory.h"
+#include "framework/io/png_writer.h"
+#include "launch/sampling.h"
+#include "launch/training_data.h"
+#include "layers/glow/glow.h"
+#include "layers/tarflow/tarflow.h"
+
+namespace ft::launch {
+
+namespace {
+
+DType precision_dtype(const std::string& precision) {
+  if (precision == "bf16") return DType::bf16;
+  if (precision == "fp16") return DType::f16;
+  return DType::f32;
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "--:--:--";
+  auto s = int64_t(seconds);
+  return fmt::format("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
+}
+
+}  // namespace
+
+Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm)
+    : config_(std::move(config)), comm_(std::move(comm)), run_dir_(std::move(run_dir), comm_->rank() == 0) {
+  if (config_.string("train.device") != "cpu")
+    FT_FAIL("train.device = \"{}\": this build trains on the CPU; GPU training is not wired into the trainer yet",
+            config_.string("train.device"));
+  global_batch_ = config_.integer("train.global_batch");
+  autocast_ = precision_dtype(config_.string("train.precision"));
+  // Same seed on every rank; rank 0's values are broadcast anyway.
+  Generator init(uint64_t(config_.integer("train.seed")), 0x1A17);
+  model_ = build_model(config_, init);
+  reader_ = std::make_unique<datasets::Reader>(
+      reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size()));
+  if (!config_.string("data.test").empty()) check_dataset_matches_model("data.test", config_.string("data.test"), *model_);
+  if (auto* glow = dynamic_cast<layers::Glow*>(model_.get())) {
+    // ActNorm's data-dependent initialisation sees the statistics of the whole global batch.
+    auto comm_for_stats = comm_;
+    glow->set_statistics_averager([comm_for_stats](Tensor& stats) {
+      Tensor dense = stats.contiguous();
+      comm_for_stats->all_reduce(dense, dist::ReduceOp::average);
+      if (!dense.same(stats)) stats.copy_(dense);
+    });
+  }
+  dist::ReducerOptions reducer_options;
+  reducer_options.bucket_megabytes = config_.number("train.bucket_mb");
+  reducer_options.zero1 = config_.boolean("train.zero1");
+  reducer_ = std::make_unique<dist::GradientReducer>(model_->parameter_slots(), comm_, reducer_options);
+  reducer_->broadcast_parameters(0);
+  build_optimization();
+  run_dir_.save_config(config_.to_toml());
+  if (run_dir_.writer()) {
+    metrics_ = std::make_unique<io::MetricsWriter>(run_dir_.metrics().string(), true);
+    events_ = std::make_unique<io::TensorBoardWriter>(run_dir_.root().string());
+  }
+}
+
+Trainer::~Trainer() = default;
+
+void Trainer::build_optimization() {
+  optim::OptimizerConfig oc;
+  oc.name = config_.string("optim.name");
+  std::vector<double> betas = config_.numbers("optim.betas");
+  if (betas.size() != 2) FT_FAIL("optim.betas must have two values, got {}", betas.size());
+  oc.beta1 = betas[0];
+  oc.beta2 = betas[1];
+  oc.eps = config_.number("optim.eps");
+  oc.weight_decay = config_.number("optim.weight_decay");
+  optimizer_ = optim::make_optimizer(oc, int64_t(optimizer_range_size()));
+  schedule_.lr = config_.number("optim.lr");
+  schedule_.min_lr = config_.number("optim.min_lr");
+  schedule_.warmup_start_lr = config_.number("optim.warmup_start_lr");
+  schedule_.warmup_steps = config_.integer("optim.warmup_steps");
+  schedule_.total_steps = config_.integer("train.steps");
+  schedule_.kind = config_.string("optim.schedule");
+  double ema = config_.number("optim.ema");
+  if (ema < 0.0 || ema >= 1.0) FT_FAIL("optim.ema must be in [0, 1), got {}", ema);
+  if (ema > 0.0) ema_ = std::make_unique<optim::Ema>(reducer_->parameter_count(), ema);
+  if (autocast_ == DType::f16) scaler_ = std::make_unique<precision::LossScaler>();
+}
+
+double Trainer::optimizer_range_size() const {
+  return config_.boolean("train.zero1") ? double(reducer_->shard_size()) : double(reducer_->parameter_count());
+}
+
+StepResult Trainer::train_step() {
+  datasets::Batch batch = reader_->next();
+  progress_.data = batch.next;
+  Tensor labels = config_.integer("model.num_classes") > 0 ? batch.labels : Tensor();
+  StepResult result;
+  result.lr = optim::learning_rate(schedule_, progress_.step);
+  model_->set_training(true);
+  reducer_->zero_grad();
+  double dims = double(model_->dims());
+  Tensor loss;
+  {
+    AutocastGuard autocast(autocast_);
+    layers::ModelOutput out = model_->forward(batch.images, labels);
+    // Mean over this rank's examples; the reducer averages across ranks, which is
+    // the global mean because every rank holds the same number of examples.
+    loss = mul(sum(out.log_prob), -1.0 / (double(batch.images.size(0)) * dims));
+  }
+  double scale = scaler_ ? scaler_->scale() : 1.0;
+  (scale != 1.0 ? mul(loss, scale) : loss).backward();
+  reducer_->finish_gradient_reduction();
+
+  bool zero1 = config_.boolean("train.zero1");
+  Tensor grads_tensor = zero1 ? reducer_->shard_gradients() : reducer_->gradient_arena();
+  float* grads = grads_tensor.data<float>();
+  int64_t n = int64_t(optimizer_range_size());
+  if (scale != 1.0) optim::scale_in_place(grads, n, 1.0 / scale);
+  if (gradient_hook) gradient_hook(progress_.step, grads, n);
+
+  // One all-reduce for the loss, the squared gradient norm and the overflow flag.
+  bool finite = optim::all_finite(grads, n);
+  double squared = finite ? optim::squared_norm(grads, n) : 0.0;
+  Tensor stats = Tensor::from_vector<double>({loss.item(), squared, finite ? 0.0 : 1.0}, {3});
+  comm_->all_reduce(stats, dist::ReduceOp::sum);
+  std::vector<double> s = stats.to_double_vector();
+  double ranks = double(comm_->size());
+  result.loss = s[0] / ranks;
+  result.bits_per_dim = (result.loss + std::log(model_->scaling().bins_per_unit)) / std::log(2.0);
+  result.grad_norm = std::sqrt(zero1 ? s[1] : s[1] / ranks);  // unsharded: every rank holds the same gradients
+  bool overflow = s[2] > 0.0 || !std::isfinite(result.loss);
+  if (scaler_) scaler_->update(overflow);
+  ++progress_.step;
+  if (overflow) {
+    result.skipped = true;
+    ++progress_.skipped_steps;
+    if (++progress_.consecutive_skips > config_.integer("train.max_skipped_steps"))
+      FT_FAIL("stopping: {} steps in a row had a non-finite loss or gradient (train.max_skipped_steps = {}); "
+              "lower optim.lr, raise optim.warmup_steps or set optim.clip_norm",
+              progress_.consecutive_skips, config_.integer("train.max_skipped_steps"));
+    return result;
+  }
+  progress_.consecutive_skips = 0;
+  double coefficient = optim::clip_coefficient(result.grad_norm, config_.number("optim.clip_norm"));
+  if (coefficient < 1.0) optim::scale_in_place(grads, n, coefficient);
+  float* params = reducer_->parameter_arena().data<float>() + (zero1 ? reducer_->shard_begin() : 0);
+  optimizer_->step(params, grads, result.lr);
+  if (zero1) reducer_->gather_parameters();
+  if (ema_) ema_->update(reducer_->parameter_arena().data<float>());
+  return result;
+}
+
+template <class Fn>
+void Trainer::with_ema_weights(Fn&& fn) {
+  if (!ema_ || !ema_->initialized()) {
+    fn();
+    return;
+  }
+  Tensor arena = reducer_->parameter_arena().slice(0, 0, reducer_->parameter_count());
+  Tensor saved = arena.clone();
+  arena.copy_(ema_->shadow());
+  try {
+    fn();
+  } catch (...) {
+    arena.copy_(saved);
+    throw;
+  }
+  arena.copy_(saved);
+}
+
+void Trainer::evaluate_and_log() {
+  if (config_.string("data.test").empty()) return;
+  EvalResult eval;
+  with_ema_weights([&] { eval = evaluate_bits_per_dim(*model_, config_, *comm_, config_.integer("log.eval_batches")); });
+  run_dir_.log(fmt::format("eval step {} | test bpd {:.4f} | {} images", progress_.step, eval.bits_per_dim, eval.images));
+  if (!run_dir_.writer()) return;
+  metrics_->write({{"step", progress_.step}, {"eval_bits_per_dim", eval.bits_per_dim}, {"eval_images", eval.images}});
+  events_->add_scalar("eval/bits_per_dim", eval.bits_per_dim, progress_.step);
+  events_->flush();
+}
+
+void Trainer::sample_and_log() {
+  GridRequest request;
+  request.count = config_.integer("log.sample_count");
+  request.options.temperature = config_.number("log.temperature");
+  request.seed = uint64_t(config_.integer("train.seed"));
+  if (config_.integer("model.num_classes") > 0) {
+    std::vector<int64_t> labels(size_t(request.count));
+    for (int64_t i = 0; i < request.count; ++i) labels[size_t(i)] = i % config_.integer("model.num_classes");
+    request.options.labels = Tensor::from_vector(labels, {request.count});
+  }
+  if (!run_dir_.writer()) return;  // rank 0 draws alone; no collective inside
+  io::ImageGrid grid;
+  with_ema_weights([&] { grid = sample_grid(*model_, request); });
+  std::vector<uint8_t> png = grid_png(grid);
+  std::filesystem::path file = run_dir_.samples() / fmt::format("step_{:08}.png", progress_.step);
+  io::write_png_file(file.string(), grid.pixels.data(), grid.height, grid.width, grid.channels);
+  events_->add_image("samples", png, grid.height, grid.width, grid.channels, progress_.step);
+  events_->flush();
+}
+
+void Trainer::log_step(const StepResult& result, double seconds) {
+  interval_bpd_ += result.bits_per_dim;
+  interval_steps_ += 1;
+  interval_compute_seconds_ += seconds;
+  int64_t every = std::max<int64_t>(1, config_.integer("log.every_steps"));
+  int64_t total = config_.integer("train.steps");
+  if (progress_.step % every != 0 && progress_.step != total) return;
+  auto now = std::chrono::steady_clock::now();
+  double elapsed = std::chrono::duration<double>(now - interval_start_).count();
+  double images_per_second = double(interval_steps_ * global_batch_) / std::max(elapsed, 1e-9);
+  double mean_bpd = interval_bpd_ / double(interval_steps_);
+  double per_step = elapsed / double(interval_steps_);
+  double epoch = double(progress_.data.epoch) +
+                 double(progress_.data.consumed) / double(reader_->batches_per_epoch() * global_batch_);
+  run_dir_.log(fmt::format("step {}/{} | epoch {:.2f} | bpd {:.4f} | loss {:.4f} | lr {:.2e} | grad {:.3f} | "
+                           "{:.0f} img/s | ETA {}{}",
+                           progress_.step, total, epoch, mean_bpd, result.loss, result.lr, result.grad_norm,
+                           images_per_second, format_duration(per_step * double(total - progress_.step)),
+                           progress_.skipped_steps ? fmt::format(" | skipped {}", progress_.skipped_steps) : ""));
+  if (run_dir_.writer()) {
+    metrics_->write({{"step", progress_.step},
+                     {"epoch", epoch},
+                     {"loss", result.loss},
+                     {"bits_per_dim", mean_bpd},
+                     {"lr", result.lr},
+                     {"grad_norm", result.grad_norm},
+                     {"images_per_sec", images_per_second},
+                     {"skipped_steps", progress_.skipped_steps}});
+    events_->add_scalar("train/loss", result.loss, progress_.step);
+    events_->add_scalar("train/bits_per_dim", mean_bpd, progress_.step);
+    events_->add_scalar("train/lr", result.lr, progress_.step);
+    events_->add_scalar("train/grad_norm", result.grad_norm, progress_.step);
+    events_->add_scalar("train/images_per_sec", images_per_second, progress_.step);
+    events_->flush();
+  }
+  interval_bpd_ = 0.0;
+  interval_steps_ = 0;
+  interval_compute_seconds_ = 0.0;
+  interval_start_ = now;
+}
+
+int Trainer::run() {
+  int64_t total = config_.integer("train.steps");
+  run_dir_.log(fmt::format("flowtrain: {} model, {} parameters, {} ranks, global batch {}, {} steps, precision {}, "
+                           "run dir {}",
+                           config_.model_kind(), model_->parameter_count(), comm_->size(), global_batch_, total,
+                           config_.string("train.precision"), run_dir_.root().string()));
+  started_ = interval_start_ = std::chrono::steady_clock::now();
+  int64_t eval_every = config_.integer("log.eval_every_steps");
+  int64_t sample_every = config_.integer("log.sample_every_steps");
+  while (progress_.step < total) {
+    auto start = std::chrono::steady_clock::now();
+    StepResult result = train_step();
+    log_step(result, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    if (eval_every > 0 && progress_.step % eval_every == 0) evaluate_and_log();
+    if (sample_every > 0 && progress_.step % sample_every == 0) sample_and_log();
+  }
+  if (eval_every <= 0 || total % eval_every != 0) evaluate_and_log();
+  return 0;
+}
+
+}  // namespace ft::launch

@@ -1,0 +1,90 @@
+// The data-parallel training loop. Every rank holds the whole model; parameters
+// live in one flat arena (broadcast from rank 0 at start), gradients are averaged
+// by bucketed all-reduces that start during backward, and every rank applies the
+// same update (or, with ZeRO-1, updates its shard and all-gathers). Rank 0 writes
+// metrics.jsonl, TensorBoard events, sample grids and the progress line.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "datasets/reader.h"
+#include "framework/dist/communicator.h"
+#include "framework/dist/gradient_reducer.h"
+#include "framework/io/metrics_writer.h"
+#include "framework/io/tensorboard_writer.h"
+#include "framework/optim/ema.h"
+#include "framework/optim/optimizer.h"
+#include "framework/optim/schedule.h"
+#include "framework/precision/loss_scaler.h"
+#include "launch/config.h"
+#include "launch/run_directory.h"
+#include "layers/flow_model.h"
+
+namespace ft::launch {
+
+// Everything a resumed run needs besides the tensors: where it is.
+struct TrainingProgress {
+  int64_t step = 0;                // optimizer updates applied (or skipped) so far
+  datasets::Position data;         // where the next global batch starts
+  int64_t skipped_steps = 0;       // non-finite steps, in total
+  int64_t consecutive_skips = 0;
+  uint64_t label_dropout_offset = 0;  // TARFLOW's label-dropout stream
+};
+
+struct StepResult {
+  double loss = 0.0;           // nats per dimension, mean over the global batch
+  double bits_per_dim = 0.0;
+  double grad_norm = 0.0;      // before clipping
+  double lr = 0.0;
+  bool skipped = false;
+};
+
+class Trainer {
+ public:
+  Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm);
+  ~Trainer();
+
+  // Trains until train.steps; returns the process exit code.
+  int run();
+  StepResult train_step();  // one global batch
+
+  layers::FlowModel& model() { return *model_; }
+  dist::GradientReducer& reducer() { return *reducer_; }
+  const TrainingProgress& progress() const { return progress_; }
+  const Config& config() const { return config_; }
+  // Called after gradients are reduced and unscaled, before the finiteness check,
+  // with this rank's optimizer range of the gradient arena: tests inject overflows.
+  std::function<void(int64_t step, float* gradients, int64_t n)> gradient_hook;
+
+ private:
+  void build_optimization();
+  void log_step(const StepResult& result, double seconds);
+  void evaluate_and_log();
+  void sample_and_log();
+  double optimizer_range_size() const;
+  template <class Fn> void with_ema_weights(Fn&& fn);
+
+  Config config_;
+  std::shared_ptr<dist::Communicator> comm_;
+  RunDirectory run_dir_;
+  std::shared_ptr<layers::FlowModel> model_;
+  std::unique_ptr<dist::GradientReducer> reducer_;
+  std::unique_ptr<optim::Optimizer> optimizer_;
+  std::unique_ptr<optim::Ema> ema_;
+  std::unique_ptr<precision::LossScaler> scaler_;
+  optim::ScheduleConfig schedule_;
+  std::unique_ptr<datasets::Reader> reader_;
+  std::unique_ptr<io::MetricsWriter> metrics_;
+  std::unique_ptr<io::TensorBoardWriter> events_;
+  TrainingProgress progress_;
+  DType autocast_ = DType::f32;
+  int64_t global_batch_ = 0;
+  // progress-line bookkeeping
+  std::chrono::steady_clock::time_point started_, interval_start_;
+  double interval_bpd_ = 0.0;
+  int64_t interval_steps_ = 0;
+  double interval_compute_seconds_ = 0.0;
+};
+
+}  // namespace ft::launch

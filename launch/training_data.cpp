@@ -1,0 +1,55 @@
+#include "launch/training_data.h"
+
+#include <cmath>
+#include <filesystem>
+
+#include "datasets/manifest.h"
+#include "framework/core/check.h"
+
+namespace ft::launch {
+
+datasets::DequantizeOptions dequantize_options(const Config& config, const layers::FlowModel& model) {
+  datasets::DequantizeOptions options;
+  options.noise = datasets::noise_from_name(config.string("data.noise"));
+  options.gaussian_std = config.number("data.noise_std");
+  layers::DataScaling scaling = model.scaling();
+  options.range = scaling.shift == -0.5 ? datasets::ValueRange::centered : datasets::ValueRange::symmetric;
+  options.bits = config.model_kind() == "glow" ? int(config.integer("model.n_bits")) : 8;
+  return options;
+}
+
+void check_dataset_matches_model(const std::string& key, const std::string& dir, const layers::FlowModel& model) {
+  if (dir.empty()) FT_FAIL("{} is not set: give the folder of a sharded image set (flowtrain data convert)", key);
+  if (!std::filesystem::is_directory(dir)) FT_FAIL("{} = '{}': no such folder", key, dir);
+  datasets::Manifest manifest = datasets::read_manifest(dir);
+  Shape shape = model.image_shape();
+  if (manifest.channels != shape[0] || manifest.height != shape[1] || manifest.width != shape[2])
+    FT_FAIL("{} = '{}' holds {}x{}x{} images (HxWxC) but the model expects {}x{}x{} (model.image_size, model.channels)",
+            key, dir, manifest.height, manifest.width, manifest.channels, shape[1], shape[2], shape[0]);
+}
+
+datasets::ReaderOptions reader_options(const Config& config, const layers::FlowModel& model, Split split, int rank,
+                                       int world_size) {
+  std::string key = split == Split::train ? "data.train" : "data.test";
+  std::string dir = config.string(key);
+  check_dataset_matches_model(key, dir, model);
+  int64_t global_batch = config.integer("train.global_batch");
+  if (global_batch < 1) FT_FAIL("train.global_batch must be >= 1, got {}", global_batch);
+  if (global_batch % world_size != 0)
+    FT_FAIL("train.global_batch = {} does not divide by the {} ranks; use a multiple of {}", global_batch, world_size,
+            world_size);
+  datasets::ReaderOptions options;
+  options.dir = dir;
+  options.global_batch = global_batch;
+  options.rank = rank;
+  options.world_size = world_size;
+  options.seed = uint64_t(config.integer("train.seed"));
+  options.shuffle = split == Split::train;
+  options.drop_last = split == Split::train;
+  options.flip = split == Split::train && config.boolean("data.flip");
+  options.dequantize = dequantize_options(config, model);
+  options.threads = int(std::max<int64_t>(1, config.integer("data.loader_threads")));
+  return options;
+}
+
+}  // namespace ft::launch

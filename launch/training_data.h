@@ -1,0 +1,26 @@
+// The [data] section turned into dataset readers for a model: the value range,
+// dequantization and bit depth the model expects, this rank's slice of each
+// global batch, and checks that the images fit the model.
+#pragma once
+#include <memory>
+
+#include "datasets/reader.h"
+#include "launch/config.h"
+#include "layers/flow_model.h"
+
+namespace ft::launch {
+
+enum class Split { train, test };
+
+// Reader options for a split; throws naming data.train / data.test when the
+// folder is missing or its images do not match the model's shape.
+datasets::ReaderOptions reader_options(const Config& config, const layers::FlowModel& model, Split split, int rank,
+                                       int world_size);
+
+// The dequantization a model trains on (noise from [data], range from the model).
+datasets::DequantizeOptions dequantize_options(const Config& config, const layers::FlowModel& model);
+
+// Checks a dataset folder's images against the model; `key` names the config key.
+void check_dataset_matches_model(const std::string& key, const std::string& dir, const layers::FlowModel& model);
+
+}  // namespace ft::launch

@@ -1,0 +1,54 @@
+#include <boost/test/unit_test.hpp>
+
+#include "framework/ops/ops.h"
+#include "framework/precision/autocast.h"
+#include "framework/random/generator.h"
+
+using namespace ft;
+
+BOOST_AUTO_TEST_SUITE(autocast)
+
+// Under autocast a linear layer computes with bf16/f16-rounded inputs and f32
+// accumulation; gradients reach the f32 parameters in f32.
+BOOST_AUTO_TEST_CASE(linear_rounds_inputs_and_keeps_f32_gradients) {
+  for (DType low : {DType::bf16, DType::f16}) {
+    Generator gen(1, 0);
+    Tensor x = normal({4, 8}, 0, 1, gen), w = normal({3, 8}, 0, 1, gen), b = normal({3}, 0, 1, gen);
+    w.set_requires_grad(true);
+    Tensor y;
+    {
+      AutocastGuard guard(low);
+      BOOST_TEST(autocast_dtype() == low);
+      y = linear(x, w, b);
+    }
+    BOOST_TEST(autocast_dtype() == DType::f32);
+    BOOST_TEST(y.dtype() == DType::f32);
+    Tensor expected = linear(x.to(low).to(DType::f32), w.detach().to(low).to(DType::f32), b);
+    BOOST_TEST(y.to_double_vector() == expected.to_double_vector(), boost::test_tools::per_element());
+    Tensor full = linear(x, w.detach(), b);
+    BOOST_TEST(y.to_double_vector() != full.to_double_vector());  // rounding really happened
+    sum(y).backward();
+    BOOST_TEST(w.grad().dtype() == DType::f32);
+    // d sum(y) / dW[o, i] = sum_n x_low[n, i]
+    std::vector<double> g = w.grad().to_double_vector();
+    std::vector<double> col = sum(x.to(low).to(DType::f32), {0}).to_double_vector();
+    for (int o = 0; o < 3; ++o)
+      for (int i = 0; i < 8; ++i) BOOST_TEST(g[size_t(o * 8 + i)] == col[size_t(i)], boost::test_tools::tolerance(1e-6));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(attention_and_conv_accept_low_precision) {
+  Generator gen(2, 0);
+  Tensor q = normal({1, 2, 5, 4}, 0, 1, gen);
+  Tensor x = normal({1, 2, 4, 4}, 0, 1, gen), k = normal({3, 2, 3, 3}, 0, 1, gen);
+  AutocastGuard guard(DType::bf16);
+  Tensor a = causal_attention(q, q, q);
+  Tensor c = conv2d(x, k, Tensor(), 1);
+  BOOST_TEST(a.dtype() == DType::f32);
+  BOOST_TEST(c.dtype() == DType::f32);
+  Tensor qr = q.to(DType::bf16).to(DType::f32);
+  AutocastGuard off(DType::f32);
+  BOOST_TEST(a.to_double_vector() == causal_attention(qr, qr, qr).to_double_vector(), boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
