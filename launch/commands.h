@@ -8,5 +8,7 @@ void register_version_command(CLI::App& app);
 void register_info_command(CLI::App& app);
 void register_data_commands(CLI::App& app);
 void register_train_command(CLI::App& app);
+void register_eval_command(CLI::App& app);
+void register_sample_command(CLI::App& app);
 
 }  // namespace ft::launch

@@ -138,6 +138,25 @@ std::vector<double> Config::numbers(const std::string& key) const {
   return out;
 }
 
+nlohmann::json Config::section_json(const std::string& section) const {
+  nlohmann::json out = nlohmann::json::object();
+  const toml::table* table = table_[section].as_table();
+  if (!table) return out;
+  for (auto& [name, node] : *table) {
+    std::string key(name.str());
+    if (auto v = node.value_exact<int64_t>()) out[key] = *v;
+    else if (auto d = node.value_exact<double>()) out[key] = *d;
+    else if (auto b = node.value_exact<bool>()) out[key] = *b;
+    else if (auto str = node.value_exact<std::string>()) out[key] = *str;
+    else if (const toml::array* a = node.as_array()) {
+      nlohmann::json values = nlohmann::json::array();
+      for (const toml::node& e : *a) values.push_back(*e.value<double>());
+      out[key] = values;
+    }
+  }
+  return out;
+}
+
 std::string Config::to_toml() const {
   std::stringstream out;
   out << toml::toml_formatter(table_);

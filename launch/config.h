@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
 #include <toml++/toml.h>
 
 namespace ft::launch {
@@ -26,6 +27,8 @@ class Config {
   std::vector<double> numbers(const std::string& key) const;
 
   std::string model_kind() const { return string("model.kind"); }
+  // The keys of one section and their values, as JSON (checkpoints record [model]).
+  nlohmann::json section_json(const std::string& section) const;
   // The resolved configuration as TOML (every key, defaults included).
   std::string to_toml() const;
   const std::string& origin() const { return origin_; }

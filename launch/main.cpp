@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   ft::launch::register_info_command(app);
   ft::launch::register_data_commands(app);
   ft::launch::register_train_command(app);
+  ft::launch::register_eval_command(app);
+  ft::launch::register_sample_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -3,12 +3,15 @@
 #include <fmt/core.h>
 
 #include <cmath>
+#include <csignal>
 
 #include "framework/autograd/grad_mode.h"
 #include "framework/ops/ops.h"
 #include "framework/optim/clipping.h"
 #include "framework/precision/autocast.h"
 #include "launch/evaluation.h"
+#include "launch/exit_codes.h"
+#include "launch/signals.h"
 #include "launch/model_factory.h"
 #include "framework/io/png_writer.h"
 #include "launch/sampling.h"
@@ -34,7 +37,8 @@ std::string format_duration(double seconds) {
 
 }  // namespace
 
-Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm)
+Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm,
+                 const std::string& resume)
     : config_(std::move(config)), comm_(std::move(comm)), run_dir_(std::move(run_dir), comm_->rank() == 0) {
   if (config_.string("train.device") != "cpu")
     FT_FAIL("train.device = \"{}\": this build trains on the CPU; GPU training is not wired into the trainer yet",
@@ -44,8 +48,7 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
   // Same seed on every rank; rank 0's values are broadcast anyway.
   Generator init(uint64_t(config_.integer("train.seed")), 0x1A17);
   model_ = build_model(config_, init);
-  reader_ = std::make_unique<datasets::Reader>(
-      reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size()));
+  reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size());  // validates data.train early
   if (!config_.string("data.test").empty()) check_dataset_matches_model("data.test", config_.string("data.test"), *model_);
   if (auto* glow = dynamic_cast<layers::Glow*>(model_.get())) {
     // ActNorm's data-dependent initialisation sees the statistics of the whole global batch.
@@ -62,11 +65,21 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
   reducer_ = std::make_unique<dist::GradientReducer>(model_->parameter_slots(), comm_, reducer_options);
   reducer_->broadcast_parameters(0);
   build_optimization();
-  run_dir_.save_config(config_.to_toml());
+  std::optional<std::filesystem::path> checkpoint = choose_checkpoint(resume);
   if (run_dir_.writer()) {
     metrics_ = std::make_unique<io::MetricsWriter>(run_dir_.metrics().string(), true);
     events_ = std::make_unique<io::TensorBoardWriter>(run_dir_.root().string());
   }
+  if (checkpoint) restore_checkpoint(*checkpoint);
+  run_dir_.save_config(config_.to_toml());
+  open_reader();
+  last_checkpoint_ = std::chrono::steady_clock::now();
+}
+
+void Trainer::open_reader() {
+  datasets::ReaderOptions options = reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size());
+  options.start = progress_.data;
+  reader_ = std::make_unique<datasets::Reader>(options);
 }
 
 Trainer::~Trainer() = default;
@@ -107,6 +120,10 @@ StepResult Trainer::train_step() {
   reducer_->zero_grad();
   double dims = double(model_->dims());
   Tensor loss;
+  auto* tarflow = dynamic_cast<layers::Tarflow*>(model_.get());
+  if (tarflow && labels.defined())  // label dropout draws from this rank's resumable stream
+    tarflow->set_label_dropout_generator(
+        Generator(uint64_t(config_.integer("train.seed")), 0x1AB0D0 + uint64_t(comm_->rank()), progress_.label_dropout_offset));
   {
     AutocastGuard autocast(autocast_);
     layers::ModelOutput out = model_->forward(batch.images, labels);
@@ -114,6 +131,7 @@ StepResult Trainer::train_step() {
     // the global mean because every rank holds the same number of examples.
     loss = mul(sum(out.log_prob), -1.0 / (double(batch.images.size(0)) * dims));
   }
+  if (tarflow && labels.defined()) progress_.label_dropout_offset = tarflow->label_dropout_generator().offset();
   double scale = scaler_ ? scaler_->scale() : 1.0;
   (scale != 1.0 ? mul(loss, scale) : loss).backward();
   reducer_->finish_gradient_reduction();
@@ -247,6 +265,20 @@ void Trainer::log_step(const StepResult& result, double seconds) {
   interval_start_ = now;
 }
 
+bool Trainer::checkpoint_due(bool* stop) {
+  // Rank 0's clock decides the timed trigger; a signal on any rank stops every rank.
+  double minutes = config_.number("checkpoint.every_minutes");
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint_).count() / 60.0;
+  bool timed = comm_->rank() == 0 && minutes > 0.0 && elapsed >= minutes;
+  Tensor flags = Tensor::from_vector<double>({double(received_stop_signal()), timed ? 1.0 : 0.0}, {2});
+  comm_->all_reduce(flags, dist::ReduceOp::max);
+  std::vector<double> f = flags.to_double_vector();
+  stop_signal_ = int(f[0]);
+  *stop = stop_signal_ != 0;
+  int64_t every = config_.integer("checkpoint.every_steps");
+  return *stop || f[1] > 0.0 || (every > 0 && progress_.step % every == 0);
+}
+
 int Trainer::run() {
   int64_t total = config_.integer("train.steps");
   run_dir_.log(fmt::format("flowtrain: {} model, {} parameters, {} ranks, global batch {}, {} steps, precision {}, "
@@ -256,15 +288,26 @@ int Trainer::run() {
   started_ = interval_start_ = std::chrono::steady_clock::now();
   int64_t eval_every = config_.integer("log.eval_every_steps");
   int64_t sample_every = config_.integer("log.sample_every_steps");
+  install_stop_signal_handlers();
   while (progress_.step < total) {
     auto start = std::chrono::steady_clock::now();
     StepResult result = train_step();
     log_step(result, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (eval_every > 0 && progress_.step % eval_every == 0) evaluate_and_log();
     if (sample_every > 0 && progress_.step % sample_every == 0) sample_and_log();
+    bool stop = false;
+    if (checkpoint_due(&stop)) save_checkpoint();
+    if (stop) {
+      run_dir_.log(fmt::format("stop requested ({}): checkpointed at step {}; exiting with code {} so the job can be "
+                               "requeued",
+                               signal_name(stop_signal_),
+                               progress_.step, kExitCheckpointed));
+      return kExitCheckpointed;
+    }
   }
+  if (last_checkpoint_step_ != progress_.step) save_checkpoint();
   if (eval_every <= 0 || total % eval_every != 0) evaluate_and_log();
-  return 0;
+  return kExitOk;
 }
 
 }  // namespace ft::launch

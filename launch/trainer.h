@@ -7,6 +7,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "datasets/reader.h"
 #include "framework/dist/communicator.h"
@@ -42,12 +43,18 @@ struct StepResult {
 
 class Trainer {
  public:
-  Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm);
+  // resume: "auto" (the newest committed checkpoint of the run dir, if any), "never",
+  // or the path of a checkpoint folder.
+  Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm,
+          const std::string& resume = "auto");
   ~Trainer();
 
-  // Trains until train.steps; returns the process exit code.
+  // Trains until train.steps; returns the process exit code (kExitCheckpointed
+  // after a stop signal).
   int run();
   StepResult train_step();  // one global batch
+  // Collective: writes a sharded checkpoint of everything a resume needs.
+  std::filesystem::path save_checkpoint();
 
   layers::FlowModel& model() { return *model_; }
   dist::GradientReducer& reducer() { return *reducer_; }
@@ -59,6 +66,11 @@ class Trainer {
 
  private:
   void build_optimization();
+  void open_reader();
+  std::optional<std::filesystem::path> choose_checkpoint(const std::string& resume);
+  void restore_checkpoint(const std::filesystem::path& dir);
+  void check_resume_config(const nlohmann::json& saved_model, const nlohmann::json& saved_run);
+  bool checkpoint_due(bool* stop);
   void log_step(const StepResult& result, double seconds);
   void evaluate_and_log();
   void sample_and_log();
@@ -78,6 +90,9 @@ class Trainer {
   std::unique_ptr<io::MetricsWriter> metrics_;
   std::unique_ptr<io::TensorBoardWriter> events_;
   TrainingProgress progress_;
+  std::chrono::steady_clock::time_point last_checkpoint_;
+  int64_t last_checkpoint_step_ = -1;
+  int stop_signal_ = 0;  // agreed over ranks at the last step boundary
   DType autocast_ = DType::f32;
   int64_t global_batch_ = 0;
   // progress-line bookkeeping

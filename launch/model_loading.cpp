@@ -1,0 +1,61 @@
+#include "launch/model_loading.h"
+
+#include "framework/checkpoint/checkpoint.h"
+#include "framework/core/check.h"
+#include "launch/model_factory.h"
+
+namespace ft::launch {
+
+namespace {
+
+std::filesystem::path resolve_checkpoint(const std::string& checkpoint, const std::string& run_dir,
+                                         dist::Communicator& comm) {
+  if (!checkpoint.empty() && !run_dir.empty()) FT_FAIL("give either --checkpoint or --run-dir, not both");
+  if (!checkpoint.empty()) {
+    std::string problem = checkpoint::verify(checkpoint);
+    if (!problem.empty()) FT_FAIL("--checkpoint {}: {}", checkpoint, problem);
+    return checkpoint;
+  }
+  if (run_dir.empty()) FT_FAIL("give --checkpoint PATH or --run-dir DIR");
+  if (!std::filesystem::is_directory(run_dir)) FT_FAIL("--run-dir {}: no such folder", run_dir);
+  auto found = checkpoint::find_latest_valid(std::filesystem::path(run_dir) / "checkpoints", comm,
+                                             [&](const std::string& warning) {
+                                               if (comm.rank() == 0) fmt::print(stderr, "warning: {}\n", warning);
+                                             });
+  if (!found) FT_FAIL("--run-dir {}: no committed checkpoint in {}/checkpoints", run_dir, run_dir);
+  return *found;
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::string& checkpoint, const std::string& run_dir,
+                       std::shared_ptr<dist::Communicator> comm, const std::vector<std::string>& overrides) {
+  LoadedModel loaded{Config::parse("", "<none>"), nullptr, nullptr, {}, 0, false};
+  loaded.checkpoint = resolve_checkpoint(checkpoint, run_dir, *comm);
+  checkpoint::CheckpointReader reader(loaded.checkpoint);
+  const nlohmann::json& state = reader.global_state();
+  FT_CHECK(state.contains("config_toml"), "checkpoint {} does not record its config", loaded.checkpoint.string());
+  loaded.config = Config::parse(state.at("config_toml").get<std::string>(),
+                                (loaded.checkpoint / "manifest.json").string(), overrides);
+  loaded.step = reader.step();
+  Generator init(0, 0);
+  loaded.model = build_model(loaded.config, init);
+  loaded.layout = std::make_unique<dist::GradientReducer>(loaded.model->parameter_slots(), comm, dist::ReducerOptions{});
+  int64_t n = loaded.layout->parameter_count();
+  loaded.ema = reader.has("ema") && state.value("ema_initialized", false);
+  std::string vector = loaded.ema ? "ema" : "parameters";
+  FT_CHECK(reader.length(vector) == n, "checkpoint {} holds {} weights, the model has {}", loaded.checkpoint.string(),
+           reader.length(vector), n);
+  reader.read_range(vector, 0, n, loaded.layout->parameter_arena().data<float>());
+  std::map<std::string, Tensor> small = reader.small_tensors();
+  for (auto& [name, tensor] : loaded.model->named_buffers()) {
+    auto it = small.find("buffers/" + name);
+    FT_CHECK(it != small.end(), "checkpoint {} lacks model buffer '{}'", loaded.checkpoint.string(), name);
+    Tensor slot = tensor;
+    slot.copy_(it->second);
+  }
+  loaded.model->set_training(false);
+  return loaded;
+}
+
+}  // namespace ft::launch

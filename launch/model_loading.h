@@ -1,0 +1,27 @@
+// A trained model back from a checkpoint: its config (stored in the checkpoint),
+// the model, and the weights (the EMA weights when the run kept an EMA).
+#pragma once
+#include <filesystem>
+#include <memory>
+
+#include "framework/dist/communicator.h"
+#include "framework/dist/gradient_reducer.h"
+#include "launch/config.h"
+#include "layers/flow_model.h"
+
+namespace ft::launch {
+
+struct LoadedModel {
+  Config config;
+  std::shared_ptr<layers::FlowModel> model;
+  std::unique_ptr<dist::GradientReducer> layout;  // owns the flat parameter arena the model's weights view
+  std::filesystem::path checkpoint;
+  int64_t step = 0;
+  bool ema = false;
+};
+
+// checkpoint: a step folder; else run_dir's newest valid checkpoint. Collective.
+LoadedModel load_model(const std::string& checkpoint, const std::string& run_dir,
+                       std::shared_ptr<dist::Communicator> comm, const std::vector<std::string>& overrides = {});
+
+}  // namespace ft::launch
