@@ -10,5 +10,7 @@ void register_data_commands(CLI::App& app);
 void register_train_command(CLI::App& app);
 void register_eval_command(CLI::App& app);
 void register_sample_command(CLI::App& app);
+void register_bench_command(CLI::App& app);
+void register_ckpt_commands(CLI::App& app);
 
 }  // namespace ft::launch

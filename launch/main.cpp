@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   ft::launch::register_train_command(app);
   ft::launch::register_eval_command(app);
   ft::launch::register_sample_command(app);
+  ft::launch::register_bench_command(app);
+  ft::launch::register_ckpt_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

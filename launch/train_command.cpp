@@ -38,7 +38,9 @@ void run_train(const TrainArguments& args) {
     Config config = Config::load(args.config, args.overrides);
     std::filesystem::path run_dir =
         args.run_dir.empty() ? default_run_directory(args.config) : std::filesystem::path(args.run_dir);
-    trainer = std::make_unique<Trainer>(std::move(config), run_dir, comm, args.resume);
+    TrainerOptions options;
+    options.resume = args.resume;
+    trainer = std::make_unique<Trainer>(std::move(config), run_dir, comm, options);
   } catch (const Error& e) {
     // Start-up checks see the same config and files on every rank: rank 0 speaks for all.
     if (comm->rank() == 0) fmt::print(stderr, "flowtrain: error: {}\n", e.what());

@@ -38,8 +38,11 @@ std::string format_duration(double seconds) {
 }  // namespace
 
 Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm,
-                 const std::string& resume)
-    : config_(std::move(config)), comm_(std::move(comm)), run_dir_(std::move(run_dir), comm_->rank() == 0) {
+                 TrainerOptions options)
+    : config_(std::move(config)),
+      options_(std::move(options)),
+      comm_(std::move(comm)),
+      run_dir_(std::move(run_dir), comm_->rank() == 0 && !options_.synthetic_data) {
   if (config_.string("train.device") != "cpu")
     FT_FAIL("train.device = \"{}\": this build trains on the CPU; GPU training is not wired into the trainer yet",
             config_.string("train.device"));
@@ -48,8 +51,10 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
   // Same seed on every rank; rank 0's values are broadcast anyway.
   Generator init(uint64_t(config_.integer("train.seed")), 0x1A17);
   model_ = build_model(config_, init);
-  reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size());  // validates data.train early
-  if (!config_.string("data.test").empty()) check_dataset_matches_model("data.test", config_.string("data.test"), *model_);
+  if (!options_.synthetic_data) reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size());
+  if (global_batch_ < 1 || global_batch_ % comm_->size() != 0)
+    FT_FAIL("train.global_batch = {} does not divide by the {} ranks", global_batch_, comm_->size());
+  if (!options_.synthetic_data && !config_.string("data.test").empty()) check_dataset_matches_model("data.test", config_.string("data.test"), *model_);
   if (auto* glow = dynamic_cast<layers::Glow*>(model_.get())) {
     // ActNorm's data-dependent initialisation sees the statistics of the whole global batch.
     auto comm_for_stats = comm_;
@@ -65,15 +70,34 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
   reducer_ = std::make_unique<dist::GradientReducer>(model_->parameter_slots(), comm_, reducer_options);
   reducer_->broadcast_parameters(0);
   build_optimization();
-  std::optional<std::filesystem::path> checkpoint = choose_checkpoint(resume);
+  std::optional<std::filesystem::path> checkpoint =
+      options_.synthetic_data ? std::nullopt : choose_checkpoint(options_.resume);
   if (run_dir_.writer()) {
     metrics_ = std::make_unique<io::MetricsWriter>(run_dir_.metrics().string(), true);
     events_ = std::make_unique<io::TensorBoardWriter>(run_dir_.root().string());
   }
   if (checkpoint) restore_checkpoint(*checkpoint);
   run_dir_.save_config(config_.to_toml());
-  open_reader();
+  if (!options_.synthetic_data) open_reader();
   last_checkpoint_ = std::chrono::steady_clock::now();
+}
+
+datasets::Batch Trainer::next_batch() {
+  if (!options_.synthetic_data) return reader_->next();
+  // Images uniform over the model's pixel range, a fresh draw per step and rank.
+  int64_t local = global_batch_ / comm_->size();
+  Shape shape = model_->image_shape();
+  Generator gen(uint64_t(config_.integer("train.seed")), 0xBE4C0000 + uint64_t(comm_->rank()),
+                uint64_t(progress_.step) * uint64_t(local * shape[0] * shape[1] * shape[2] + 4));
+  layers::DataScaling scaling = model_->scaling();
+  datasets::Batch batch;
+  batch.images = uniform({local, shape[0], shape[1], shape[2]}, scaling.shift, scaling.brightest, gen);
+  int64_t classes = std::max<int64_t>(1, config_.integer("model.num_classes"));
+  std::vector<int64_t> labels(static_cast<size_t>(local));
+  for (auto& label : labels) label = int64_t(gen.next_below(uint64_t(classes)));
+  batch.labels = Tensor::from_vector(labels, {local});
+  batch.next = {0, (progress_.step + 1) * global_batch_};
+  return batch;
 }
 
 void Trainer::open_reader() {
@@ -111,7 +135,7 @@ double Trainer::optimizer_range_size() const {
 }
 
 StepResult Trainer::train_step() {
-  datasets::Batch batch = reader_->next();
+  datasets::Batch batch = next_batch();
   progress_.data = batch.next;
   Tensor labels = config_.integer("model.num_classes") > 0 ? batch.labels : Tensor();
   StepResult result;
@@ -236,8 +260,9 @@ void Trainer::log_step(const StepResult& result, double seconds) {
   double images_per_second = double(interval_steps_ * global_batch_) / std::max(elapsed, 1e-9);
   double mean_bpd = interval_bpd_ / double(interval_steps_);
   double per_step = elapsed / double(interval_steps_);
-  double epoch = double(progress_.data.epoch) +
-                 double(progress_.data.consumed) / double(reader_->batches_per_epoch() * global_batch_);
+  double epoch = reader_ ? double(progress_.data.epoch) + double(progress_.data.consumed) /
+                                                             double(reader_->batches_per_epoch() * global_batch_)
+                        : 0.0;
   run_dir_.log(fmt::format("step {}/{} | epoch {:.2f} | bpd {:.4f} | loss {:.4f} | lr {:.2e} | grad {:.3f} | "
                            "{:.0f} img/s | ETA {}{}",
                            progress_.step, total, epoch, mean_bpd, result.loss, result.lr, result.grad_norm,

@@ -41,12 +41,19 @@ struct StepResult {
   bool skipped = false;
 };
 
+struct TrainerOptions {
+  // "auto" (the newest committed checkpoint of the run dir, if any), "never", or
+  // the path of a checkpoint folder.
+  std::string resume = "auto";
+  // Random images in model space instead of data.train, and no files or progress
+  // lines: what `flowtrain bench` measures.
+  bool synthetic_data = false;
+};
+
 class Trainer {
  public:
-  // resume: "auto" (the newest committed checkpoint of the run dir, if any), "never",
-  // or the path of a checkpoint folder.
   Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm,
-          const std::string& resume = "auto");
+          TrainerOptions options = {});
   ~Trainer();
 
   // Trains until train.steps; returns the process exit code (kExitCheckpointed
@@ -67,6 +74,7 @@ class Trainer {
  private:
   void build_optimization();
   void open_reader();
+  datasets::Batch next_batch();
   std::optional<std::filesystem::path> choose_checkpoint(const std::string& resume);
   void restore_checkpoint(const std::filesystem::path& dir);
   void check_resume_config(const nlohmann::json& saved_model, const nlohmann::json& saved_run);
@@ -78,6 +86,7 @@ class Trainer {
   template <class Fn> void with_ema_weights(Fn&& fn);
 
   Config config_;
+  TrainerOptions options_;
   std::shared_ptr<dist::Communicator> comm_;
   RunDirectory run_dir_;
   std::shared_ptr<layers::FlowModel> model_;
