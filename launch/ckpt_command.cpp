@@ -49,7 +49,8 @@ struct Row {
 std::optional<Row> describe(const fs::directory_entry& entry, bool check) {
   const std::string name = entry.path().filename().string();
   if (!entry.is_directory()) return std::nullopt;
-  Row row{name};
+  Row row;
+  row.name = name;
   if (name.front() == '.' && name.ends_with(".tmp")) {
     row.status = "partial save (ignored)";
     return row;
