@@ -108,6 +108,8 @@ void Trainer::open_reader() {
 
 Trainer::~Trainer() = default;
 
+double Trainer::loss_scale() const { return scaler_ ? scaler_->scale() : 1.0; }
+
 void Trainer::build_optimization() {
   optim::OptimizerConfig oc;
   oc.name = config_.string("optim.name");

@@ -67,6 +67,7 @@ class Trainer {
   dist::GradientReducer& reducer() { return *reducer_; }
   const TrainingProgress& progress() const { return progress_; }
   const Config& config() const { return config_; }
+  double loss_scale() const;  // 1 unless train.precision = "fp16"
   // Called after gradients are reduced and unscaled, before the finiteness check,
   // with this rank's optimizer range of the gradient arena: tests inject overflows.
   std::function<void(int64_t step, float* gradients, int64_t n)> gradient_hook;
