@@ -12,50 +12,70 @@ namespace ft {
 enum class UnaryOp { neg, exp, log, sqrt, square, sigmoid, log_sigmoid, softplus, tanh, relu, gelu, abs, pow };
 enum class BinaryOp { add, sub, mul, div };
 
-template <class T>
+// The transcendental functions the functors below call, as a policy: the default
+// is the standard library's (and CUDA's device overloads). The CPU backend passes
+// a policy whose float exp/erfc are vectorizable polynomials
+// (kernels/cpu/fast_math.h); the formulas stay here, written once.
+struct StdMath {
+  template <class T>
+  FT_HOST_DEVICE static T exp(T x) {
+    using std::exp;
+    return exp(x);
+  }
+  template <class T>
+  FT_HOST_DEVICE static T erfc(T x) {
+    using std::erfc;
+    return erfc(x);
+  }
+};
+
+template <class T, class Math = StdMath>
 FT_HOST_DEVICE T stable_sigmoid(T x) {
-  if (x >= T(0)) return T(1) / (T(1) + std::exp(-x));
-  T e = std::exp(x);
+  if (x >= T(0)) return T(1) / (T(1) + Math::exp(-x));
+  T e = Math::exp(x);
   return e / (T(1) + e);
 }
 
 // y = f(x); p is the exponent of pow.
-template <UnaryOp op, class T>
+// GELU's normal CDF is 0.5 * erfc(-x/sqrt2) rather than 0.5 * (1 + erf(x/sqrt2)):
+// equal in exact arithmetic, but for negative x the latter cancels (1 - 0.99..)
+// and loses most of its digits, the former does not.
+template <UnaryOp op, class T, class Math = StdMath>
 FT_HOST_DEVICE T unary_forward(T x, T p) {
-  using std::abs; using std::erf; using std::exp; using std::log; using std::log1p;
+  using std::abs; using std::log; using std::log1p;
   using std::pow; using std::sqrt; using std::tanh;
   if constexpr (op == UnaryOp::neg) return -x;
-  else if constexpr (op == UnaryOp::exp) return exp(x);
+  else if constexpr (op == UnaryOp::exp) return Math::exp(x);
   else if constexpr (op == UnaryOp::log) return log(x);
   else if constexpr (op == UnaryOp::sqrt) return sqrt(x);
   else if constexpr (op == UnaryOp::square) return x * x;
-  else if constexpr (op == UnaryOp::sigmoid) return stable_sigmoid(x);
-  else if constexpr (op == UnaryOp::log_sigmoid) return (x < T(0) ? x : T(0)) - log1p(exp(-abs(x)));
-  else if constexpr (op == UnaryOp::softplus) return (x > T(0) ? x : T(0)) + log1p(exp(-abs(x)));
+  else if constexpr (op == UnaryOp::sigmoid) return stable_sigmoid<T, Math>(x);
+  else if constexpr (op == UnaryOp::log_sigmoid) return (x < T(0) ? x : T(0)) - log1p(Math::exp(-abs(x)));
+  else if constexpr (op == UnaryOp::softplus) return (x > T(0) ? x : T(0)) + log1p(Math::exp(-abs(x)));
   else if constexpr (op == UnaryOp::tanh) return tanh(x);
   else if constexpr (op == UnaryOp::relu) return x > T(0) ? x : T(0);
-  else if constexpr (op == UnaryOp::gelu) return T(0.5) * x * (T(1) + erf(x * T(0.70710678118654752440)));
+  else if constexpr (op == UnaryOp::gelu) return T(0.5) * x * Math::erfc(x * T(-0.70710678118654752440));
   else if constexpr (op == UnaryOp::abs) return abs(x);
   else return pow(x, p);
 }
 
 // dL/dx = g * f'(x), given x, y = f(x) and g = dL/dy.
-template <UnaryOp op, class T>
+template <UnaryOp op, class T, class Math = StdMath>
 FT_HOST_DEVICE T unary_backward(T x, T y, T g, T p) {
-  using std::erf; using std::exp; using std::pow;
+  using std::pow;
   if constexpr (op == UnaryOp::neg) return -g;
   else if constexpr (op == UnaryOp::exp) return g * y;
   else if constexpr (op == UnaryOp::log) return g / x;
   else if constexpr (op == UnaryOp::sqrt) return g * T(0.5) / y;
   else if constexpr (op == UnaryOp::square) return g * T(2) * x;
   else if constexpr (op == UnaryOp::sigmoid) return g * y * (T(1) - y);
-  else if constexpr (op == UnaryOp::log_sigmoid) return g * stable_sigmoid(-x);
-  else if constexpr (op == UnaryOp::softplus) return g * stable_sigmoid(x);
+  else if constexpr (op == UnaryOp::log_sigmoid) return g * stable_sigmoid<T, Math>(-x);
+  else if constexpr (op == UnaryOp::softplus) return g * stable_sigmoid<T, Math>(x);
   else if constexpr (op == UnaryOp::tanh) return g * (T(1) - y * y);
   else if constexpr (op == UnaryOp::relu) return x > T(0) ? g : T(0);
   else if constexpr (op == UnaryOp::gelu) {
-    T cdf = T(0.5) * (T(1) + erf(x * T(0.70710678118654752440)));
-    T pdf = exp(T(-0.5) * x * x) * T(0.39894228040143267794);
+    T cdf = T(0.5) * Math::erfc(x * T(-0.70710678118654752440));
+    T pdf = Math::exp(T(-0.5) * x * x) * T(0.39894228040143267794);
     return g * (cdf + x * pdf);
   } else if constexpr (op == UnaryOp::abs) return x > T(0) ? g : (x < T(0) ? -g : T(0));
   else return g * p * pow(x, p - T(1));

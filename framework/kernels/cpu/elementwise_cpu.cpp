@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "framework/kernels/cpu/fast_math.h"
 #include "framework/kernels/cpu/strided_loop.h"
 #include "framework/kernels/kernels.h"
 #if defined(FLOWTRAIN_HAVE_CUDA)
@@ -191,9 +192,9 @@ Tensor unary(UnaryOp op, const Tensor& x, double p) {
           const T* a = in + off[1];
           if (st[0] == 1 && st[1] == 1) {
 #pragma omp simd
-            for (int64_t i = 0; i < n; ++i) y[i] = ::ft::unary_forward<kOp>(a[i], pp);
+            for (int64_t i = 0; i < n; ++i) y[i] = ::ft::unary_forward<kOp, T, CpuMath>(a[i], pp);
           } else {
-            for (int64_t i = 0; i < n; ++i) y[i * st[0]] = ::ft::unary_forward<kOp>(a[i * st[1]], pp);
+            for (int64_t i = 0; i < n; ++i) y[i * st[0]] = ::ft::unary_forward<kOp, T, CpuMath>(a[i * st[1]], pp);
           }
         });
       });
@@ -225,9 +226,21 @@ Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor
         T pp = T(p);
         for_each_strided<4>(grad.shape(), {out.strides(), xs.strides(), ys.strides(), grad.strides()},
                             [&](auto off, int64_t n, auto st) {
-                              for (int64_t i = 0; i < n; ++i)
-                                o[off[0] + i * st[0]] = ::ft::unary_backward<kOp>(
-                                    xp[off[1] + i * st[1]], yp[off[2] + i * st[2]], gp[off[3] + i * st[3]], pp);
+                              T* ob = o + off[0];
+                              const T* xb = xp + off[1];
+                              const T* yb = yp + off[2];
+                              const T* gb = gp + off[3];
+                              // The common dense case as unit-stride pointers, so the
+                              // loop vectorizes (the strided form below cannot).
+                              if (st[0] == 1 && st[1] == 1 && st[2] == 1 && st[3] == 1) {
+#pragma omp simd
+                                for (int64_t i = 0; i < n; ++i)
+                                  ob[i] = ::ft::unary_backward<kOp, T, CpuMath>(xb[i], yb[i], gb[i], pp);
+                              } else {
+                                for (int64_t i = 0; i < n; ++i)
+                                  ob[i * st[0]] = ::ft::unary_backward<kOp, T, CpuMath>(
+                                      xb[i * st[1]], yb[i * st[2]], gb[i * st[3]], pp);
+                              }
                             });
       });
     }

@@ -9,7 +9,12 @@
 
 namespace ft::kernels {
 
-constexpr int64_t kParallelGrain = 32768;  // below this many elements, stay single-threaded
+// Below this many elements, stay single-threaded. A vectorized element-wise pass
+// over 128Ki floats takes ~50-100 us; an OpenMP fork/join with a passive wait
+// policy costs tens of us, and on a loaded machine far more when the second
+// thread has been descheduled. At 32Ki the tarflow-bench step ran slower on 2
+// threads than on 1: most of its element-wise ops are 64Ki-512Ki elements.
+constexpr int64_t kParallelGrain = 131072;
 
 template <size_t N>
 struct StridedLayout {
