@@ -28,6 +28,16 @@ std::filesystem::path resolve_checkpoint(const std::string& checkpoint, const st
 
 }  // namespace
 
+void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& small_tensors,
+                     const std::filesystem::path& checkpoint) {
+  for (auto& [name, tensor] : model.named_buffers()) {
+    auto it = small_tensors.find("buffers/" + name);
+    FT_CHECK(it != small_tensors.end(), "checkpoint {} lacks model buffer '{}'", checkpoint.string(), name);
+    Tensor slot = tensor;
+    slot.copy_(it->second);
+  }
+}
+
 LoadedModel load_model(const std::string& checkpoint, const std::string& run_dir,
                        std::shared_ptr<dist::Communicator> comm, const std::vector<std::string>& overrides) {
   LoadedModel loaded{Config::parse("", "<none>"), nullptr, nullptr, {}, 0, false};
@@ -47,13 +57,7 @@ LoadedModel load_model(const std::string& checkpoint, const std::string& run_dir
   FT_CHECK(reader.length(vector) == n, "checkpoint {} holds {} weights, the model has {}", loaded.checkpoint.string(),
            reader.length(vector), n);
   reader.read_range(vector, 0, n, loaded.layout->parameter_arena().data<float>());
-  std::map<std::string, Tensor> small = reader.small_tensors();
-  for (auto& [name, tensor] : loaded.model->named_buffers()) {
-    auto it = small.find("buffers/" + name);
-    FT_CHECK(it != small.end(), "checkpoint {} lacks model buffer '{}'", loaded.checkpoint.string(), name);
-    Tensor slot = tensor;
-    slot.copy_(it->second);
-  }
+  restore_buffers(*loaded.model, reader.small_tensors(), loaded.checkpoint);
   loaded.model->set_training(false);
   return loaded;
 }

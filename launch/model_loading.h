@@ -2,6 +2,7 @@
 // the model, and the weights (the EMA weights when the run kept an EMA).
 #pragma once
 #include <filesystem>
+#include <map>
 #include <memory>
 
 #include "framework/dist/communicator.h"
@@ -19,6 +20,11 @@ struct LoadedModel {
   int64_t step = 0;
   bool ema = false;
 };
+
+// Copies a checkpoint's "buffers/<name>" small tensors into the model's buffers
+// (ActNorm's initialized flags, the fixed LU permutations); every buffer must be there.
+void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& small_tensors,
+                     const std::filesystem::path& checkpoint);
 
 // checkpoint: a step folder; else run_dir's newest valid checkpoint. Collective.
 LoadedModel load_model(const std::string& checkpoint, const std::string& run_dir,

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "framework/checkpoint/checkpoint.h"
+#include "launch/model_loading.h"
 #include "launch/trainer.h"
 
 namespace ft::launch {
@@ -119,13 +120,7 @@ void Trainer::restore_checkpoint(const std::filesystem::path& dir) {
     reader.read_range("ema", 0, n, ema_->shadow().data<float>());
     ema_->set_initialized(state.at("ema_initialized").get<bool>());
   }
-  std::map<std::string, Tensor> small = reader.small_tensors();
-  for (auto& [name, tensor] : model_->named_buffers()) {
-    auto it = small.find("buffers/" + name);
-    FT_CHECK(it != small.end(), "checkpoint {} lacks model buffer '{}'", dir.string(), name);
-    Tensor slot = tensor;
-    slot.copy_(it->second);
-  }
+  restore_buffers(*model_, reader.small_tensors(), dir);
   if (scaler_) scaler_->set_state(state.at("loss_scale").get<double>(), state.at("loss_scale_good_steps").get<int64_t>());
   progress_.step = state.at("step").get<int64_t>();
   progress_.data = {state.at("data_epoch").get<int64_t>(), state.at("data_consumed").get<int64_t>()};

@@ -3,20 +3,11 @@
 // iteration stops calling the system allocator after the first step.
 #pragma once
 #include <cstddef>
-#include <map>
-#include <mutex>
-#include <vector>
 
+#include "framework/core/block_cache.h"
 #include "framework/core/dtype.h"
 
 namespace ft {
-
-struct AllocatorStats {
-  size_t bytes_in_use = 0;     // handed out to tensors now
-  size_t peak_bytes_in_use = 0;
-  size_t bytes_cached = 0;     // held in free lists
-  size_t system_allocations = 0;
-};
 
 class Allocator {
  public:
@@ -33,15 +24,13 @@ class CachingCpuAllocator final : public Allocator {
   void* allocate(size_t bytes) override;
   void deallocate(void* ptr, size_t bytes) override;
   Device device() const override { return Device::cpu(); }
-  AllocatorStats stats() const;
+  AllocatorStats stats() const { return cache_.stats(); }
   void release_cached();  // returns every cached block to the system
-  void reset_peak();
+  void reset_peak() { cache_.reset_peak(); }
 
  private:
-  static size_t round_size(size_t bytes);
-  mutable std::mutex mutex_;
-  std::map<size_t, std::vector<void*>> free_blocks_;
-  AllocatorStats stats_;
+  static size_t round_size(size_t bytes) { return size_class(bytes, kAlignment, 4096); }
+  BlockCache cache_;
 };
 
 // The allocator for a device: the CPU one always; a CUDA one when built with CUDA.

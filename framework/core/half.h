@@ -3,6 +3,7 @@
 #pragma once
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #if defined(__CUDACC__)
 #define FT_HOST_DEVICE __host__ __device__ __forceinline__
@@ -85,5 +86,23 @@ struct f16 {
     return bits_float(sign | ((exponent + 112u) << 23) | (mantissa << 13));
   }
 };
+
+template <class T>
+constexpr bool is_half_v = std::is_same_v<T, bf16> || std::is_same_v<T, f16>;
+
+// One element from type S to type D, the same on CPU and GPU: half types go
+// through float, everything else is a static_cast.
+template <class D, class S>
+FT_HOST_DEVICE D convert_element(S value) {
+  if constexpr (std::is_same_v<D, S>) {
+    return value;
+  } else if constexpr (is_half_v<S>) {
+    return convert_element<D>(static_cast<float>(value));
+  } else if constexpr (is_half_v<D>) {
+    return D(static_cast<float>(value));
+  } else {
+    return static_cast<D>(value);
+  }
+}
 
 }  // namespace ft

@@ -1,5 +1,6 @@
 // Every fault gives a clear error naming the file.
 #include <boost/test/unit_test.hpp>
+#include <fmt/core.h>
 #include <fstream>
 
 #include "datasets/checksum.h"
@@ -15,9 +16,9 @@ namespace {
 
 std::filesystem::path make_folder(const std::filesystem::path& root, int images, int64_t side) {
   for (int i = 0; i < images; ++i) {
-    std::filesystem::path dir = root / ("c" + std::to_string(i % 2));
+    std::filesystem::path dir = root / fmt::format("c{}", i % 2);
     std::filesystem::create_directories(dir);
-    write_png(dir / (std::to_string(i) + ".png"), make_image(side, side, 3, uint32_t(i)));
+    write_png(dir / fmt::format("{}.png", i), make_image(side, side, 3, uint32_t(i)));
   }
   return root;
 }

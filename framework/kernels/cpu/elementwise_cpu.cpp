@@ -13,21 +13,6 @@ namespace ft::kernels {
 
 namespace {
 
-template <class T> constexpr bool is_half_v = std::is_same_v<T, bf16> || std::is_same_v<T, f16>;
-
-template <class D, class S>
-inline D convert(S value) {
-  if constexpr (std::is_same_v<D, S>) {
-    return value;
-  } else if constexpr (is_half_v<S>) {
-    return convert<D>(static_cast<float>(value));
-  } else if constexpr (is_half_v<D>) {
-    return D(static_cast<float>(value));
-  } else {
-    return static_cast<D>(value);
-  }
-}
-
 void check_cpu(const Tensor& t, const char* what) {
   FT_CHECK(t.device().kind == DeviceKind::cpu, "{} of a {} tensor on the CPU backend", what,
            t.device().str());
@@ -128,7 +113,7 @@ void copy_into(Tensor& dst, const Tensor& src) {
                           [&](auto off, int64_t n, auto st) {
                             D* o = out + off[0];
                             const S* x = in + off[1];
-                            for (int64_t i = 0; i < n; ++i) o[i * st[0]] = convert<D>(x[i * st[1]]);
+                            for (int64_t i = 0; i < n; ++i) o[i * st[0]] = convert_element<D>(x[i * st[1]]);
                           });
     });
   });
@@ -162,7 +147,7 @@ void fill(Tensor& dst, double value) {
   check_cpu(dst, "fill");
   dispatch_dtype(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    T v = convert<T>(value);
+    T v = convert_element<T>(value);
     T* out = typed<T>(dst);
     for_each_strided<1>(dst.shape(), {dst.strides()}, [&](auto off, int64_t n, auto st) {
       T* o = out + off[0];

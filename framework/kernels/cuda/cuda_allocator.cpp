@@ -13,9 +13,6 @@ namespace ft {
 
 namespace {
 
-constexpr size_t kSmallLimit = size_t(1) << 20;
-constexpr size_t kSmallStep = 512;
-
 // Makes device_index current for this thread; cudaMalloc/cudaFree act on it.
 void make_current(int device_index) {
   int current = -1;
@@ -42,27 +39,9 @@ int cuda_device_count() {
   return count;
 }
 
-size_t CachingCudaAllocator::round_size(size_t bytes) {
-  if (bytes <= kSmallLimit) return std::max(kSmallStep, (bytes + kSmallStep - 1) / kSmallStep * kSmallStep);
-  size_t power = size_t(1) << (63 - __builtin_clzll(bytes - 1) + 1);
-  size_t step = power / 8;
-  return (bytes + step - 1) / step * step;
-}
-
 void* CachingCudaAllocator::allocate(size_t bytes) {
   size_t size = round_size(bytes);
-  {
-    std::lock_guard lock(mutex_);
-    auto it = free_blocks_.find(size);
-    if (it != free_blocks_.end() && !it->second.empty()) {
-      void* ptr = it->second.back();
-      it->second.pop_back();
-      stats_.bytes_cached -= size;
-      stats_.bytes_in_use += size;
-      stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
-      return ptr;
-    }
-  }
+  if (void* cached = cache_.take(size)) return cached;
   make_current(device_index_);
   void* ptr = nullptr;
   cudaError_t status = cudaMalloc(&ptr, size);
@@ -80,43 +59,17 @@ void* CachingCudaAllocator::allocate(size_t bytes) {
             device_index_, size, s.bytes_in_use, s.peak_bytes_in_use);
   }
   FT_CUDA_CHECK(status);
-  std::lock_guard lock(mutex_);
-  stats_.system_allocations++;
-  stats_.bytes_in_use += size;
-  stats_.peak_bytes_in_use = std::max(stats_.peak_bytes_in_use, stats_.bytes_in_use);
+  cache_.count_new_block(size);
   return ptr;
 }
 
 void CachingCudaAllocator::deallocate(void* ptr, size_t bytes) {
-  if (!ptr) return;
-  size_t size = round_size(bytes);
-  std::lock_guard lock(mutex_);
-  free_blocks_[size].push_back(ptr);
-  stats_.bytes_in_use -= size;
-  stats_.bytes_cached += size;
-}
-
-AllocatorStats CachingCudaAllocator::stats() const {
-  std::lock_guard lock(mutex_);
-  return stats_;
+  if (ptr) cache_.give_back(ptr, round_size(bytes));
 }
 
 void CachingCudaAllocator::release_cached() {
-  std::lock_guard lock(mutex_);
   make_current(device_index_);
-  for (auto& [size, blocks] : free_blocks_) {
-    while (!blocks.empty()) {
-      FT_CUDA_CHECK(cudaFree(blocks.back()));
-      blocks.pop_back();
-      stats_.bytes_cached -= size;
-    }
-  }
-  free_blocks_.clear();
-}
-
-void CachingCudaAllocator::reset_peak() {
-  std::lock_guard lock(mutex_);
-  stats_.peak_bytes_in_use = stats_.bytes_in_use;
+  cache_.release([](void* ptr, size_t) { FT_CUDA_CHECK(cudaFree(ptr)); });
 }
 
 CachingCudaAllocator& cuda_allocator(int device_index) {

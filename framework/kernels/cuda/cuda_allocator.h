@@ -8,8 +8,6 @@
 // queues work on another stream (NCCL) must synchronise that stream before the
 // tensors it uses are released.
 #pragma once
-#include <map>
-#include <mutex>
 #include <vector>
 
 #include "framework/core/allocator.h"
@@ -22,19 +20,16 @@ class CachingCudaAllocator final : public Allocator {
   void* allocate(size_t bytes) override;
   void deallocate(void* ptr, size_t bytes) override;
   Device device() const override { return Device::cuda(device_index_); }
-  AllocatorStats stats() const;
+  AllocatorStats stats() const { return cache_.stats(); }
   void release_cached();  // cudaFree of every cached block
-  void reset_peak();
+  void reset_peak() { cache_.reset_peak(); }
 
-  // Size classes: 512-byte multiples up to 1 MiB, then 1/8 of the power of two
-  // (at most 12.5% waste while similar shapes share blocks).
-  static size_t round_size(size_t bytes);
+  // Size classes: 512-byte multiples up to 1 MiB, then 1/8 of the power of two.
+  static size_t round_size(size_t bytes) { return size_class(bytes, 512, size_t(1) << 20); }
 
  private:
   int device_index_;
-  mutable std::mutex mutex_;
-  std::map<size_t, std::vector<void*>> free_blocks_;
-  AllocatorStats stats_;
+  BlockCache cache_;
 };
 
 // The caching allocator of cuda:index (created on first use; throws if the device

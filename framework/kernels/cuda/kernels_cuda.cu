@@ -30,23 +30,6 @@ constexpr int kMaxDims = 8;
 constexpr int kThreads = 256;
 constexpr int64_t kMaxBlocks = 65536;  // grid-stride loops cover larger tensors
 
-// ---- conversions: the CPU's rules (half types go through float) ---------------------
-
-template <class T>
-constexpr bool is_half_v = std::is_same_v<T, bf16> || std::is_same_v<T, f16>;
-
-template <class D, class S>
-FT_HOST_DEVICE D convert(S value) {
-  if constexpr (std::is_same_v<D, S>) {
-    return value;
-  } else if constexpr (is_half_v<S>) {
-    return convert<D>(static_cast<float>(value));
-  } else if constexpr (is_half_v<D>) {
-    return D(static_cast<float>(value));
-  } else {
-    return static_cast<D>(value);
-  }
-}
 
 // ---- strided indexing ------------------------------------------------------------------
 
@@ -116,7 +99,7 @@ __global__ void copy_kernel(D* out, const S* in, Indexer<2> ix, int64_t n) {
   for (int64_t i = first_index(); i < n; i += grid_stride()) {
     int64_t off[2];
     ix.offsets(i, off);
-    out[off[0]] = convert<D>(in[off[1]]);
+    out[off[0]] = convert_element<D>(in[off[1]]);
   }
 }
 
@@ -303,7 +286,7 @@ void cuda_fill(Tensor& dst, double value) {
   Indexer<1> ix = make_indexer<1>(dst.shape(), {dst.strides()});
   dispatch_dtype(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
-    fill_kernel<T><<<grid_for(n), kThreads, 0, 0>>>(typed<T>(dst), convert<T>(value), ix, n);
+    fill_kernel<T><<<grid_for(n), kThreads, 0, 0>>>(typed<T>(dst), convert_element<T>(value), ix, n);
     FT_CUDA_CHECK_LAUNCH();
   });
 }
