@@ -131,6 +131,11 @@ void Trainer::restore_checkpoint(const std::filesystem::path& dir) {
   progress_.label_dropout_offset = mine.is_object() ? mine.value("label_dropout_offset", uint64_t(0)) : 0;
   last_checkpoint_step_ = progress_.step;
   if (events_) events_->add_session_start(progress_.step);
+  if (run_dir_.writer()) {
+    metrics_.reset();  // reopened on the rewritten file
+    io::drop_records_after(run_dir_.metrics().string(), progress_.step);
+    metrics_ = std::make_unique<io::MetricsWriter>(run_dir_.metrics().string(), true);
+  }
   run_dir_.log(fmt::format("resumed from {} (step {}, written by {} ranks, now {})", dir.string(), progress_.step,
                            reader.world_size(), comm_->size()));
 }

@@ -1,8 +1,31 @@
 #include "framework/io/metrics_writer.h"
 
+#include <filesystem>
+#include <fstream>
+
 #include "framework/core/check.h"
 
 namespace ft::io {
+
+void drop_records_after(const std::string& path, int64_t step) {
+  std::ifstream in(path);
+  if (!in) return;
+  std::string kept, line;
+  while (std::getline(in, line)) {
+    nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
+    // Lines that do not parse (a torn last line) or carry no step go with the tail.
+    if (record.is_discarded() || !record.contains("step") || !record["step"].is_number_integer()) continue;
+    if (record["step"].get<int64_t>() <= step) kept += line + "\n";
+  }
+  in.close();
+  std::string temporary = path + ".tmp";
+  {
+    OutputFile out(temporary, OutputFile::Mode::truncate);
+    out.write(kept);
+    out.sync();
+  }
+  std::filesystem::rename(temporary, path);
+}
 
 MetricsWriter::MetricsWriter(const std::string& path, bool append)
     : file_(path, append ? OutputFile::Mode::append : OutputFile::Mode::truncate) {}

@@ -9,6 +9,12 @@
 
 namespace ft::io {
 
+// On resume from a checkpoint at `step`: drops the records of steps after it (the
+// crashed run's tail, which the resumed run writes again), like TensorBoard's
+// SessionLog START does for event files. Rewrites the file atomically; a missing
+// file is fine.
+void drop_records_after(const std::string& path, int64_t step);
+
 class MetricsWriter {
  public:
   // append=false starts the file afresh (truncates); append=true keeps the lines

@@ -74,4 +74,25 @@ BOOST_AUTO_TEST_CASE(errors_name_the_file) {
   BOOST_CHECK_THROW(w.write(json::array({1, 2})), ft::Error);
 }
 
+BOOST_AUTO_TEST_CASE(resume_drops_the_records_past_the_checkpoint) {
+  testing::TempDir dir;
+  std::string path = dir.str("metrics.jsonl");
+  {
+    std::ofstream out(path);
+    out << R"({"step": 5, "loss": 1.0})" << "\n"
+        << R"({"step": 10, "eval_bits_per_dim": 3.0})" << "\n"
+        << R"({"step": 15, "loss": 0.5})" << "\n"
+        << R"({"step": 20, "lo)";  // torn by a crash
+  }
+  drop_records_after(path, 10);
+  MetricsWriter writer(path, true);
+  writer.write({{"step", 11}});
+  std::ifstream in(path);
+  std::vector<int64_t> steps;
+  for (std::string line; std::getline(in, line);) steps.push_back(nlohmann::json::parse(line)["step"].get<int64_t>());
+  BOOST_TEST((steps == std::vector<int64_t>{5, 10, 11}));
+  drop_records_after(dir.str("missing.jsonl"), 3);  // nothing to do
+  BOOST_TEST(!std::filesystem::exists(dir.str("missing.jsonl")));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
