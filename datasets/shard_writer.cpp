@@ -9,7 +9,7 @@ namespace ft::datasets {
 ShardWriter::ShardWriter(const std::filesystem::path& dir, int64_t shard_index, int64_t num_shards,
                          ImageShape shape)
     : final_path_(dir / shard_file_name(shard_index, num_shards)),
-      temporary_path_(dir / ("." + shard_file_name(shard_index, num_shards) + ".tmp")),
+      temporary_path_(dir / fmt::format(".{}.tmp", shard_file_name(shard_index, num_shards))),
       shard_index_(shard_index),
       num_shards_(num_shards),
       shape_(shape) {

@@ -1,5 +1,6 @@
 // `flowtrain data convert|verify|info` through the binary: exit codes and messages.
 #include <boost/test/unit_test.hpp>
+#include <fmt/core.h>
 #include <fstream>
 
 #include "tests/datasets/test_support.h"
@@ -12,8 +13,9 @@ BOOST_AUTO_TEST_SUITE(cli)
 BOOST_AUTO_TEST_CASE(convert_verify_info_and_a_corrupted_shard) {
   ScratchDir scratch("cli");
   for (int i = 0; i < 6; ++i) {
-    std::filesystem::create_directories(scratch / "src" / ("k" + std::to_string(i % 3)));
-    write_png(scratch / "src" / ("k" + std::to_string(i % 3)) / (std::to_string(i) + ".png"), make_image(12, 10, 3, uint32_t(i)));
+    std::filesystem::path class_dir = scratch / "src" / fmt::format("k{}", i % 3);
+    std::filesystem::create_directories(class_dir);
+    write_png(class_dir / fmt::format("{}.png", i), make_image(12, 10, 3, uint32_t(i)));
   }
   std::string out, set = (scratch / "set").string();
   BOOST_TEST(run_flowtrain("data convert --from imagefolder " + (scratch / "src").string() + " --out " + set +
