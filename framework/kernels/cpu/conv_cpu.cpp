@@ -1,6 +1,7 @@
 // 2-D convolution, stride 1, zero padding, NCHW, through im2col and one GEMM over
 // the whole batch: columns are [C*kh*kw, N*Ho*Wo], so weight gradients are a single
 // GEMM as well.
+#include <algorithm>
 #include <cstring>
 
 #include "framework/kernels/kernels.h"
@@ -25,6 +26,18 @@ ConvGeometry geometry(const Shape& x, const Shape& weight, int64_t padding) {
   return g;
 }
 
+// The output columns x whose source column x + j - pad lies inside the image: a
+// contiguous span, so rows copy with memcpy and pad with memset, no per-pixel test.
+struct ValidSpan {
+  int64_t begin, end;
+};
+
+inline ValidSpan valid_span(const ConvGeometry& g, int64_t j) {
+  int64_t begin = std::max<int64_t>(0, g.pad - j);
+  int64_t end = std::min<int64_t>(g.wo, g.w + g.pad - j);
+  return {begin, std::max(begin, end)};
+}
+
 // cols[(c*kh + i)*kw + j][(n*ho + y)*wo + x] = x[n][c][y+i-pad][x+j-pad] (0 outside)
 template <class T>
 void im2col(const T* x, const ConvGeometry& g, T* cols) {
@@ -33,6 +46,7 @@ void im2col(const T* x, const ConvGeometry& g, T* cols) {
 #pragma omp parallel for schedule(static)
   for (int64_t r = 0; r < rows; ++r) {
     int64_t c = r / (g.kh * g.kw), i = (r / g.kw) % g.kh, j = r % g.kw;
+    ValidSpan span = valid_span(g, j);
     for (int64_t n = 0; n < g.n; ++n) {
       T* out = cols + r * g.n * plane + n * plane;
       const T* in = x + (n * g.c + c) * g.h * g.w;
@@ -43,10 +57,10 @@ void im2col(const T* x, const ConvGeometry& g, T* cols) {
           std::memset(static_cast<void*>(row), 0, sizeof(T) * size_t(g.wo));
           continue;
         }
-        for (int64_t xx = 0; xx < g.wo; ++xx) {
-          int64_t sx = xx + j - g.pad;
-          row[xx] = (sx >= 0 && sx < g.w) ? in[sy * g.w + sx] : T(0);
-        }
+        std::memset(static_cast<void*>(row), 0, sizeof(T) * size_t(span.begin));
+        std::memcpy(static_cast<void*>(row + span.begin), in + sy * g.w + span.begin + j - g.pad,
+                    sizeof(T) * size_t(span.end - span.begin));
+        std::memset(static_cast<void*>(row + span.end), 0, sizeof(T) * size_t(g.wo - span.end));
       }
     }
   }
@@ -65,13 +79,14 @@ void col2im(const T* cols, const ConvGeometry& g, T* x) {
         for (int64_t n = 0; n < g.n; ++n) {
           const T* in = cols + r * g.n * plane + n * plane;
           T* out = x + (n * g.c + c) * g.h * g.w;
+          ValidSpan span = valid_span(g, j);
           for (int64_t y = 0; y < g.ho; ++y) {
             int64_t sy = y + i - g.pad;
             if (sy < 0 || sy >= g.h) continue;
-            for (int64_t xx = 0; xx < g.wo; ++xx) {
-              int64_t sx = xx + j - g.pad;
-              if (sx >= 0 && sx < g.w) out[sy * g.w + sx] += in[y * g.wo + xx];
-            }
+            T* dst = out + sy * g.w;
+            const T* src = in + y * g.wo;
+            const int64_t shift = j - g.pad;  // source column of output column xx is xx + shift
+            for (int64_t xx = span.begin; xx < span.end; ++xx) dst[xx + shift] += src[xx];
           }
         }
       }
