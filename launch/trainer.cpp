@@ -23,6 +23,9 @@ namespace ft::launch {
 
 namespace {
 
+// Philox stream ids of TARFLOW's label dropout, one per epoch, apart from the data streams.
+constexpr uint64_t kLabelDropoutStream = uint64_t(0x1AB0D0) << 32;
+
 DType precision_dtype(const std::string& precision) {
   if (precision == "bf16") return DType::bf16;
   if (precision == "fp16") return DType::f16;
@@ -147,9 +150,14 @@ StepResult Trainer::train_step() {
   double dims = double(model_->dims());
   Tensor loss;
   auto* tarflow = dynamic_cast<layers::Tarflow*>(model_.get());
-  if (tarflow && labels.defined())  // label dropout draws from this rank's resumable stream
-    tarflow->set_label_dropout_generator(
-        Generator(uint64_t(config_.integer("train.seed")), 0x1AB0D0 + uint64_t(comm_->rank()), progress_.label_dropout_offset));
+  if (tarflow && labels.defined()) {
+    // Label dropout draws one value per example, keyed by the example's position in
+    // the epoch's global order: the same drops at any world size and after a resume.
+    int64_t first = batch.position.consumed + int64_t(comm_->rank()) * batch.images.size(0);
+    tarflow->set_label_dropout_generator(Generator(uint64_t(config_.integer("train.seed")),
+                                                   kLabelDropoutStream + uint64_t(batch.position.epoch),
+                                                   uint64_t(first)));
+  }
   {
     AutocastGuard autocast(autocast_);
     layers::ModelOutput out = model_->forward(batch.images, labels);
@@ -157,7 +165,6 @@ StepResult Trainer::train_step() {
     // the global mean because every rank holds the same number of examples.
     loss = mul(sum(out.log_prob), -1.0 / (double(batch.images.size(0)) * dims));
   }
-  if (tarflow && labels.defined()) progress_.label_dropout_offset = tarflow->label_dropout_generator().offset();
   double scale = scaler_ ? scaler_->scale() : 1.0;
   (scale != 1.0 ? mul(loss, scale) : loss).backward();
   reducer_->finish_gradient_reduction();

@@ -30,7 +30,6 @@ struct TrainingProgress {
   datasets::Position data;         // where the next global batch starts
   int64_t skipped_steps = 0;       // non-finite steps, in total
   int64_t consecutive_skips = 0;
-  uint64_t label_dropout_offset = 0;  // TARFLOW's label-dropout stream
 };
 
 struct StepResult {

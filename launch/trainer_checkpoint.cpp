@@ -57,7 +57,9 @@ std::filesystem::path Trainer::save_checkpoint() {
     request.slices.push_back({"optimizer/" + name, n, state_begin, std::max<int64_t>(0, state_end - state_begin),
                               tensor->data<float>() + offset});
   for (auto& [name, tensor] : model_->named_buffers()) request.small_tensors["buffers/" + name] = tensor;
-  request.rank_state = {{"label_dropout_offset", progress_.label_dropout_offset}};
+  // Every random choice is keyed by (seed, epoch, sample position), so ranks keep no
+  // private random state; the world size is recorded for the log.
+  request.rank_state = {{"rank", comm_->rank()}, {"world_size", comm_->size()}};
   request.global_state = {{"step", progress_.step},
                           {"optimizer_steps", optimizer_->step_count()},
                           {"data_epoch", progress_.data.epoch},
@@ -126,9 +128,6 @@ void Trainer::restore_checkpoint(const std::filesystem::path& dir) {
   progress_.data = {state.at("data_epoch").get<int64_t>(), state.at("data_consumed").get<int64_t>()};
   progress_.skipped_steps = state.at("skipped_steps").get<int64_t>();
   progress_.consecutive_skips = state.at("consecutive_skips").get<int64_t>();
-  // Per-rank random streams continue where this rank left off when the world is unchanged.
-  nlohmann::json mine = reader.world_size() == comm_->size() ? reader.rank_state(comm_->rank()) : nlohmann::json();
-  progress_.label_dropout_offset = mine.is_object() ? mine.value("label_dropout_offset", uint64_t(0)) : 0;
   last_checkpoint_step_ = progress_.step;
   if (events_) events_->add_session_start(progress_.step);
   if (run_dir_.writer()) {

@@ -102,9 +102,11 @@ class TrainingTests(unittest.TestCase):
         return reference
 
     def test_world_sizes_agree(self):
-        for config in ("tiny-glow.toml", "tiny-tarflow.toml"):
-            with self.subTest(config=config):
-                runs = [train(f"{config}-np{r}", r, config)[0] for r in (1, 2, 4)]
+        conditional = ["model.num_classes=10", "model.label_dropout=0.5"]  # dropout keyed by sample position
+        for name, config, sets in (("glow", "tiny-glow.toml", []), ("tarflow", "tiny-tarflow.toml", []),
+                                   ("tarflow-conditional", "tiny-tarflow.toml", conditional)):
+            with self.subTest(model=name):
+                runs = [train(f"{name}-np{r}", r, config, sets)[0] for r in (1, 2, 4)]
                 self.assert_same_parameters(runs, 1e-5)
                 self.assertEqual(read_vectors(latest_checkpoint(runs[0]))[1]["global_state"]["step"], 20)
 
