@@ -19,7 +19,7 @@
 
 #include <fmt/core.h>
 
-#include "framework/io/hdf5_file.h"
+#include "tests/layers/golden_file.h"
 #include "framework/ops/ops.h"
 #include "layers/glow/glow.h"
 
@@ -30,34 +30,12 @@ namespace {
 
 constexpr double kRelativeTolerance = 1e-4;
 
-std::string golden_path() {
-  const char* dir = std::getenv("FLOWTRAIN_GOLDEN_DIR");
-  return std::string(dir && *dir ? dir : "golden") + "/glow.h5";
-}
-
-const io::H5File& golden() {
-  static const std::string path = golden_path();
-  BOOST_REQUIRE_MESSAGE(std::filesystem::exists(path),
-                        "golden file " << path
-                                       << " is missing: run through ctest from the build directory "
-                                          "(ctest -R \"golden_glow|test_layers\") so the golden_glow fixture "
-                                          "writes it first, or set FLOWTRAIN_GOLDEN_DIR");
-  static const io::H5File file = io::H5File::open_read(path);
+const testing::GoldenFile& golden() {
+  static const testing::GoldenFile file("glow.h5", "golden_glow");
   return file;
 }
 
-// A dataset as a tensor: f32 for floating data, i64 for integers.
-Tensor read(const std::string& name) {
-  BOOST_REQUIRE_MESSAGE(golden().has_dataset(name), "golden file " << golden().path() << " lacks " << name);
-  io::H5Dataset ds = golden().open_dataset(name);
-  std::vector<int64_t> dims = ds.dims();
-  Shape shape(dims.begin(), dims.end());
-  io::H5Type stored = ds.stored_type();
-  bool integer = stored == io::H5Type::i32 || stored == io::H5Type::i64;
-  Tensor t = Tensor::empty(shape, integer ? DType::i64 : DType::f32);
-  ds.read_all(integer ? io::H5Type::i64 : io::H5Type::f32, t.raw_data());
-  return t;
-}
+Tensor read(const std::string& name) { return golden().read(name); }
 
 struct GoldenModel {
   std::unique_ptr<Glow> model;

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <map>
 
-#include "framework/io/hdf5_file.h"
+#include "tests/layers/golden_file.h"
 #include "tests/layers/tarflow_test_util.h"
 
 using namespace ft;
@@ -19,33 +19,12 @@ namespace {
 
 constexpr double kRelativeTolerance = 1e-4;
 
-std::string golden_path() {
-  const char* dir = std::getenv("FLOWTRAIN_GOLDEN_DIR");
-  return std::string(dir && *dir ? dir : "golden") + "/tarflow.h5";
-}
-
-const io::H5File& golden() {
-  static const std::string path = golden_path();
-  BOOST_REQUIRE_MESSAGE(std::filesystem::exists(path),
-                        "golden file " << path
-                                       << " is missing: run through ctest from the build directory "
-                                          "(ctest -R \"golden_tarflow|test_layers\") so the golden_tarflow fixture "
-                                          "writes it first, or set FLOWTRAIN_GOLDEN_DIR");
-  static const io::H5File file = io::H5File::open_read(path);
+const testing::GoldenFile& golden() {
+  static const testing::GoldenFile file("tarflow.h5", "golden_tarflow");
   return file;
 }
 
-// A dataset as a tensor: f32 for floating data (f64 scalars included), i64 for integers.
-Tensor read(const std::string& name) {
-  io::H5Dataset ds = golden().open_dataset(name);
-  std::vector<int64_t> dims = ds.dims();
-  Shape shape(dims.begin(), dims.end());
-  io::H5Type stored = ds.stored_type();
-  bool integer = stored == io::H5Type::i32 || stored == io::H5Type::i64;
-  Tensor t = Tensor::empty(shape, integer ? DType::i64 : DType::f32);
-  ds.read_all(integer ? io::H5Type::i64 : io::H5Type::f32, t.raw_data());
-  return t;
-}
+Tensor read(const std::string& name) { return golden().read(name); }
 
 struct GoldenModel {
   std::unique_ptr<Tarflow> model;
