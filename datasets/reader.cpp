@@ -117,6 +117,7 @@ Batch Reader::build(const BatchPlan& plan, ShardHandles& handles) const {
     auto shard = size_t(std::upper_bound(shard_first_.begin(), shard_first_.end(), id) - shard_first_.begin() - 1);
     handles.read_image(shard, id - shard_first_[shard], pixels + slot * shape.bytes());
   }
+  handles.check_read_shards_intact();
 
   if (raw_output) {
     if (options_.flip)

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "datasets/shard_format.h"
+#include "framework/core/check.h"
 
 namespace ft::datasets {
 
@@ -33,6 +34,22 @@ ShardHandles::OpenShard& ShardHandles::open(size_t shard) {
 
 void ShardHandles::read_image(size_t shard, int64_t index, uint8_t* out) {
   open(shard).images.read_rows(index, 1, io::H5Type::u8, out);
+  if (read_since_check_.empty() || read_since_check_.back() != shard) read_since_check_.push_back(shard);
+}
+
+void ShardHandles::check_read_shards_intact() {
+  std::sort(read_since_check_.begin(), read_since_check_.end());
+  read_since_check_.erase(std::unique(read_since_check_.begin(), read_since_check_.end()), read_since_check_.end());
+  for (size_t shard : read_since_check_) {
+    const ShardRecord& record = manifest_.shards[shard];
+    std::filesystem::path path = dir_ / record.file;
+    std::error_code error;
+    auto bytes = int64_t(std::filesystem::file_size(path, error));
+    if (error || bytes != record.bytes)
+      FT_FAIL("{}: shard changed while being read ({} bytes, the manifest says {}); it was truncated or replaced",
+              path.string(), error ? int64_t(-1) : bytes, record.bytes);
+  }
+  read_since_check_.clear();
 }
 
 }  // namespace ft::datasets

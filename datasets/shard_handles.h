@@ -16,6 +16,10 @@ class ShardHandles {
   ShardHandles(std::filesystem::path dir, const Manifest& manifest, size_t max_open = 64);
   // Reads image `index` of `shard` (uint8 HWC) into out.
   void read_image(size_t shard, int64_t index, uint8_t* out);
+  // Checks that every shard read since the last call still has its manifest size.
+  // HDF5 reads past the end of a file as zeros, so a shard truncated while training
+  // would otherwise feed the model blank images without a word.
+  void check_read_shards_intact();
 
  private:
   struct OpenShard {
@@ -29,6 +33,7 @@ class ShardHandles {
   const Manifest& manifest_;
   size_t max_open_, open_count_ = 0;
   uint64_t clock_ = 0;
+  std::vector<size_t> read_since_check_;
   std::vector<std::unique_ptr<OpenShard>> shards_;
 };
 

@@ -46,7 +46,17 @@ void run_train(const TrainArguments& args) {
     if (comm->rank() == 0) fmt::print(stderr, "flowtrain: error: {}\n", e.what());
     throw ReportedError{kExitError};
   }
-  int code = trainer->run();
+  int code = kExitOk;
+  try {
+    code = trainer->run();
+  } catch (const std::exception& e) {
+    // A failure on one rank mid-training: the others wait in a collective, so say
+    // which rank failed and bring the whole job down rather than hang.
+    fmt::print(stderr, "flowtrain: error: {}{}\n", comm->size() > 1 ? fmt::format("rank {}: ", comm->rank()) : "",
+               e.what());
+    if (comm->size() > 1) dist::MpiWorld::instance().abort(kExitError);
+    throw ReportedError{kExitError};
+  }
   if (code != kExitOk) throw ReportedError{code};
 }
 

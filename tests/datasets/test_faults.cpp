@@ -91,6 +91,22 @@ BOOST_FIXTURE_TEST_CASE(truncated_shard, Fixture) {
   expect_error([&] { Reader reader(reader_on(set, false)); }, {"shard-00001-of-00003.h5", "truncated"});
 }
 
+// HDF5 reads past the end of a file as zeros: a shard truncated under a running
+// reader must stop it with an error, not feed the model blank images.
+BOOST_FIXTURE_TEST_CASE(shard_truncated_while_reading, Fixture) {
+  ReaderOptions options = reader_on(set, false);
+  options.queue_batches = 1;
+  options.threads = 1;  // one worker: its handle on shard 1 is open when the file shrinks
+  Reader reader(options);
+  for (int i = 0; i < 5; ++i) reader.next();  // a whole epoch (9 images): every shard opened
+  std::filesystem::resize_file(shard1, std::filesystem::file_size(shard1) / 2);
+  expect_error(
+      [&] {
+        for (int i = 0; i < 40; ++i) reader.next();  // several epochs: shard 1 is read again
+      },
+      {"shard-00001-of-00003.h5", "truncated or replaced"});
+}
+
 BOOST_FIXTURE_TEST_CASE(corrupt_shard_header, Fixture) {
   overwrite(shard1, 0, std::string(64, 'x'));
   expect_error([&] { Reader reader(reader_on(set, false)); }, {"shard-00001-of-00003.h5", "not a readable HDF5 file"});
