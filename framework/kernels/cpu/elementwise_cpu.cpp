@@ -4,6 +4,7 @@
 
 #include "framework/kernels/cpu/fast_math.h"
 #include "framework/kernels/cpu/strided_loop.h"
+#include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
 #if defined(FLOWTRAIN_HAVE_CUDA)
 #include "framework/kernels/cuda/kernels_cuda.h"
@@ -18,15 +19,6 @@ void check_cpu(const Tensor& t, const char* what) {
            t.device().str());
 }
 
-void check_float(const Tensor& t, const char* what) {
-  FT_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, "{} needs f32 or f64, got {}", what,
-           dtype_name(t.dtype()));
-}
-
-template <class T>
-T* typed(const Tensor& t) {
-  return static_cast<T*>(t.raw_data());
-}
 
 // A same-dtype copy whose destination is dense along its last dim while the source
 // is dense along another dim (a transpose): copied in 32x32 tiles so both sides are

@@ -3,6 +3,7 @@
 // OpenMP build runs each GEMM single-threaded.
 #include "framework/kernels/cpu/blas.h"
 
+#include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
 #if defined(FLOWTRAIN_HAVE_CUDA)
 #include "framework/kernels/cuda/kernels_cuda.h"
@@ -48,33 +49,19 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool tra
 #endif
   // Low-precision inputs: exact products of the rounded values, accumulated in f32.
   Tensor a = upcast_half(a_in), b = upcast_half(b_in);
-  FT_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul needs matrices, got {} and {}", shape_str(a.shape()),
-           shape_str(b.shape()));
   FT_CHECK(a.dtype() == b.dtype() && (a.dtype() == DType::f32 || a.dtype() == DType::f64),
            "matmul of {} and {} (needs both f32 or both f64)", dtype_name(a.dtype()), dtype_name(b.dtype()));
-  int64_t m = transpose_a ? a.size(-1) : a.size(-2);
-  int64_t k = transpose_a ? a.size(-2) : a.size(-1);
-  int64_t kb = transpose_b ? b.size(-1) : b.size(-2);
-  int64_t n = transpose_b ? b.size(-2) : b.size(-1);
-  FT_CHECK(k == kb, "matmul inner sizes differ: {}{} @ {}{}", shape_str(a.shape()), transpose_a ? "^T" : "",
-           shape_str(b.shape()), transpose_b ? "^T" : "");
-  Shape a_batch(a.shape().begin(), a.shape().end() - 2);
-  Shape b_batch(b.shape().begin(), b.shape().end() - 2);
-  Shape batch = broadcast_shapes(a_batch, b_batch);
-  Shape a_full = batch, b_full = batch;
-  a_full.insert(a_full.end(), a.shape().end() - 2, a.shape().end());
-  b_full.insert(b_full.end(), b.shape().end() - 2, b.shape().end());
-  Tensor ea = a.detach().expand(a_full);
-  Tensor eb = b.detach().expand(b_full);
+  const MatmulShape s = plan_matmul(a, b, transpose_a, transpose_b);
+  const int64_t m = s.m, k = s.k, n = s.n;
+  const Shape& batch = s.batch;
+  Tensor ea = a.detach().expand(s.a_full);
+  Tensor eb = b.detach().expand(s.b_full);
   GemmOperand ga = as_gemm_operand(ea, transpose_a);
   GemmOperand gb = as_gemm_operand(eb, transpose_b);
   Strides a_bs(ga.storage.strides().begin(), ga.storage.strides().end() - 2);
   Strides b_bs(gb.storage.strides().begin(), gb.storage.strides().end() - 2);
 
-  Shape out_shape = batch;
-  out_shape.push_back(m);
-  out_shape.push_back(n);
-  Tensor out = Tensor::empty(out_shape, a.dtype());
+  Tensor out = Tensor::empty(s.out, a.dtype());
   int64_t batches = numel_of(batch);
   if (out.numel() == 0) return out;
   if (k == 0) {

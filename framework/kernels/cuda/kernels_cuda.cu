@@ -20,6 +20,7 @@
 #include "framework/kernels/cuda/cuda_allocator.h"
 #include "framework/kernels/cuda/cuda_check.h"
 #include "framework/kernels/cuda/kernels_cuda.h"
+#include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
 
 namespace ft::kernels {
@@ -184,15 +185,6 @@ void check_same_device(const Tensor& a, const Tensor& b, const char* what) {
            b.device().str());
 }
 
-void check_float(const Tensor& t, const char* what) {
-  FT_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, "{} needs f32 or f64, got {}", what,
-           dtype_name(t.dtype()));
-}
-
-template <class T>
-T* typed(const Tensor& t) {
-  return static_cast<T*>(t.raw_data());
-}
 
 // Copy between two tensors of one shape on one device, converting dtype.
 void device_copy(const Tensor& dst, const Tensor& src) {
@@ -478,39 +470,24 @@ cudaDataType_t cuda_data_type(DType dtype) {
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
-  FT_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul needs matrices, got {} and {}", shape_str(a.shape()),
-           shape_str(b.shape()));
   check_same_device(a, b, "matmul");
   const DType dtype = a.dtype();
   FT_CHECK(dtype == b.dtype() &&
                (dtype == DType::f32 || dtype == DType::f64 || dtype == DType::bf16 || dtype == DType::f16),
            "CUDA matmul of {} and {} (needs both f32, f64, bf16 or f16)", dtype_name(a.dtype()),
            dtype_name(b.dtype()));
-  const int64_t m = transpose_a ? a.size(-1) : a.size(-2);
-  const int64_t k = transpose_a ? a.size(-2) : a.size(-1);
-  const int64_t kb = transpose_b ? b.size(-1) : b.size(-2);
-  const int64_t n = transpose_b ? b.size(-2) : b.size(-1);
-  FT_CHECK(k == kb, "matmul inner sizes differ: {}{} @ {}{}", shape_str(a.shape()), transpose_a ? "^T" : "",
-           shape_str(b.shape()), transpose_b ? "^T" : "");
-  Shape a_batch(a.shape().begin(), a.shape().end() - 2);
-  Shape b_batch(b.shape().begin(), b.shape().end() - 2);
-  Shape batch = broadcast_shapes(a_batch, b_batch);
-  Shape a_full = batch, b_full = batch;
-  a_full.insert(a_full.end(), a.shape().end() - 2, a.shape().end());
-  b_full.insert(b_full.end(), b.shape().end() - 2, b.shape().end());
-
+  const MatmulShape s = plan_matmul(a, b, transpose_a, transpose_b);
+  const int64_t m = s.m, k = s.k, n = s.n;
+  const Shape& batch = s.batch;
   use_device(a.device());
-  Shape out_shape = batch;
-  out_shape.push_back(m);
-  out_shape.push_back(n);
-  Tensor out = Tensor::empty(out_shape, dtype, a.device());
+  Tensor out = Tensor::empty(s.out, dtype, a.device());
   if (out.numel() == 0) return out;
   if (k == 0) {
     cuda_fill(out, 0.0);
     return out;
   }
-  GemmOperand ga = as_gemm_operand(a.detach().expand(a_full), transpose_a, batch);
-  GemmOperand gb = as_gemm_operand(b.detach().expand(b_full), transpose_b, batch);
+  GemmOperand ga = as_gemm_operand(a.detach().expand(s.a_full), transpose_a, batch);
+  GemmOperand gb = as_gemm_operand(b.detach().expand(s.b_full), transpose_b, batch);
 
   // Row-major C = A B is column-major C^T = B^T A^T: cuBLAS gets B first, and a
   // row-major matrix with leading dimension ld is the column-major transpose with
