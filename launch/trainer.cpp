@@ -122,7 +122,7 @@ void Trainer::build_optimization() {
   oc.beta2 = betas[1];
   oc.eps = config_.number("optim.eps");
   oc.weight_decay = config_.number("optim.weight_decay");
-  optimizer_ = optim::make_optimizer(oc, int64_t(optimizer_range_size()));
+  optimizer_ = optim::make_optimizer(oc, optimizer_range_size());
   schedule_.lr = config_.number("optim.lr");
   schedule_.min_lr = config_.number("optim.min_lr");
   schedule_.warmup_start_lr = config_.number("optim.warmup_start_lr");
@@ -135,8 +135,8 @@ void Trainer::build_optimization() {
   if (autocast_ == DType::f16) scaler_ = std::make_unique<precision::LossScaler>();
 }
 
-double Trainer::optimizer_range_size() const {
-  return config_.boolean("train.zero1") ? double(reducer_->shard_size()) : double(reducer_->parameter_count());
+int64_t Trainer::optimizer_range_size() const {
+  return config_.boolean("train.zero1") ? reducer_->shard_size() : reducer_->parameter_count();
 }
 
 StepResult Trainer::train_step() {
@@ -172,7 +172,7 @@ StepResult Trainer::train_step() {
   bool zero1 = config_.boolean("train.zero1");
   Tensor grads_tensor = zero1 ? reducer_->shard_gradients() : reducer_->gradient_arena();
   float* grads = grads_tensor.data<float>();
-  int64_t n = int64_t(optimizer_range_size());
+  int64_t n = optimizer_range_size();
   if (scale != 1.0) optim::scale_in_place(grads, n, 1.0 / scale);
   if (gradient_hook) gradient_hook(progress_.step, grads, n);
 
@@ -257,10 +257,9 @@ void Trainer::sample_and_log() {
   events_->flush();
 }
 
-void Trainer::log_step(const StepResult& result, double seconds) {
+void Trainer::log_step(const StepResult& result) {
   interval_bpd_ += result.bits_per_dim;
   interval_steps_ += 1;
-  interval_compute_seconds_ += seconds;
   int64_t every = std::max<int64_t>(1, config_.integer("log.every_steps"));
   int64_t total = config_.integer("train.steps");
   if (progress_.step % every != 0 && progress_.step != total) return;
@@ -295,7 +294,6 @@ void Trainer::log_step(const StepResult& result, double seconds) {
   }
   interval_bpd_ = 0.0;
   interval_steps_ = 0;
-  interval_compute_seconds_ = 0.0;
   interval_start_ = now;
 }
 
@@ -319,14 +317,12 @@ int Trainer::run() {
                            "run dir {}",
                            config_.model_kind(), model_->parameter_count(), comm_->size(), global_batch_, total,
                            config_.string("train.precision"), run_dir_.root().string()));
-  started_ = interval_start_ = std::chrono::steady_clock::now();
+  interval_start_ = std::chrono::steady_clock::now();
   int64_t eval_every = config_.integer("log.eval_every_steps");
   int64_t sample_every = config_.integer("log.sample_every_steps");
   install_stop_signal_handlers();
   while (progress_.step < total) {
-    auto start = std::chrono::steady_clock::now();
-    StepResult result = train_step();
-    log_step(result, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    log_step(train_step());
     if (eval_every > 0 && progress_.step % eval_every == 0) evaluate_and_log();
     if (sample_every > 0 && progress_.step % sample_every == 0) sample_and_log();
     bool stop = false;

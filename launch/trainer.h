@@ -79,10 +79,10 @@ class Trainer {
   void restore_checkpoint(const std::filesystem::path& dir);
   void check_resume_config(const nlohmann::json& saved_model, const nlohmann::json& saved_run);
   bool checkpoint_due(bool* stop);
-  void log_step(const StepResult& result, double seconds);
+  void log_step(const StepResult& result);
   void evaluate_and_log();
   void sample_and_log();
-  double optimizer_range_size() const;
+  int64_t optimizer_range_size() const;  // elements this rank's optimizer updates
   template <class Fn> void with_ema_weights(Fn&& fn);
 
   Config config_;
@@ -105,10 +105,9 @@ class Trainer {
   DType autocast_ = DType::f32;
   int64_t global_batch_ = 0;
   // progress-line bookkeeping
-  std::chrono::steady_clock::time_point started_, interval_start_;
+  std::chrono::steady_clock::time_point interval_start_;
   double interval_bpd_ = 0.0;
   int64_t interval_steps_ = 0;
-  double interval_compute_seconds_ = 0.0;
 };
 
 }  // namespace ft::launch
