@@ -12,5 +12,6 @@ void register_eval_command(CLI::App& app);
 void register_sample_command(CLI::App& app);
 void register_bench_command(CLI::App& app);
 void register_ckpt_commands(CLI::App& app);
+void register_submit_command(CLI::App& app);
 
 }  // namespace ft::launch

@@ -5,6 +5,7 @@
 
 namespace ft::launch {
 
+// Installed at the start of `train`, before anything slow, and kept until exit.
 void install_stop_signal_handlers();
 // The signal number received since installation, or 0.
 int received_stop_signal();

@@ -1,11 +1,14 @@
 // flowtrain train CONFIG.toml [--set section.key=value]... [--run-dir DIR] [--resume auto|never|PATH]
 #include <fmt/core.h>
 
+#include <csignal>
 #include <cstdlib>
 
 #include "framework/dist/communicator.h"
 #include "launch/commands.h"
 #include "launch/exit_codes.h"
+#include "launch/signals.h"
+#include "launch/slurm_environment.h"
 #include "launch/trainer.h"
 
 namespace ft::launch {
@@ -17,29 +20,48 @@ struct TrainArguments {
   std::vector<std::string> overrides;
   std::string run_dir;
   std::string resume = "auto";
+  bool no_requeue = false;
 };
 
-// Under srun without PMI every task would think it is rank 0 of 1.
-void check_world_matches_slurm(const dist::Communicator& comm) {
-  const char* tasks = std::getenv("SLURM_NTASKS");
-  const char* step = std::getenv("SLURM_STEP_ID");
-  if (!tasks || !step) return;
-  int expected = std::atoi(tasks);
-  if (expected > 0 && expected != comm.size())
-    FT_FAIL("MPI world has {} ranks but SLURM_NTASKS = {}: launch with mpirun or srun --mpi=pmix", comm.size(),
-            expected);
+// After a checkpoint at SLURM's time-limit warning (SIGUSR1), rank 0 puts the job
+// back in the queue; the others wait for it, since srun --kill-on-bad-exit would
+// end rank 0 as soon as another rank exits with kExitCheckpointed. SIGTERM means
+// SLURM is already ending or requeueing the job: nothing to do.
+void requeue_after_time_limit(Trainer& trainer, const SlurmJob& job, const TrainArguments& args,
+                              dist::Communicator& comm) {
+  if (trainer.stop_signal() != SIGUSR1) return;
+  if (comm.rank() == 0) {
+    if (args.no_requeue) {
+      trainer.run_directory().log(fmt::format("slurm: not requeueing job {} (--no-requeue)", job.requeue_id()));
+    } else {
+      std::string problem = requeue_job(job);
+      trainer.run_directory().log(problem.empty()
+                                      ? fmt::format("slurm: requeued job {}; it resumes from this checkpoint",
+                                                    job.requeue_id())
+                                      : "warning: " + problem + "; resubmit the job to continue");
+    }
+  }
+  comm.barrier();
 }
 
 void run_train(const TrainArguments& args) {
   auto comm = dist::make_mpi_communicator();
+  // Before anything slow: SIGUSR1's default action ends the process, and SLURM may
+  // send it at any time (after MPI_Init, which installs handlers of its own).
+  install_stop_signal_handlers();
+  std::optional<SlurmJob> slurm = slurm_job_from_environment();
   std::unique_ptr<Trainer> trainer;
   try {
-    check_world_matches_slurm(*comm);
+    if (slurm) {
+      check_world_matches_job(*slurm, comm->size());
+      gather_placement(*slurm, *comm);
+    }
     Config config = Config::load(args.config, args.overrides);
     std::filesystem::path run_dir =
         args.run_dir.empty() ? default_run_directory(args.config) : std::filesystem::path(args.run_dir);
     TrainerOptions options;
     options.resume = args.resume;
+    options.slurm = slurm;
     trainer = std::make_unique<Trainer>(std::move(config), run_dir, comm, options);
   } catch (const Error& e) {
     // Start-up checks see the same config and files on every rank: rank 0 speaks for all.
@@ -49,6 +71,7 @@ void run_train(const TrainArguments& args) {
   int code = kExitOk;
   try {
     code = trainer->run();
+    if (code == kExitCheckpointed && slurm) requeue_after_time_limit(*trainer, *slurm, args, *comm);
   } catch (const std::exception& e) {
     // A failure on one rank mid-training: the others wait in a collective, so say
     // which rank failed and bring the whole job down rather than hang.
@@ -69,6 +92,9 @@ void register_train_command(CLI::App& app) {
   cmd->add_option("--set", args->overrides, "override section.key=value (repeatable)")->take_all();
   cmd->add_option("--run-dir", args->run_dir, "run directory (default runs/<config name>)");
   cmd->add_option("--resume", args->resume, "auto (newest committed checkpoint), never, or a checkpoint path");
+  cmd->add_flag("--no-requeue", args->no_requeue,
+                 "inside a SLURM job: after the checkpoint at the time-limit warning (SIGUSR1), exit without "
+                 "requeueing the job");
   cmd->callback([args] { run_train(*args); });
 }
 

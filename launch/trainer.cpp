@@ -15,6 +15,7 @@
 #include "launch/model_factory.h"
 #include "framework/io/png_writer.h"
 #include "launch/sampling.h"
+#include "launch/training_checks.h"
 #include "launch/training_data.h"
 #include "layers/glow/glow.h"
 #include "layers/tarflow/tarflow.h"
@@ -46,18 +47,12 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
       options_(std::move(options)),
       comm_(std::move(comm)),
       run_dir_(std::move(run_dir), comm_->rank() == 0 && !options_.synthetic_data) {
-  if (config_.string("train.device") != "cpu")
-    FT_FAIL("train.device = \"{}\": this build trains on the CPU; GPU training is not wired into the trainer yet",
-            config_.string("train.device"));
   global_batch_ = config_.integer("train.global_batch");
   autocast_ = precision_dtype(config_.string("train.precision"));
   // Same seed on every rank; rank 0's values are broadcast anyway.
   Generator init(uint64_t(config_.integer("train.seed")), 0x1A17);
   model_ = build_model(config_, init);
-  if (!options_.synthetic_data) reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size());
-  if (global_batch_ < 1 || global_batch_ % comm_->size() != 0)
-    FT_FAIL("train.global_batch = {} does not divide by the {} ranks", global_batch_, comm_->size());
-  if (!options_.synthetic_data && !config_.string("data.test").empty()) check_dataset_matches_model("data.test", config_.string("data.test"), *model_);
+  check_training_setup(config_, *model_, comm_->size(), !options_.synthetic_data);
   if (auto* glow = dynamic_cast<layers::Glow*>(model_.get())) {
     // ActNorm's data-dependent initialisation sees the statistics of the whole global batch.
     auto comm_for_stats = comm_;
@@ -297,6 +292,24 @@ void Trainer::log_step(const StepResult& result) {
   interval_start_ = now;
 }
 
+void Trainer::log_slurm_job() {
+  if (!options_.slurm) return;
+  const SlurmJob& job = *options_.slurm;
+  std::string array = job.array_task_id.empty() ? "" : fmt::format(" (array {} task {})", job.array_job_id,
+                                                                     job.array_task_id);
+  run_dir_.log(fmt::format("slurm: job {}{}, restart {}, nodes {}; {}", job.job_id, array, job.restart_count,
+                           job.node_list.empty() ? "?" : job.node_list, job.placement()));
+  if (!run_dir_.writer()) return;
+  // Keyed by the step it starts from, so a later resume keeps the record.
+  metrics_->write({{"step", progress_.step},
+                   {"slurm_job_id", job.job_id},
+                   {"slurm_array_job_id", job.array_job_id},
+                   {"slurm_array_task_id", job.array_task_id},
+                   {"slurm_restart_count", job.restart_count},
+                   {"slurm_nodelist", job.node_list},
+                   {"rank_nodes", job.rank_nodes}});
+}
+
 bool Trainer::checkpoint_due(bool* stop) {
   // Rank 0's clock decides the timed trigger; a signal on any rank stops every rank.
   double minutes = config_.number("checkpoint.every_minutes");
@@ -317,10 +330,10 @@ int Trainer::run() {
                            "run dir {}",
                            config_.model_kind(), model_->parameter_count(), comm_->size(), global_batch_, total,
                            config_.string("train.precision"), run_dir_.root().string()));
+  log_slurm_job();
   interval_start_ = std::chrono::steady_clock::now();
   int64_t eval_every = config_.integer("log.eval_every_steps");
   int64_t sample_every = config_.integer("log.sample_every_steps");
-  install_stop_signal_handlers();
   while (progress_.step < total) {
     log_step(train_step());
     if (eval_every > 0 && progress_.step % eval_every == 0) evaluate_and_log();

@@ -20,6 +20,7 @@
 #include "framework/precision/loss_scaler.h"
 #include "launch/config.h"
 #include "launch/run_directory.h"
+#include "launch/slurm_environment.h"
 #include "layers/flow_model.h"
 
 namespace ft::launch {
@@ -47,6 +48,8 @@ struct TrainerOptions {
   // Random images in model space instead of data.train, and no files or progress
   // lines: what `flowtrain bench` measures.
   bool synthetic_data = false;
+  // The SLURM job this run is part of (placement gathered): logged at the start of run().
+  std::optional<SlurmJob> slurm;
 };
 
 class Trainer {
@@ -66,6 +69,9 @@ class Trainer {
   dist::GradientReducer& reducer() { return *reducer_; }
   const TrainingProgress& progress() const { return progress_; }
   const Config& config() const { return config_; }
+  RunDirectory& run_directory() { return run_dir_; }
+  // The stop signal the ranks agreed on at the last step boundary (0: none).
+  int stop_signal() const { return stop_signal_; }
   double loss_scale() const;  // 1 unless train.precision = "fp16"
   // Called after gradients are reduced and unscaled, before the finiteness check,
   // with this rank's optimizer range of the gradient arena: tests inject overflows.
@@ -80,6 +86,7 @@ class Trainer {
   void check_resume_config(const nlohmann::json& saved_model, const nlohmann::json& saved_run);
   bool checkpoint_due(bool* stop);
   void log_step(const StepResult& result);
+  void log_slurm_job();
   void evaluate_and_log();
   void sample_and_log();
   int64_t optimizer_range_size() const;  // elements this rank's optimizer updates
