@@ -98,9 +98,9 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU
 SchedulerType=sched/backfill
 # Batch jobs may be requeued (preemption, time limit, scontrol requeue); SIGTERM to
-# SIGKILL after KillWait seconds.
+# SIGKILL after KillWait seconds (short here: the test models checkpoint in well under 1 s).
 JobRequeue=1
-KillWait=30
+KillWait=10
 MinJobAge=600
 ReturnToService=2
 SlurmctldTimeout=30

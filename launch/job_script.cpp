@@ -10,9 +10,12 @@ namespace ft::launch {
 
 namespace {
 
-// Open MPI's daemons end their ranks 1 s after SIGTERM by default; SLURM waits
-// KillWait (30 s by default) before SIGKILL. The ranks need that time to checkpoint.
-constexpr int kMpirunKillGraceSeconds = 25;
+// Open MPI's daemons end their ranks 1 s after SIGTERM by default, too soon for a
+// checkpoint; SLURM itself sends SIGKILL after KillWait (30 s by default). The
+// daemons wait this long even when the ranks are gone (twice when a rank failed),
+// so it also delays the end of a failed job: 10 s is a checkpoint of a few GB.
+// srun --mpi=pmix has no daemons: the ranks get all of KillWait.
+constexpr int kMpirunKillGraceSeconds = 10;
 
 void check_request(const JobRequest& r) {
   if (r.nodes < 1) FT_FAIL("--nodes must be >= 1, got {}", r.nodes);

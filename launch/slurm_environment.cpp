@@ -61,6 +61,18 @@ std::optional<SlurmJob> slurm_job_from_environment() {
   return job;
 }
 
+void check_step_has_pmi() {
+  if (environment("SLURM_JOB_ID").empty() || environment("SLURM_STEP_ID").empty()) return;
+  int64_t tasks = environment_integer("SLURM_STEP_NUM_TASKS");
+  if (tasks < 2) return;
+  for (const char* variable : {"PMIX_RANK", "PMI_RANK", "PMI_FD", "OMPI_COMM_WORLD_SIZE"})
+    if (!environment(variable).empty()) return;
+  FT_FAIL("srun started {} tasks (SLURM job {}, step {}) without PMI, so each would be rank 0 of a world of one: "
+          "launch with `srun --mpi=pmix flowtrain train ...` (or mpirun inside the allocation), as `flowtrain "
+          "submit` does",
+          tasks, environment("SLURM_JOB_ID"), environment("SLURM_STEP_ID"));
+}
+
 void check_world_matches_job(const SlurmJob& job, int world_size) {
   if (job.expected_ranks == 0 || job.expected_ranks == world_size) return;
   if (world_size == 1)

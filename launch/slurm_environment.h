@@ -31,6 +31,11 @@ struct SlurmJob {
 // The job this process runs in, or nothing when SLURM_JOB_ID is not set.
 std::optional<SlurmJob> slurm_job_from_environment();
 
+// Before MPI_Init: fails when srun started several tasks without a process
+// management interface (PMIx, PMI-2), which would make each task a world of one
+// (Open MPI then aborts in MPI_Init with a page about how it was built).
+void check_step_has_pmi();
+
 // Fails (on every rank, with one line) when the MPI world does not have the ranks
 // the job asked for: srun without PMI starts N worlds of one.
 void check_world_matches_job(const SlurmJob& job, int world_size);
