@@ -73,14 +73,18 @@ void Communicator::broadcast(Tensor& t, int root) {
   do_broadcast(t, root);
 }
 
+void Communicator::check_blocks(const Tensor& whole, const Tensor& block, const char* what) const {
+  check_tensor(whole, what);
+  check_tensor(block, what);
+  FT_CHECK(whole.dtype() == block.dtype(), "{} between {} and {} tensors", what, dtype_name(whole.dtype()),
+           dtype_name(block.dtype()));
+  FT_CHECK(whole.numel() == int64_t(size()) * block.numel(),
+           "{}: the whole tensor has {} elements, expected size {} x block {}", what, whole.numel(), size(),
+           block.numel());
+}
+
 void Communicator::all_gather(const Tensor& input, Tensor& output) {
-  check_tensor(input, "all_gather input");
-  check_tensor(output, "all_gather output");
-  FT_CHECK(input.dtype() == output.dtype(), "all_gather of {} into {}", dtype_name(input.dtype()),
-           dtype_name(output.dtype()));
-  FT_CHECK(output.numel() == int64_t(size()) * input.numel(),
-           "all_gather: output has {} elements, expected size {} x input {}", output.numel(), size(),
-           input.numel());
+  check_blocks(output, input, "all_gather");
   const auto* in = static_cast<const char*>(input.raw_data());
   const auto* out = static_cast<const char*>(output.raw_data());
   const bool in_place = in == out + size_t(rank()) * input.nbytes();
@@ -90,13 +94,8 @@ void Communicator::all_gather(const Tensor& input, Tensor& output) {
 }
 
 void Communicator::reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) {
-  check_reduction(input, op, "reduce_scatter input");
-  check_tensor(output, "reduce_scatter output");
-  FT_CHECK(input.dtype() == output.dtype(), "reduce_scatter of {} into {}", dtype_name(input.dtype()),
-           dtype_name(output.dtype()));
-  FT_CHECK(input.numel() == int64_t(size()) * output.numel(),
-           "reduce_scatter: input has {} elements, expected size {} x output {}", input.numel(), size(),
-           output.numel());
+  check_reduction(input, op, "reduce_scatter");
+  check_blocks(input, output, "reduce_scatter");
   const auto* in = static_cast<const char*>(input.raw_data());
   const auto* out = static_cast<const char*>(output.raw_data());
   FT_CHECK(out + output.nbytes() <= in || out >= in + input.nbytes(),

@@ -83,6 +83,8 @@ class Communicator {
  private:
   void check_tensor(const Tensor& t, const char* what) const;
   void check_reduction(const Tensor& t, ReduceOp op, const char* what) const;
+  // whole.numel() == size() * block.numel(), same dtype, both contiguous on device().
+  void check_blocks(const Tensor& whole, const Tensor& block, const char* what) const;
 };
 
 // The process-wide MPI world (the one allowed singleton). The first call
