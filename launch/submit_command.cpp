@@ -4,8 +4,7 @@
 #include <fmt/core.h>
 #include <unistd.h>
 
-#include <fstream>
-
+#include "framework/io/durable_file.h"
 #include "framework/random/generator.h"
 #include "launch/commands.h"
 #include "launch/config.h"
@@ -42,16 +41,6 @@ void check_like_train(const SubmitArguments& args) {
   Generator init(uint64_t(config.integer("train.seed")), 0x1A17);
   auto model = build_model(config, init);
   check_training_setup(config, *model, args.job.nodes * args.job.tasks_per_node, true);
-}
-
-void write_script(const std::filesystem::path& file, const std::string& script) {
-  std::filesystem::path temporary = file.string() + ".tmp";
-  {
-    std::ofstream out(temporary);
-    out << script;
-    if (!out) FT_FAIL("cannot write '{}'", temporary.string());
-  }
-  std::filesystem::rename(temporary, file);
 }
 
 // A program's output as one line of the error message.
@@ -94,7 +83,7 @@ void run_submit(SubmitArguments& args) {
     std::filesystem::create_directories(run_dir, error);
     if (error) FT_FAIL("cannot create run directory '{}': {}", run_dir.string(), error.message());
     std::filesystem::path file = run_dir / "job.sbatch";
-    write_script(file, script);
+    io::write_file_atomically(file, script);
     ProcessResult result = run_process({"sbatch", "--parsable", file.string()});
     std::string output = one_line(result.output);
     if (result.exit_code == 127 && output.rfind("cannot run", 0) == 0)
