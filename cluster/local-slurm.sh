@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A real two-node SLURM cluster on this one machine, for the end-to-end tests and for
 # trying `flowtrain submit`: munged, slurmctld, and two slurmd as nodes n1 and n2
-# (`slurmd -N n1|n2`, each with its own port, spool directory and CPUs = nproc).
+# (`slurmd -N n1|n2`, each with its own port, spool directory and CPUs = nproc, or
+# FLOWTRAIN_SLURM_CPUS: the tests place 4 tasks on one node of a 2-core machine).
 #
 #   cluster/local-slurm.sh start|stop|status
 #
@@ -66,7 +67,7 @@ esac
 EOF
   chmod 755 "$STATE/task-prolog.sh"
   local cpus
-  cpus=$(nproc)
+  cpus=${FLOWTRAIN_SLURM_CPUS:-$(nproc)}
   cat >"$CONF.tmp" <<EOF
 # Written by cluster/local-slurm.sh: two nodes on one host, state under $STATE.
 ClusterName=flowtrain

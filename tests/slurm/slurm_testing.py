@@ -67,17 +67,6 @@ def dry_run_script(run_dir, nodes, tasks, sets=(), time_limit="00:05:00", launch
     return subprocess.run(command, env=ENV, capture_output=True, text=True, check=True).stdout
 
 
-def submit_overcommitted(run_dir, nodes, tasks, sets=(), launcher="mpirun"):
-    """The `submit --dry-run` script plus --overcommit, submitted: the local nodes have
-    nproc CPUs each, fewer than the tasks some tests place on one node."""
-    script = dry_run_script(run_dir, nodes, tasks, sets, launcher=launcher)
-    directive = f"#SBATCH --ntasks-per-node={tasks}\n"
-    assert directive in script, script
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "job.sbatch").write_text(script.replace(directive, directive + "#SBATCH --overcommit\n"))
-    return sbatch(run_dir / "job.sbatch")
-
-
 def sbatch(script_path):
     result = subprocess.run(["sbatch", "--parsable", str(script_path)], env=ENV, capture_output=True, text=True,
                             timeout=60)

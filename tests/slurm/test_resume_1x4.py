@@ -1,13 +1,12 @@
 #!/usr/bin/python3
 """A 1-node x 4-task job (srun --mpi=pmix, the default launcher) resumes the 2x2
-job's checkpoint and trains on to a larger step budget. (The script is submit's, plus
---overcommit: a local node has nproc CPUs, fewer than 4 here.)"""
+job's checkpoint and trains on to a larger step budget."""
 import re
 import shutil
 import unittest
 
 from slurm_testing import (REFERENCE_RUN, REFERENCE_STEPS, job_output, latest_checkpoint, log_text, read_vectors,
-                           scratch, submit_overcommitted, wait_for_job)
+                           scratch, submit, wait_for_job)
 
 
 class Resume1x4(unittest.TestCase):
@@ -15,7 +14,7 @@ class Resume1x4(unittest.TestCase):
         run = scratch("resume-1x4")
         shutil.copytree(REFERENCE_RUN / "checkpoints", run / "checkpoints")
         steps = REFERENCE_STEPS + 20
-        job = submit_overcommitted(run, 1, 4, sets=[f"train.steps={steps}"], launcher="srun")
+        job = submit(run, 1, 4, sets=[f"train.steps={steps}"], launcher="srun")
         info = wait_for_job(job, 240)
         self.assertEqual(info["JobState"], "COMPLETED", job_output(run, job))
         log = log_text(run)
