@@ -47,7 +47,7 @@ void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& sma
 }
 
 LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
-                       const std::vector<std::string>& overrides) {
+                       const std::vector<std::string>& overrides, Weights weights) {
   LoadedModel loaded{Config::parse("", "<none>"), nullptr, nullptr, {}, 0, false};
   loaded.checkpoint = resolve_checkpoint(choice, *comm);
   checkpoint::CheckpointReader reader(loaded.checkpoint);
@@ -60,7 +60,10 @@ LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Com
   loaded.model = build_model(loaded.config, init);
   loaded.layout = std::make_unique<dist::GradientReducer>(loaded.model->parameter_slots(), comm, dist::ReducerOptions{});
   int64_t n = loaded.layout->parameter_count();
-  loaded.ema = reader.has("ema") && state.value("ema_initialized", false);
+  const bool has_ema = reader.has("ema") && state.value("ema_initialized", false);
+  if (weights == Weights::ema && !has_ema)
+    FT_FAIL("checkpoint {} has no EMA weights (optim.ema = 0, or no step yet)", loaded.checkpoint.string());
+  loaded.ema = weights == Weights::ema || (weights == Weights::ema_when_kept && has_ema);
   std::string vector = loaded.ema ? "ema" : "parameters";
   FT_CHECK(reader.length(vector) == n, "checkpoint {} holds {} weights, the model has {}", loaded.checkpoint.string(),
            reader.length(vector), n);

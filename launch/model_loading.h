@@ -38,8 +38,15 @@ struct LoadedModel {
 void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& small_tensors,
                      const std::filesystem::path& checkpoint);
 
+// Which of a checkpoint's weight vectors to load.
+enum class Weights {
+  ema_when_kept,  // the EMA when the run kept one (evaluation and sampling), else the parameters
+  parameters,
+  ema,            // an error when the checkpoint has no EMA
+};
+
 // Exactly one of the choice's two is given, else an error naming the flags. Collective.
 LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
-                       const std::vector<std::string>& overrides = {});
+                       const std::vector<std::string>& overrides = {}, Weights weights = Weights::ema_when_kept);
 
 }  // namespace ft::launch

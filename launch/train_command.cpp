@@ -17,6 +17,7 @@ struct TrainArguments {
   std::vector<std::string> overrides;
   std::string run_dir;
   std::string resume = "auto";
+  std::string init_from;
 };
 
 // Under srun without PMI every task would think it is rank 0 of 1.
@@ -40,6 +41,7 @@ void run_train(const TrainArguments& args) {
         args.run_dir.empty() ? default_run_directory(args.config) : std::filesystem::path(args.run_dir);
     TrainerOptions options;
     options.resume = args.resume;
+    options.init_from = args.init_from;
     trainer = std::make_unique<Trainer>(std::move(config), run_dir, comm, options);
   } catch (const Error& e) {
     // Start-up checks see the same config and files on every rank: rank 0 speaks for all.
@@ -69,6 +71,9 @@ void register_train_command(CLI::App& app) {
   cmd->add_option("--set", args->overrides, "override section.key=value (repeatable)")->take_all();
   cmd->add_option("--run-dir", args->run_dir, "run directory (default runs/<config name>)");
   cmd->add_option("--resume", args->resume, "auto (newest committed checkpoint), never, or a checkpoint path");
+  cmd->add_option("--init-from", args->init_from,
+                  "start from the weights of a .safetensors file (flowtrain export, or ml-tarflow names); "
+                  "a resumed checkpoint takes precedence");
   cmd->callback([args] { run_train(*args); });
 }
 

@@ -12,6 +12,7 @@
 #include "launch/evaluation.h"
 #include "launch/exit_codes.h"
 #include "launch/signals.h"
+#include "launch/weight_export.h"
 #include "launch/model_factory.h"
 #include "framework/io/png_writer.h"
 #include "launch/sampling.h"
@@ -54,6 +55,7 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
   // Same seed on every rank; rank 0's values are broadcast anyway.
   Generator init(uint64_t(config_.integer("train.seed")), 0x1A17);
   model_ = build_model(config_, init);
+  if (!options_.init_from.empty()) import_weights(options_.init_from, config_, *model_);
   if (!options_.synthetic_data) reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size());
   if (global_batch_ < 1 || global_batch_ % comm_->size() != 0)
     FT_FAIL("train.global_batch = {} does not divide by the {} ranks", global_batch_, comm_->size());
@@ -80,6 +82,7 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
     events_ = std::make_unique<io::TensorBoardWriter>(run_dir_.root().string());
   }
   if (checkpoint) restore_checkpoint(*checkpoint);
+  else if (!options_.init_from.empty()) run_dir_.log(fmt::format("initialized the weights from {}", options_.init_from));
   run_dir_.save_config(config_.to_toml());
   if (!options_.synthetic_data) open_reader();
   last_checkpoint_ = std::chrono::steady_clock::now();

@@ -47,6 +47,9 @@ struct TrainerOptions {
   // Random images in model space instead of data.train, and no files or progress
   // lines: what `flowtrain bench` measures.
   bool synthetic_data = false;
+  // A safetensors file (launch/weight_export.h) whose weights replace the initial
+  // ones; ignored when a checkpoint is resumed.
+  std::string init_from;
 };
 
 class Trainer {
