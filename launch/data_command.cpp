@@ -49,7 +49,10 @@ void run_convert(const ConvertArguments& args) {
       plan = datasets::plan_conversion(*source, options);
       if (comm->rank() == 0) datasets::prepare_output(options.out);
     });
-    int64_t begin = plan.shards * comm->rank() / comm->size(), end = plan.shards * (comm->rank() + 1) / comm->size();
+    // Rank r writes shards [ceil(S r / R), ceil(S (r + 1) / R)): rank 0 has one of the
+    // largest shares (the progress line's), and every rank has one when S >= R.
+    auto first_shard = [&](int64_t r) { return (plan.shards * r + comm->size() - 1) / comm->size(); };
+    int64_t begin = first_shard(comm->rank()), end = first_shard(comm->rank() + 1);
     // Rank 0 shows the progress of its share, scaled to the whole conversion: the
     // shares are even, and a collective per update would tie the ranks together.
     int64_t share = plan.first_image(end) - plan.first_image(begin);
