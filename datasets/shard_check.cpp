@@ -1,9 +1,9 @@
 #include "datasets/shard_check.h"
 
-#include "datasets/checksum.h"
 #include "datasets/shard_format.h"
 #include "framework/core/check.h"
 #include "framework/core/shape.h"
+#include "framework/io/durable_file.h"
 #include "framework/io/hdf5_file.h"
 
 namespace ft::datasets {
@@ -24,9 +24,9 @@ void verify_shard_checksum(const std::filesystem::path& dir, const Manifest& man
   const ShardRecord& record = manifest.shards.at(shard);
   std::filesystem::path path = dir / record.file;
   check_shard_size(path, record);
-  std::string checksum = file_checksum(path);
+  std::string checksum = io::digest_file(path).checksum;
   if (checksum != record.checksum)
-    FT_FAIL("{}: checksum mismatch ({} {}, manifest {})", path.string(), kChecksumAlgorithm, checksum,
+    FT_FAIL("{}: checksum mismatch ({} {}, manifest {})", path.string(), io::kChecksumAlgorithm, checksum,
             record.checksum);
 }
 

@@ -16,7 +16,8 @@ namespace ft::launch {
 namespace {
 
 struct EvalArguments {
-  std::string checkpoint, run_dir, data;
+  CheckpointChoice model;
+  std::string data;
   int64_t batches = 0;
 };
 
@@ -26,7 +27,7 @@ void run_eval(const EvalArguments& args) {
     std::vector<std::string> overrides;
     if (!args.data.empty()) overrides.push_back("data.test=" + args.data);
     std::optional<LoadedModel> loaded;
-    dist::run_agreed(*comm, [&] { loaded.emplace(load_model(args.checkpoint, args.run_dir, comm, overrides)); });
+    dist::run_agreed(*comm, [&] { loaded.emplace(load_model(args.model, comm, overrides)); });
     verify_dataset_across_ranks(*comm, loaded->config.string("data.test"));
     EvalResult result = evaluate_bits_per_dim(*loaded->model, loaded->config, *comm, args.batches);
     if (comm->rank() != 0) return;
@@ -47,8 +48,7 @@ void run_eval(const EvalArguments& args) {
 void register_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArguments>();
   CLI::App* cmd = app.add_subcommand("eval", "test bits/dim of a checkpoint, as JSON");
-  cmd->add_option("--checkpoint", args->checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");
-  cmd->add_option("--run-dir", args->run_dir, "a run directory: its newest valid checkpoint");
+  add_checkpoint_options(*cmd, args->model);
   cmd->add_option("--data", args->data, "test set folder (default: data.test of the run)");
   cmd->add_option("--batches", args->batches, "evaluate only the first N global batches (default: all)");
   cmd->callback([args] { run_eval(*args); });

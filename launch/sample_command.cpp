@@ -12,7 +12,8 @@ namespace ft::launch {
 namespace {
 
 struct SampleArguments {
-  std::string checkpoint, run_dir, out;
+  CheckpointChoice model;
+  std::string out;
   int64_t n = 16;
   double temperature = 1.0, guidance = 0.0, attention_temperature = 1.0;
   uint64_t seed = 0;
@@ -22,7 +23,7 @@ struct SampleArguments {
 
 void run_sample(const SampleArguments& args) {
   auto comm = dist::make_mpi_communicator();
-  LoadedModel loaded = load_model(args.checkpoint, args.run_dir, comm);
+  LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   if (args.n < 1) FT_FAIL("--n must be >= 1, got {}", args.n);
   if (args.out.empty()) FT_FAIL("--out FILE.png is required");
@@ -61,8 +62,7 @@ void run_sample(const SampleArguments& args) {
 void register_sample_command(CLI::App& app) {
   auto args = std::make_shared<SampleArguments>();
   CLI::App* cmd = app.add_subcommand("sample", "draw a PNG grid of samples from a checkpoint");
-  cmd->add_option("--checkpoint", args->checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");
-  cmd->add_option("--run-dir", args->run_dir, "a run directory: its newest valid checkpoint");
+  add_checkpoint_options(*cmd, args->model);
   cmd->add_option("--n", args->n, "number of samples");
   cmd->add_option("--out", args->out, "output PNG file")->required();
   cmd->add_option("--temperature", args->temperature, "prior temperature (default 1)");

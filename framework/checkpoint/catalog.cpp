@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "framework/checkpoint/checkpoint.h"
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 #include "framework/checkpoint/layout.h"
 #include "framework/checkpoint/manifest.h"
 #include "framework/core/check.h"
@@ -31,7 +31,7 @@ std::optional<Problem> shard_problem(const fs::path& dir, const json& shard) {
   const uint64_t expected = shard["bytes"];
   if (bytes != expected)
     return Problem{file, fmt::format("size mismatch (manifest {} bytes, file {} bytes)", expected, bytes)};
-  const FileDigest digest = digest_file(path);
+  const io::FileDigest digest = io::digest_file(path);
   const std::string checksum = shard["checksum"];
   if (digest.checksum != checksum)
     return Problem{file, fmt::format("checksum mismatch (manifest {}, file {})", checksum, digest.checksum)};
@@ -117,7 +117,7 @@ std::optional<fs::path> find_latest_valid(const fs::path& checkpoints_dir, dist:
 std::string read_latest(const fs::path& checkpoints_dir) {
   std::error_code error;
   if (!fs::exists(checkpoints_dir / kLatestFile, error)) return "";
-  std::string text = read_text_file(checkpoints_dir / kLatestFile);
+  std::string text = io::read_text_file(checkpoints_dir / kLatestFile);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) text.pop_back();
   return text;
 }

@@ -6,7 +6,7 @@
 #include <cctype>
 #include <system_error>
 
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 
 namespace ft::checkpoint {
 
@@ -30,7 +30,7 @@ std::optional<int64_t> parse_step_folder(const std::string& name) {
 }
 
 void replace_latest(const fs::path& checkpoints_dir, const std::string& folder_name) {
-  write_file_atomically(checkpoints_dir / kLatestFile, folder_name + "\n");
+  io::write_file_atomically(checkpoints_dir / kLatestFile, folder_name + "\n");
 }
 
 std::vector<StepFolder> committed_folders(const fs::path& checkpoints_dir) {
@@ -56,7 +56,7 @@ std::vector<fs::path> prune(const fs::path& checkpoints_dir, const KeepPolicy& k
     // COMMITTED goes first: a crash in the middle of the removal then leaves an
     // uncommitted folder, which loading ignores, never a committed partial one.
     fs::remove(folder.dir / kCommittedFile);
-    remove_tree(folder.dir);
+    io::remove_tree(folder.dir);
     removed.push_back(folder.dir);
   }
   return removed;
@@ -72,7 +72,7 @@ void remove_stale(const fs::path& checkpoints_dir) {
                              !fs::exists(entry.path() / kCommittedFile);
     if (temp || uncommitted) stale.push_back(entry.path());
   }
-  for (const fs::path& path : stale) remove_tree(path);
+  for (const fs::path& path : stale) io::remove_tree(path);
 }
 
 }  // namespace ft::checkpoint
