@@ -29,17 +29,7 @@ std::optional<std::filesystem::path> Trainer::choose_checkpoint(const std::strin
     return std::nullopt;
   }
   if (resume != "auto") {
-    // Rank 0 reads the checkpoint through for every rank, as find_latest_valid does;
-    // it must reach the broadcast whatever happens, or the others would wait in it.
-    std::string problem;
-    if (comm_->rank() == 0) {
-      try {
-        problem = checkpoint::verify(resume);
-      } catch (const std::exception& e) {
-        problem = e.what();
-      }
-    }
-    problem = comm_->broadcast_string(problem, 0);
+    std::string problem = verify_checkpoint_on_rank0(resume, *comm_);
     if (!problem.empty()) FT_FAIL("--resume {}: {}", resume, problem);
     return std::filesystem::path(resume);
   }
