@@ -45,11 +45,31 @@ std::vector<StepFolder> committed_folders(const fs::path& checkpoints_dir) {
   return folders;
 }
 
-std::vector<fs::path> prune(const fs::path& checkpoints_dir, const KeepPolicy& keep, int64_t keep_step) {
+fs::path move_aside(const fs::path& folder) {
+  fs::path target = folder;
+  target += ".bad";
+  for (int n = 2; fs::exists(target); ++n) {
+    target = folder;
+    target += fmt::format(".bad.{}", n);
+  }
+  io::rename_path(folder, target);
+  io::sync_directory(folder.parent_path());
+  return target;
+}
+
+PruneResult prune(const fs::path& checkpoints_dir, const KeepPolicy& keep, int64_t keep_step) {
   const int64_t keep_last = std::max<int64_t>(keep.keep_last, 1);
-  std::vector<fs::path> removed;
+  PruneResult result;
   int64_t rank = 0;
   for (const StepFolder& folder : committed_folders(checkpoints_dir)) {
+    if (folder.step != keep_step) {
+      const std::string problem = verify(folder.dir, Verification::sizes);
+      if (!problem.empty()) {
+        const fs::path aside = move_aside(folder.dir);
+        result.moved_aside.push_back(fmt::format("{}; moved aside to {}", problem, aside.filename().string()));
+        continue;
+      }
+    }
     const bool recent = rank++ < keep_last;
     const bool milestone = keep.keep_every > 0 && folder.step % keep.keep_every == 0;
     if (recent || milestone || folder.step == keep_step) continue;
@@ -57,9 +77,9 @@ std::vector<fs::path> prune(const fs::path& checkpoints_dir, const KeepPolicy& k
     // uncommitted folder, which loading ignores, never a committed partial one.
     fs::remove(folder.dir / kCommittedFile);
     io::remove_tree(folder.dir);
-    removed.push_back(folder.dir);
+    result.removed.push_back(folder.dir);
   }
-  return removed;
+  return result;
 }
 
 void remove_stale(const fs::path& checkpoints_dir) {

@@ -175,7 +175,9 @@ void commit(const SaveRequest& request, const std::vector<json>& reports, const 
   fp.hit("after_committed");
   // Committed from here on: a failure below is reported, but the checkpoint stays.
   replace_latest(request.checkpoints_dir, step_folder_name(request.step));
-  prune(request.checkpoints_dir, request.keep, request.step);
+  const PruneResult pruned = prune(request.checkpoints_dir, request.keep, request.step);
+  if (request.warn)
+    for (const std::string& line : pruned.moved_aside) request.warn("damaged checkpoint " + line);
   remove_stale(request.checkpoints_dir);
 }
 
