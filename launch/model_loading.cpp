@@ -4,6 +4,7 @@
 
 #include "framework/checkpoint/checkpoint.h"
 #include "framework/core/check.h"
+#include "framework/dist/agreement.h"
 #include "launch/model_factory.h"
 
 namespace ft::launch {
@@ -13,14 +14,17 @@ namespace {
 std::filesystem::path resolve_checkpoint(const CheckpointChoice& choice, dist::Communicator& comm) {
   const std::string& checkpoint = choice.checkpoint;
   const std::string& run_dir = choice.run_dir;
-  if (!checkpoint.empty() && !run_dir.empty()) FT_FAIL("give either --checkpoint or --run-dir, not both");
+  // Each rank's own view of the arguments, agreed before rank 0 decides for all.
+  dist::run_agreed(comm, [&] {
+    if (!checkpoint.empty() && !run_dir.empty()) FT_FAIL("give either --checkpoint or --run-dir, not both");
+    if (checkpoint.empty() && run_dir.empty()) FT_FAIL("give --checkpoint PATH or --run-dir DIR");
+    if (!run_dir.empty() && !std::filesystem::is_directory(run_dir)) FT_FAIL("--run-dir {}: no such folder", run_dir);
+  });
   if (!checkpoint.empty()) {
-    std::string problem = checkpoint::verify(checkpoint);
+    std::string problem = verify_checkpoint_on_rank0(checkpoint, comm);
     if (!problem.empty()) FT_FAIL("--checkpoint {}: {}", checkpoint, problem);
     return checkpoint;
   }
-  if (run_dir.empty()) FT_FAIL("give --checkpoint PATH or --run-dir DIR");
-  if (!std::filesystem::is_directory(run_dir)) FT_FAIL("--run-dir {}: no such folder", run_dir);
   auto found = checkpoint::find_latest_valid(std::filesystem::path(run_dir) / "checkpoints", comm,
                                              [&](const std::string& warning) {
                                                if (comm.rank() == 0) fmt::print(stderr, "warning: {}\n", warning);
@@ -30,6 +34,18 @@ std::filesystem::path resolve_checkpoint(const CheckpointChoice& choice, dist::C
 }
 
 }  // namespace
+
+std::string verify_checkpoint_on_rank0(const std::filesystem::path& dir, dist::Communicator& comm) {
+  std::string problem;
+  if (comm.rank() == 0) {
+    try {
+      problem = checkpoint::verify(dir);
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+  }
+  return comm.broadcast_string(problem, 0);
+}
 
 void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice) {
   command.add_option("--checkpoint", choice.checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");

@@ -2,10 +2,13 @@
 #include <fmt/core.h>
 
 #include <cstdlib>
+#include <optional>
 
+#include "framework/dist/agreement.h"
 #include "framework/dist/communicator.h"
 #include "launch/commands.h"
 #include "launch/exit_codes.h"
+#include "launch/job_failure.h"
 #include "launch/trainer.h"
 
 namespace ft::launch {
@@ -33,33 +36,22 @@ void check_world_matches_slurm(const dist::Communicator& comm) {
 
 void run_train(const TrainArguments& args) {
   auto comm = dist::make_mpi_communicator();
-  std::unique_ptr<Trainer> trainer;
-  try {
-    check_world_matches_slurm(*comm);
-    Config config = Config::load(args.config, args.overrides);
+  std::unique_ptr<Trainer> trainer;  // outlives the body: a rank that fails aborts the job before it is torn down
+  run_on_every_rank(*comm, [&] {
+    std::optional<Config> config;
+    dist::run_agreed(*comm, [&] {
+      check_world_matches_slurm(*comm);
+      config.emplace(Config::load(args.config, args.overrides));
+    });
     std::filesystem::path run_dir =
         args.run_dir.empty() ? default_run_directory(args.config) : std::filesystem::path(args.run_dir);
     TrainerOptions options;
     options.resume = args.resume;
     options.init_from = args.init_from;
-    trainer = std::make_unique<Trainer>(std::move(config), run_dir, comm, options);
-  } catch (const Error& e) {
-    // Start-up checks see the same config and files on every rank: rank 0 speaks for all.
-    if (comm->rank() == 0) fmt::print(stderr, "flowtrain: error: {}\n", e.what());
-    throw ReportedError{kExitError};
-  }
-  int code = kExitOk;
-  try {
-    code = trainer->run();
-  } catch (const std::exception& e) {
-    // A failure on one rank mid-training: the others wait in a collective, so say
-    // which rank failed and bring the whole job down rather than hang.
-    fmt::print(stderr, "flowtrain: error: {}{}\n", comm->size() > 1 ? fmt::format("rank {}: ", comm->rank()) : "",
-               e.what());
-    if (comm->size() > 1) dist::MpiWorld::instance().abort(kExitError);
-    throw ReportedError{kExitError};
-  }
-  if (code != kExitOk) throw ReportedError{code};
+    trainer = std::make_unique<Trainer>(std::move(*config), run_dir, comm, options);
+    int code = trainer->run();
+    if (code != kExitOk) throw ReportedError{code};
+  });
 }
 
 }  // namespace

@@ -75,6 +75,7 @@ class Trainer {
   std::function<void(int64_t step, float* gradients, int64_t n)> gradient_hook;
 
  private:
+  void check_and_build();  // every rank's own start-up checks, the model and its optimizer; no collective
   void build_optimization();
   void open_reader();
   datasets::Batch next_batch();

@@ -10,6 +10,7 @@
 #pragma once
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "framework/core/tensor.h"
 
@@ -69,6 +70,8 @@ class Communicator {
   double all_reduce_scalar(double value, ReduceOp op);
   // root's string on every rank (e.g. rank 0's run directory or decision).
   std::string broadcast_string(const std::string& value, int root);
+  // Every rank's string on every rank, in rank order (e.g. each rank's verdict).
+  std::vector<std::string> all_gather_string(const std::string& value);
 
  protected:
   // Whether the backend can reduce this dtype at all.

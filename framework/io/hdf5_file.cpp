@@ -186,6 +186,9 @@ H5Dataset H5File::create_dataset(const std::string& name, H5Type type, const std
   H5Id create = make_id(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, "cannot create a dataset-create property");
   FT_CHECK(H5Pset_chunk(create.get(), int(chunk.size()), chunk.data()) >= 0, "{}: bad chunk dims for '{}'",
            path_, name);
+  // No creation/modification times in the object header: the same data gives the
+  // same file bytes (and checksum) whenever and by whichever process it is written.
+  FT_CHECK(H5Pset_obj_track_times(create.get(), false) >= 0, "{}: cannot turn off times for '{}'", path_, name);
   hid_t id = H5Dcreate2(id_.get(), name.c_str(), native_type(type), space.get(), H5P_DEFAULT, create.get(),
                         H5P_DEFAULT);
   if (id < 0) FT_FAIL("{}: cannot create dataset '{}'", path_, name);
