@@ -2,7 +2,6 @@
 """Metrics: the TensorBoard event file holds what metrics.jsonl says, and the sample grids."""
 import json
 import subprocess
-import sys
 
 import numpy as np
 
@@ -14,7 +13,9 @@ class MetricsTests(TrainingTestCase):
         run, _ = train("glow-tensorboard", 1, sets=["log.every_steps=5", "log.eval_every_steps=10",
                                                     "log.eval_batches=2", "log.sample_every_steps=10",
                                                     "log.sample_count=4"])
-        reader = subprocess.run([sys.executable, str(SOURCE / "tests" / "io" / "read_events.py"), str(run)],
+        # The python3 on PATH: read_events.py needs the tensorboard package, which
+        # Debian's interpreter (the one running this file) lacks.
+        reader = subprocess.run(["python3", str(SOURCE / "tests" / "io" / "read_events.py"), str(run)],
                                 capture_output=True, text=True)
         self.assertEqual(reader.returncode, 0, reader.stderr)
         events = json.loads(reader.stdout)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Resume: bit-exact against an uninterrupted run, and the config checks on resume."""
+"""Resume: bit-exact against an uninterrupted run, at fp32 and bf16, Glow and TARFLOW."""
 import json
 import subprocess
 
@@ -32,17 +32,6 @@ class ResumeTests(TrainingTestCase):
                 steps = [m["step"] for m in metrics(split) if "bits_per_dim" in m]
                 self.assertEqual(steps, sorted(steps))  # the metrics file continues, not restarts
                 self.assertEqual(steps[-1], 40)
-
-    def test_resume_checks_the_config(self):
-        run, _ = train("glow-config-change", 1, sets=["train.steps=5"])
-        _, changed_shape = train("glow-config-change", 1, sets=["train.steps=10", "model.width=8"], check=False)
-        self.assertEqual(changed_shape.returncode, 1)
-        self.assertIn("model.width", changed_shape.stderr)
-        self.assertEqual(json.loads((latest_checkpoint(run) / "manifest.json").read_text())["step"], 5)
-        _, changed_lr = train("glow-config-change", 1, sets=["train.steps=10", "optim.lr=0.0005"])
-        self.assertIn("resume: optim.lr changed from 0.001 to 0.0005", changed_lr.stdout)
-        self.assertIn("resume: train.steps changed from 5 to 10", changed_lr.stdout)
-        self.assertEqual(json.loads((latest_checkpoint(run) / "manifest.json").read_text())["step"], 10)
 
 
 if __name__ == "__main__":
