@@ -417,6 +417,11 @@ H5File H5File::create(const std::string& path) {
   return H5File(H5Id(id, H5Fclose), path);
 }
 
+H5Group H5File::root() const {
+  H5Id id = make_id(H5Gopen2(id_.get(), "/", H5P_DEFAULT), H5Gclose, file_ + ": cannot open the root group");
+  return H5Group(std::move(id), file_, file_);
+}
+
 void H5File::close() {
   if (!id_.valid()) return;
   if (H5Fflush(id_.get(), H5F_SCOPE_LOCAL) < 0) FT_FAIL("{}: flushing failed: {}", file_, hdf5_error_cause());

@@ -100,6 +100,9 @@ class H5Dataset : public H5Object {
 class H5Group : public H5Object {
  public:
   H5Group() = default;
+  // Takes an open group id; `file` is the file's path, for messages.
+  H5Group(H5Id id, std::string where, std::string file)
+      : H5Object(std::move(id), std::move(where)), file_(std::move(file)) {}
 
   bool has(const std::string& name) const;  // a dataset or group of that name
   // Names of the links directly in this group, in name order.
@@ -118,8 +121,6 @@ class H5Group : public H5Object {
   H5Dataset create_contiguous_dataset(const std::string& name, H5Type type, uint64_t elements);
 
  protected:
-  H5Group(H5Id id, std::string where, std::string file) : H5Object(std::move(id), std::move(where)),
-                                                          file_(std::move(file)) {}
   std::string child_where(const std::string& name) const;
   std::string file_;  // the file's path, for messages
 };
@@ -134,6 +135,9 @@ class H5File : public H5Group {
   static H5File create(const std::string& path);
 
   const std::string& path() const { return file_; }
+  // The root group as a group of its own: it keeps the file open after this
+  // H5File goes away.
+  H5Group root() const;
 
   // Flushes and closes; errors surface here rather than in a destructor.
   void close();
