@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "framework/checkpoint/checkpoint.h"
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 #include "framework/dist/communicator.h"
 
 namespace fs = std::filesystem;
@@ -81,7 +81,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> sums;
   for (size_t v = 0; v < 3; ++v) {
     for (int64_t i = 0; i < count; ++i) state[v][size_t(i)] = float((begin + i) % 65521) * 0.001f + float(v);
-    sums.push_back(checkpoint::checksum_hex(state[v].data(), state[v].size() * sizeof(float)));
+    sums.push_back(io::checksum_hex(state[v].data(), state[v].size() * sizeof(float)));
   }
   checkpoint::SaveRequest request;
   request.checkpoints_dir = options.dir / "checkpoints";
@@ -95,11 +95,11 @@ int main(int argc, char** argv) {
     for (size_t v = 0; v < 3; ++v) reader.read_range(kVectors[v], begin, count, state[v].data());
   };
   const double warm_s = timed(*comm, load);
-  for (const auto& entry : fs::directory_iterator(saved)) checkpoint::drop_cached_pages(entry.path());
+  for (const auto& entry : fs::directory_iterator(saved)) io::drop_cached_pages(entry.path());
   const double cold_s = timed(*comm, load);
   bool exact = true;
   for (size_t v = 0; v < 3; ++v)
-    exact &= checkpoint::checksum_hex(state[v].data(), state[v].size() * sizeof(float)) == sums[v];
+    exact &= io::checksum_hex(state[v].data(), state[v].size() * sizeof(float)) == sums[v];
   exact = comm->all_reduce_scalar(exact ? 1.0 : 0.0, dist::ReduceOp::min) == 1.0;
 
   const double bytes = 3.0 * double(length) * sizeof(float);

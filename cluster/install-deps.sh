@@ -17,6 +17,8 @@ packages=(
   python3 python3-torch python3-h5py python3-numpy
   # real data for the main job and the data tests
   dataset-fashion-mnist
+  # a real SLURM cluster on this machine for the slurm tests (cluster/local-slurm.sh)
+  slurm-wlm munge slurm-wlm-basic-plugins
 )
 
 missing=()

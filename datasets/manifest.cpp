@@ -1,8 +1,7 @@
 #include "datasets/manifest.h"
 
-#include "datasets/checksum.h"
-#include "datasets/durable_file.h"
 #include "framework/core/check.h"
+#include "framework/io/durable_file.h"
 
 namespace ft::datasets {
 
@@ -21,7 +20,7 @@ nlohmann::json Manifest::to_json() const {
           {"num_classes", num_classes},
           {"class_names", class_names},
           {"skipped_images", skipped_images},
-          {"checksum_algorithm", kChecksumAlgorithm},
+          {"checksum_algorithm", io::kChecksumAlgorithm},
           {"source", source},
           {"shards", shard_list}};
 }
@@ -49,7 +48,8 @@ Manifest Manifest::from_json(const nlohmann::json& json, const std::string& wher
   std::string layout = field<std::string>(json, "layout", where);
   if (layout != "NHWC") FT_FAIL("{}: layout '{}' is not NHWC", where, layout);
   std::string algorithm = field<std::string>(json, "checksum_algorithm", where);
-  if (algorithm != kChecksumAlgorithm) FT_FAIL("{}: checksum algorithm '{}' is not {}", where, algorithm, kChecksumAlgorithm);
+  if (algorithm != io::kChecksumAlgorithm)
+    FT_FAIL("{}: checksum algorithm '{}' is not {}", where, algorithm, io::kChecksumAlgorithm);
 
   Manifest manifest;
   manifest.height = field<int64_t>(json, "height", where);
@@ -80,7 +80,7 @@ Manifest Manifest::from_json(const nlohmann::json& json, const std::string& wher
 }
 
 void write_manifest(const std::filesystem::path& dir, const Manifest& manifest) {
-  write_file_durably(dir / kManifestFile, manifest.to_json().dump(2) + "\n");
+  io::write_file_atomically(dir / kManifestFile, manifest.to_json().dump(2) + "\n");
 }
 
 Manifest read_manifest(const std::filesystem::path& dir) {
@@ -90,7 +90,7 @@ Manifest read_manifest(const std::filesystem::path& dir) {
     FT_FAIL("{}: missing (not a dataset, or an interrupted conversion)", path.string());
   nlohmann::json json;
   try {
-    json = nlohmann::json::parse(read_text_file(path));
+    json = nlohmann::json::parse(io::read_text_file(path));
   } catch (const nlohmann::json::parse_error& error) {
     FT_FAIL("{}: not valid JSON ({})", path.string(), error.what());
   }

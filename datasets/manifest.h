@@ -18,7 +18,7 @@ struct ShardRecord {
   std::string file;      // relative to the dataset folder
   int64_t count = 0;     // images in the shard
   int64_t bytes = 0;     // file size
-  std::string checksum;  // see checksum.h
+  std::string checksum;  // io::kChecksumAlgorithm of the file, see framework/io/durable_file.h
 };
 
 struct Manifest {

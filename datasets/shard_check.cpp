@@ -1,9 +1,9 @@
 #include "datasets/shard_check.h"
 
-#include "datasets/checksum.h"
 #include "datasets/shard_format.h"
 #include "framework/core/check.h"
 #include "framework/core/shape.h"
+#include "framework/io/durable_file.h"
 #include "framework/io/hdf5_file.h"
 
 namespace ft::datasets {
@@ -18,9 +18,9 @@ std::vector<int32_t> check_shard(const std::filesystem::path& dir, const Manifes
   if (bytes != record.bytes)
     FT_FAIL("{}: {} bytes, but the manifest records {} (truncated or replaced file)", name, bytes, record.bytes);
   if (verify_checksum) {
-    std::string checksum = file_checksum(path);
+    std::string checksum = io::digest_file(path).checksum;
     if (checksum != record.checksum)
-      FT_FAIL("{}: checksum mismatch ({} {}, manifest {})", name, kChecksumAlgorithm, checksum, record.checksum);
+      FT_FAIL("{}: checksum mismatch ({} {}, manifest {})", name, io::kChecksumAlgorithm, checksum, record.checksum);
   }
   io::H5File file = io::H5File::open_read(name);
   if (!file.has_attribute("format") || file.read_string_attribute("format") != kShardFormat)

@@ -1,8 +1,7 @@
 #include "datasets/shard_writer.h"
 
-#include "datasets/checksum.h"
-#include "datasets/durable_file.h"
 #include "datasets/shard_format.h"
+#include "framework/io/durable_file.h"
 
 namespace ft::datasets {
 
@@ -45,9 +44,9 @@ ShardRecord ShardWriter::finish() {
   images_ = io::H5Dataset();
   labels_ = io::H5Dataset();
   file_.close();
-  ShardRecord record{final_path_.filename().string(), count_,
-                     int64_t(std::filesystem::file_size(temporary_path_)), file_checksum(temporary_path_)};
-  durable_rename(temporary_path_, final_path_);
+  const io::FileDigest digest = io::digest_file(temporary_path_);
+  ShardRecord record{final_path_.filename().string(), count_, int64_t(digest.bytes), digest.checksum};
+  io::rename_durably(temporary_path_, final_path_);
   finished_ = true;
   return record;
 }

@@ -10,6 +10,8 @@ void register_data_commands(CLI::App& app);
 void register_train_command(CLI::App& app);
 void register_eval_command(CLI::App& app);
 void register_sample_command(CLI::App& app);
+void register_reconstruct_command(CLI::App& app);
+void register_interpolate_command(CLI::App& app);
 void register_bench_command(CLI::App& app);
 void register_ckpt_commands(CLI::App& app);
 

@@ -11,7 +11,8 @@ namespace ft::launch {
 namespace {
 
 struct EvalArguments {
-  std::string checkpoint, run_dir, data;
+  CheckpointChoice model;
+  std::string data;
   int64_t batches = 0;
 };
 
@@ -19,7 +20,7 @@ void run_eval(const EvalArguments& args) {
   auto comm = dist::make_mpi_communicator();
   std::vector<std::string> overrides;
   if (!args.data.empty()) overrides.push_back("data.test=" + args.data);
-  LoadedModel loaded = load_model(args.checkpoint, args.run_dir, comm, overrides);
+  LoadedModel loaded = load_model(args.model, comm, overrides);
   EvalResult result = evaluate_bits_per_dim(*loaded.model, loaded.config, *comm, args.batches);
   if (comm->rank() != 0) return;
   nlohmann::json out = {{"bits_per_dim", result.bits_per_dim},
@@ -38,8 +39,7 @@ void run_eval(const EvalArguments& args) {
 void register_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArguments>();
   CLI::App* cmd = app.add_subcommand("eval", "test bits/dim of a checkpoint, as JSON");
-  cmd->add_option("--checkpoint", args->checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");
-  cmd->add_option("--run-dir", args->run_dir, "a run directory: its newest valid checkpoint");
+  add_checkpoint_options(*cmd, args->model);
   cmd->add_option("--data", args->data, "test set folder (default: data.test of the run)");
   cmd->add_option("--batches", args->batches, "evaluate only the first N global batches (default: all)");
   cmd->callback([args] { run_eval(*args); });

@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   ft::launch::register_train_command(app);
   ft::launch::register_eval_command(app);
   ft::launch::register_sample_command(app);
+  ft::launch::register_reconstruct_command(app);
+  ft::launch::register_interpolate_command(app);
   ft::launch::register_bench_command(app);
   ft::launch::register_ckpt_commands(app);
   try {

@@ -1,5 +1,7 @@
 #include "launch/model_loading.h"
 
+#include <CLI/CLI.hpp>
+
 #include "framework/checkpoint/checkpoint.h"
 #include "framework/core/check.h"
 #include "launch/model_factory.h"
@@ -8,8 +10,9 @@ namespace ft::launch {
 
 namespace {
 
-std::filesystem::path resolve_checkpoint(const std::string& checkpoint, const std::string& run_dir,
-                                         dist::Communicator& comm) {
+std::filesystem::path resolve_checkpoint(const CheckpointChoice& choice, dist::Communicator& comm) {
+  const std::string& checkpoint = choice.checkpoint;
+  const std::string& run_dir = choice.run_dir;
   if (!checkpoint.empty() && !run_dir.empty()) FT_FAIL("give either --checkpoint or --run-dir, not both");
   if (!checkpoint.empty()) {
     std::string problem = checkpoint::verify(checkpoint);
@@ -28,6 +31,11 @@ std::filesystem::path resolve_checkpoint(const std::string& checkpoint, const st
 
 }  // namespace
 
+void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice) {
+  command.add_option("--checkpoint", choice.checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");
+  command.add_option("--run-dir", choice.run_dir, "a run directory: its newest valid checkpoint");
+}
+
 void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& small_tensors,
                      const std::filesystem::path& checkpoint) {
   for (auto& [name, tensor] : model.named_buffers()) {
@@ -38,10 +46,10 @@ void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& sma
   }
 }
 
-LoadedModel load_model(const std::string& checkpoint, const std::string& run_dir,
-                       std::shared_ptr<dist::Communicator> comm, const std::vector<std::string>& overrides) {
+LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
+                       const std::vector<std::string>& overrides) {
   LoadedModel loaded{Config::parse("", "<none>"), nullptr, nullptr, {}, 0, false};
-  loaded.checkpoint = resolve_checkpoint(checkpoint, run_dir, *comm);
+  loaded.checkpoint = resolve_checkpoint(choice, *comm);
   checkpoint::CheckpointReader reader(loaded.checkpoint);
   const nlohmann::json& state = reader.global_state();
   FT_CHECK(state.contains("config_toml"), "checkpoint {} does not record its config", loaded.checkpoint.string());

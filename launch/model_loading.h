@@ -10,7 +10,19 @@
 #include "launch/config.h"
 #include "layers/flow_model.h"
 
+namespace CLI {
+class App;
+}
+
 namespace ft::launch {
+
+// Which trained model a command reads: --checkpoint PATH (a step folder) or
+// --run-dir DIR (its newest valid checkpoint). Every command that reads a model
+// registers the pair through add_checkpoint_options, so they all spell it alike.
+struct CheckpointChoice {
+  std::string checkpoint, run_dir;
+};
+void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice);
 
 struct LoadedModel {
   Config config;
@@ -26,8 +38,8 @@ struct LoadedModel {
 void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& small_tensors,
                      const std::filesystem::path& checkpoint);
 
-// checkpoint: a step folder; else run_dir's newest valid checkpoint. Collective.
-LoadedModel load_model(const std::string& checkpoint, const std::string& run_dir,
-                       std::shared_ptr<dist::Communicator> comm, const std::vector<std::string>& overrides = {});
+// Exactly one of the choice's two is given, else an error naming the flags. Collective.
+LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
+                       const std::vector<std::string>& overrides = {});
 
 }  // namespace ft::launch

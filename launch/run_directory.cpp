@@ -2,9 +2,8 @@
 
 #include <fmt/core.h>
 
-#include <fstream>
-
 #include "framework/core/check.h"
+#include "framework/io/durable_file.h"
 
 namespace ft::launch {
 
@@ -14,31 +13,21 @@ RunDirectory::RunDirectory(std::filesystem::path root, bool writer) : root_(std:
   std::filesystem::create_directories(root_ / "samples", error);
   if (error) FT_FAIL("cannot create run directory '{}': {}", root_.string(), error.message());
   std::filesystem::create_directories(root_ / "checkpoints", error);
-  log_ = std::fopen((root_ / "log.txt").c_str(), "a");
-  if (!log_) FT_FAIL("cannot open '{}' for appending", (root_ / "log.txt").string());
-}
-
-RunDirectory::~RunDirectory() {
-  if (log_) std::fclose(log_);
+  if (error) FT_FAIL("cannot create '{}': {}", (root_ / "checkpoints").string(), error.message());
+  log_.emplace((root_ / "log.txt").string(), io::OutputFile::Mode::append);
 }
 
 void RunDirectory::save_config(const std::string& toml_text) const {
   if (!writer_) return;
-  std::filesystem::path target = root_ / "config.toml", temporary = root_ / ".config.toml.tmp";
-  {
-    std::ofstream out(temporary);
-    out << toml_text;
-    if (!out) FT_FAIL("cannot write '{}'", temporary.string());
-  }
-  std::filesystem::rename(temporary, target);
+  io::write_file_atomically(root_ / "config.toml", toml_text);
 }
 
 void RunDirectory::log(const std::string& line) {
   if (!writer_) return;
   fmt::print("{}\n", line);
   std::fflush(stdout);
-  fmt::print(log_, "{}\n", line);
-  std::fflush(log_);
+  log_->write(line + "\n");
+  log_->flush();
 }
 
 std::filesystem::path default_run_directory(const std::string& config_path) {

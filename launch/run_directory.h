@@ -1,9 +1,11 @@
 // A run directory: config.toml (resolved), metrics.jsonl, events.out.tfevents.*,
 // samples/, checkpoints/, log.txt. Only rank 0 writes into it.
 #pragma once
-#include <cstdio>
 #include <filesystem>
+#include <optional>
 #include <string>
+
+#include "framework/io/output_file.h"
 
 namespace ft::launch {
 
@@ -11,7 +13,6 @@ class RunDirectory {
  public:
   // Creates the folder tree (rank 0); the config is written by save_config().
   RunDirectory(std::filesystem::path root, bool writer);
-  ~RunDirectory();
   RunDirectory(const RunDirectory&) = delete;
   RunDirectory& operator=(const RunDirectory&) = delete;
 
@@ -27,7 +28,7 @@ class RunDirectory {
  private:
   std::filesystem::path root_;
   bool writer_;
-  std::FILE* log_ = nullptr;
+  std::optional<io::OutputFile> log_;
 };
 
 // runs/<config file stem> when --run-dir is not given.

@@ -1,4 +1,4 @@
-// flowtrain sample --checkpoint PATH|--run-dir DIR --n N --out FILE.png
+// flowtrain sample --checkpoint PATH|--run-dir DIR --n N --out FILE.png [--out-dir DIR]
 //                  [--temperature T] [--seed S] [--label K --guidance W]
 #include <fmt/core.h>
 
@@ -12,7 +12,8 @@ namespace ft::launch {
 namespace {
 
 struct SampleArguments {
-  std::string checkpoint, run_dir, out;
+  CheckpointChoice model;
+  std::string out, out_dir;
   int64_t n = 16;
   double temperature = 1.0, guidance = 0.0, attention_temperature = 1.0;
   uint64_t seed = 0;
@@ -20,9 +21,22 @@ struct SampleArguments {
   bool no_denoise = false;
 };
 
+// DIR/sample_00000.png, ...: one file per image, in the grid's order.
+void write_each_sample(const layers::FlowModel& model, const Tensor& images, const std::string& dir) {
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) FT_FAIL("--out-dir {}: cannot create: {}", dir, error.message());
+  const layers::DataScaling s = model.scaling();
+  for (int64_t i = 0; i < images.size(0); ++i) {
+    io::ImageGrid one = io::make_image_grid(images.slice(0, i, i + 1), 1, s.shift, s.brightest);
+    const std::string path = (std::filesystem::path(dir) / fmt::format("sample_{:05d}.png", i)).string();
+    io::write_png_file(path, one.pixels.data(), one.height, one.width, one.channels);
+  }
+}
+
 void run_sample(const SampleArguments& args) {
   auto comm = dist::make_mpi_communicator();
-  LoadedModel loaded = load_model(args.checkpoint, args.run_dir, comm);
+  LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   if (args.n < 1) FT_FAIL("--n must be >= 1, got {}", args.n);
   if (args.out.empty()) FT_FAIL("--out FILE.png is required");
@@ -45,13 +59,16 @@ void run_sample(const SampleArguments& args) {
   }
   if (args.guidance != 0.0 && loaded.config.model_kind() == "glow")
     FT_FAIL("--guidance applies to TARFLOW models; this checkpoint is a Glow model");
-  io::ImageGrid grid = sample_grid(*loaded.model, request);
+  const Tensor images = draw_samples(*loaded.model, request);
+  io::ImageGrid grid = tile_samples(*loaded.model, images);
   io::write_png_file(args.out, grid.pixels.data(), grid.height, grid.width, grid.channels);
+  if (!args.out_dir.empty()) write_each_sample(*loaded.model, images, args.out_dir);
   fmt::print("{}\n", nlohmann::json({{"out", args.out},
                                       {"images", args.n},
                                       {"grid", {grid.height, grid.width, grid.channels}},
                                       {"step", loaded.step},
                                       {"temperature", args.temperature},
+                                      {"out_dir", args.out_dir},
                                       {"weights", loaded.ema ? "ema" : "parameters"}})
                          .dump());
 }
@@ -61,10 +78,10 @@ void run_sample(const SampleArguments& args) {
 void register_sample_command(CLI::App& app) {
   auto args = std::make_shared<SampleArguments>();
   CLI::App* cmd = app.add_subcommand("sample", "draw a PNG grid of samples from a checkpoint");
-  cmd->add_option("--checkpoint", args->checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");
-  cmd->add_option("--run-dir", args->run_dir, "a run directory: its newest valid checkpoint");
+  add_checkpoint_options(*cmd, args->model);
   cmd->add_option("--n", args->n, "number of samples");
   cmd->add_option("--out", args->out, "output PNG file")->required();
+  cmd->add_option("--out-dir", args->out_dir, "also write each sample as DIR/sample_NNNNN.png");
   cmd->add_option("--temperature", args->temperature, "prior temperature (default 1)");
   cmd->add_option("--seed", args->seed, "random seed");
   cmd->add_option("--label", args->label, "class label for conditional models (default: cycle through classes)");

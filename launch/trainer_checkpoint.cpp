@@ -34,7 +34,8 @@ std::optional<std::filesystem::path> Trainer::choose_checkpoint(const std::strin
     return std::filesystem::path(resume);
   }
   return checkpoint::find_latest_valid(run_dir_.checkpoints(), *comm_,
-                                       [this](const std::string& warning) { run_dir_.log("warning: " + warning); });
+                                       [this](const std::string& warning) { run_dir_.log("warning: " + warning); },
+                                       checkpoint::OnDamaged::move_aside);
 }
 
 std::filesystem::path Trainer::save_checkpoint() {
@@ -43,6 +44,7 @@ std::filesystem::path Trainer::save_checkpoint() {
   request.step = progress_.step;
   request.keep.keep_last = config_.integer("checkpoint.keep_last");
   request.keep.keep_every = config_.integer("checkpoint.keep_every");
+  request.warn = [this](const std::string& warning) { run_dir_.log("warning: " + warning); };
   int64_t n = reducer_->parameter_count();
   auto [begin, end] = even_share(n, comm_->rank(), comm_->size());
   const float* params = reducer_->parameter_arena().data<float>();

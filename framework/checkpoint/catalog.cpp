@@ -5,7 +5,7 @@
 #include <system_error>
 
 #include "framework/checkpoint/checkpoint.h"
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 #include "framework/checkpoint/layout.h"
 #include "framework/checkpoint/manifest.h"
 #include "framework/core/check.h"
@@ -22,7 +22,7 @@ struct Problem {
   std::string what;
 };
 
-std::optional<Problem> shard_problem(const fs::path& dir, const json& shard) {
+std::optional<Problem> shard_problem(const fs::path& dir, const json& shard, Verification depth) {
   const std::string file = shard["file"];
   const fs::path path = dir / file;
   std::error_code error;
@@ -31,15 +31,16 @@ std::optional<Problem> shard_problem(const fs::path& dir, const json& shard) {
   const uint64_t expected = shard["bytes"];
   if (bytes != expected)
     return Problem{file, fmt::format("size mismatch (manifest {} bytes, file {} bytes)", expected, bytes)};
-  const FileDigest digest = digest_file(path);
+  if (depth == Verification::sizes) return std::nullopt;
+  const io::FileDigest digest = io::digest_file(path);
   const std::string checksum = shard["checksum"];
   if (digest.checksum != checksum)
     return Problem{file, fmt::format("checksum mismatch (manifest {}, file {})", checksum, digest.checksum)};
   return std::nullopt;
 }
 
-// The first thing wrong with a checkpoint folder, reading every shard in full.
-std::optional<Problem> find_problem(const fs::path& dir) {
+// The first thing wrong with a checkpoint folder.
+std::optional<Problem> find_problem(const fs::path& dir, Verification depth) {
   if (!fs::exists(dir / kCommittedFile)) return Problem{kCommittedFile, "missing (the save never finished)"};
   json manifest;
   try {
@@ -52,7 +53,7 @@ std::optional<Problem> find_problem(const fs::path& dir) {
     return Problem{kManifestFile, fmt::format("names step {}, the folder step {}", manifest["step"].dump(), *folder_step)};
   for (const json& shard : manifest["shards"]) {
     try {
-      if (auto problem = shard_problem(dir, shard)) return problem;
+      if (auto problem = shard_problem(dir, shard, depth)) return problem;
     } catch (const std::exception& e) {  // e.g. a read error in the middle of the file
       return Problem{shard.value("file", "?"), e.what()};
     }
@@ -79,14 +80,15 @@ std::vector<CheckpointInfo> list_committed(const fs::path& checkpoints_dir) {
   return found;
 }
 
-std::string verify(const fs::path& checkpoint_dir) {
-  const auto problem = find_problem(checkpoint_dir);
+std::string verify(const fs::path& checkpoint_dir, Verification depth) {
+  const auto problem = find_problem(checkpoint_dir, depth);
   if (!problem) return "";
   return fmt::format("{}: {}", (checkpoint_dir / problem->file).string(), problem->what);
 }
 
 std::optional<fs::path> find_latest_valid(const fs::path& checkpoints_dir, dist::Communicator& comm,
-                                          const std::function<void(const std::string&)>& warn) {
+                                          const std::function<void(const std::string&)>& warn,
+                                          OnDamaged on_damaged) {
   std::string message;  // rank 0's answer: "ok:" + folder ("ok:" alone: none), or "error:" + why
   if (comm.rank() == 0) {
     try {
@@ -94,14 +96,16 @@ std::optional<fs::path> find_latest_valid(const fs::path& checkpoints_dir, dist:
       // Every folder with COMMITTED, not only those with a readable manifest: a
       // damaged manifest deserves a warning too.
       for (const StepFolder& info : committed_folders(checkpoints_dir)) {
-        const auto problem = find_problem(info.dir);
+        const auto problem = find_problem(info.dir, Verification::checksums);
         if (!problem) {
           choice = info.dir.string();
           break;
         }
+        std::string where;
+        if (on_damaged == OnDamaged::move_aside) where = "; moved aside to " + move_aside(info.dir).filename().string();
         if (warn)
-          warn(fmt::format("checkpoint {}: {} {}; trying the previous one", info.dir.filename().string(),
-                           problem->file, problem->what));
+          warn(fmt::format("checkpoint {}: {} {}{}; trying the previous one", info.dir.filename().string(),
+                           problem->file, problem->what, where));
       }
       message = "ok:" + choice;
     } catch (const std::exception& e) {
@@ -117,7 +121,7 @@ std::optional<fs::path> find_latest_valid(const fs::path& checkpoints_dir, dist:
 std::string read_latest(const fs::path& checkpoints_dir) {
   std::error_code error;
   if (!fs::exists(checkpoints_dir / kLatestFile, error)) return "";
-  std::string text = read_text_file(checkpoints_dir / kLatestFile);
+  std::string text = io::read_text_file(checkpoints_dir / kLatestFile);
   while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\r')) text.pop_back();
   return text;
 }

@@ -53,6 +53,8 @@ struct SaveRequest {
   nlohmann::json rank_state;                    // this rank's own small state (RNG counters)
   nlohmann::json global_state;                  // rank 0's: step, loss scaler, sampler position, config, ...
   KeepPolicy keep;
+  // Rank 0: told of a committed checkpoint that pruning found damaged and moved aside.
+  std::function<void(const std::string&)> warn;
 };
 
 // Collective. Writes, verifies sizes and checksums, commits, updates `latest`,
@@ -73,17 +75,26 @@ struct CheckpointInfo {
 // temporary and uncommitted folders are ignored. Empty when the folder is missing.
 std::vector<CheckpointInfo> list_committed(const std::filesystem::path& checkpoints_dir);
 
+// How deep verify() looks: the manifest and every shard's size, or also every
+// shard's checksum (reads every byte).
+enum class Verification { sizes, checksums };
 // Empty when the checkpoint is intact; else a one-line problem naming the file
 // (missing COMMITTED or shard, size or checksum mismatch, unreadable manifest).
-std::string verify(const std::filesystem::path& checkpoint_dir);
+std::string verify(const std::filesystem::path& checkpoint_dir, Verification depth = Verification::checksums);
+
+// What find_latest_valid does with a damaged committed checkpoint: leave it (eval,
+// sample: readers change nothing) or move it aside (a resuming trainer), so that
+// pruning never counts it as one of the checkpoints to keep.
+enum class OnDamaged { leave, move_aside };
 
 // Collective: rank 0 walks the committed folders newest first (those whose
-// manifest is unreadable included), verifies each, reports a
-// bad one through warn() and tries the previous one; every rank gets rank 0's
-// choice. nullopt when none is usable.
+// manifest is unreadable included), verifies each, reports a bad one through
+// warn() (moving it aside first when asked) and tries the previous one; every
+// rank gets rank 0's choice. nullopt when none is usable.
 std::optional<std::filesystem::path> find_latest_valid(const std::filesystem::path& checkpoints_dir,
                                                        dist::Communicator& comm,
-                                                       const std::function<void(const std::string&)>& warn);
+                                                       const std::function<void(const std::string&)>& warn,
+                                                       OnDamaged on_damaged = OnDamaged::leave);
 
 // The folder `latest` names ("" when there is no readable `latest`).
 std::string read_latest(const std::filesystem::path& checkpoints_dir);

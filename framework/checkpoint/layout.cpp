@@ -6,7 +6,7 @@
 #include <cctype>
 #include <system_error>
 
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 
 namespace ft::checkpoint {
 
@@ -30,7 +30,7 @@ std::optional<int64_t> parse_step_folder(const std::string& name) {
 }
 
 void replace_latest(const fs::path& checkpoints_dir, const std::string& folder_name) {
-  write_file_atomically(checkpoints_dir / kLatestFile, folder_name + "\n");
+  io::write_file_atomically(checkpoints_dir / kLatestFile, folder_name + "\n");
 }
 
 std::vector<StepFolder> committed_folders(const fs::path& checkpoints_dir) {
@@ -45,21 +45,41 @@ std::vector<StepFolder> committed_folders(const fs::path& checkpoints_dir) {
   return folders;
 }
 
-std::vector<fs::path> prune(const fs::path& checkpoints_dir, const KeepPolicy& keep, int64_t keep_step) {
+fs::path move_aside(const fs::path& folder) {
+  fs::path target = folder;
+  target += ".bad";
+  for (int n = 2; fs::exists(target); ++n) {
+    target = folder;
+    target += fmt::format(".bad.{}", n);
+  }
+  io::rename_path(folder, target);
+  io::sync_directory(folder.parent_path());
+  return target;
+}
+
+PruneResult prune(const fs::path& checkpoints_dir, const KeepPolicy& keep, int64_t keep_step) {
   const int64_t keep_last = std::max<int64_t>(keep.keep_last, 1);
-  std::vector<fs::path> removed;
+  PruneResult result;
   int64_t rank = 0;
   for (const StepFolder& folder : committed_folders(checkpoints_dir)) {
+    if (folder.step != keep_step) {
+      const std::string problem = verify(folder.dir, Verification::sizes);
+      if (!problem.empty()) {
+        const fs::path aside = move_aside(folder.dir);
+        result.moved_aside.push_back(fmt::format("{}; moved aside to {}", problem, aside.filename().string()));
+        continue;
+      }
+    }
     const bool recent = rank++ < keep_last;
     const bool milestone = keep.keep_every > 0 && folder.step % keep.keep_every == 0;
     if (recent || milestone || folder.step == keep_step) continue;
     // COMMITTED goes first: a crash in the middle of the removal then leaves an
     // uncommitted folder, which loading ignores, never a committed partial one.
     fs::remove(folder.dir / kCommittedFile);
-    remove_tree(folder.dir);
-    removed.push_back(folder.dir);
+    io::remove_tree(folder.dir);
+    result.removed.push_back(folder.dir);
   }
-  return removed;
+  return result;
 }
 
 void remove_stale(const fs::path& checkpoints_dir) {
@@ -72,7 +92,7 @@ void remove_stale(const fs::path& checkpoints_dir) {
                              !fs::exists(entry.path() / kCommittedFile);
     if (temp || uncommitted) stale.push_back(entry.path());
   }
-  for (const fs::path& path : stale) remove_tree(path);
+  for (const fs::path& path : stale) io::remove_tree(path);
 }
 
 }  // namespace ft::checkpoint

@@ -35,12 +35,21 @@ std::vector<StepFolder> committed_folders(const std::filesystem::path& checkpoin
 // Replaces `latest` atomically (temp file + rename) with the folder's name.
 void replace_latest(const std::filesystem::path& checkpoints_dir, const std::string& folder_name);
 
+// Renames a damaged step folder to "<name>.bad" (".bad.2", ... when taken), which
+// no listing parses as a step, so it is neither loaded nor counted nor pruned: the
+// user decides what to do with it. Returns the new path.
+std::filesystem::path move_aside(const std::filesystem::path& folder);
+
+struct PruneResult {
+  std::vector<std::filesystem::path> removed;
+  std::vector<std::string> moved_aside;  // one line per damaged folder: its problem and new name
+};
 // Removes committed folders that the policy does not keep. The newest keep_last
 // (at least one) and multiples of keep_every stay, and so does `keep_step` (the
 // one just committed, which `latest` names) whatever its rank among the steps.
-// Returns the folders removed.
-std::vector<std::filesystem::path> prune(const std::filesystem::path& checkpoints_dir, const KeepPolicy& keep,
-                                         int64_t keep_step);
+// A folder that fails verify(sizes) is moved aside first and not counted, so a
+// damaged checkpoint never takes the place of a good one.
+PruneResult prune(const std::filesystem::path& checkpoints_dir, const KeepPolicy& keep, int64_t keep_step);
 // Removes temporary folders (".*.tmp") and step folders without COMMITTED: what a
 // save killed part way leaves behind. Only rank 0 saves, so none is in use.
 void remove_stale(const std::filesystem::path& checkpoints_dir);

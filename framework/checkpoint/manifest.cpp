@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 #include "framework/checkpoint/layout.h"
 #include "framework/core/check.h"
 
@@ -81,7 +81,7 @@ void validate_manifest(const json& manifest, const std::string& where) {
 
 json read_manifest(const std::filesystem::path& checkpoint_dir) {
   const std::filesystem::path file = checkpoint_dir / kManifestFile;
-  const std::string text = read_text_file(file);
+  const std::string text = io::read_text_file(file);
   json manifest = json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (manifest.is_discarded()) FT_FAIL("{}: unreadable manifest (not valid JSON)", file.string());
   try {

@@ -6,7 +6,7 @@
 #include <functional>
 
 #include "framework/checkpoint/checkpoint.h"
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 #include "framework/checkpoint/failpoint.h"
 #include "framework/checkpoint/layout.h"
 #include "framework/checkpoint/manifest.h"
@@ -79,9 +79,9 @@ void prepare_temp_folder(const fs::path& dir, const fs::path& temp) {
   std::error_code error;
   fs::create_directories(dir, error);
   if (error) FT_FAIL("{}: cannot create: {}", dir.string(), error.message());
-  remove_tree(temp);  // left by a save of the same step that was killed
-  make_directory(temp);
-  sync_directory(dir);
+  io::remove_tree(temp);  // left by a save of the same step that was killed
+  io::make_directory(temp);
+  io::sync_directory(dir);
 }
 
 std::string utc_now() {
@@ -126,12 +126,12 @@ json build_manifest(const SaveRequest& request, const std::vector<json>& reports
 }
 
 void write_committed_marker(const fs::path& folder) {
-  WritableFile marker = WritableFile::create(folder / kCommittedFile);
+  io::WritableFile marker = io::WritableFile::create(folder / kCommittedFile);
   const std::string text = folder.filename().string() + "\n";
   marker.write_at(0, text.data(), text.size());
   marker.sync();
   marker.close();
-  sync_directory(folder);
+  io::sync_directory(folder);
 }
 
 // The manifest-to-COMMITTED part of rank 0's commit. On failure nothing of the new
@@ -144,15 +144,15 @@ void commit_folder(const SaveRequest& request, const json& manifest, const fs::p
   // again; it is replaced. The displaced name ends in .tmp, so stale cleanup removes it.
   const fs::path displaced = dir / fmt::format(".{}.replaced.tmp", step_folder_name(request.step));
   try {
-    write_file_atomically(temp / kManifestFile, manifest.dump(1), [&] { fp.hit("mid_manifest"); });
+    io::write_file_atomically(temp / kManifestFile, manifest.dump(1), [&] { fp.hit("mid_manifest"); });
     fp.hit("after_manifest");
-    remove_tree(displaced);
-    if (fs::exists(final_dir)) rename_path(final_dir, displaced);
-    rename_path(temp, final_dir);
-    sync_directory(dir);
+    io::remove_tree(displaced);
+    if (fs::exists(final_dir)) io::rename_path(final_dir, displaced);
+    io::rename_path(temp, final_dir);
+    io::sync_directory(dir);
     fp.hit("after_folder_rename");
     write_committed_marker(final_dir);
-    sync_directory(dir);
+    io::sync_directory(dir);
   } catch (...) {
     std::error_code ignored;
     fs::remove_all(temp, ignored);
@@ -168,14 +168,16 @@ void commit(const SaveRequest& request, const std::vector<json>& reports, const 
   try {
     manifest = build_manifest(request, reports);
   } catch (...) {
-    remove_tree(temp);
+    io::remove_tree(temp);
     throw;
   }
   commit_folder(request, manifest, temp, fp);
   fp.hit("after_committed");
   // Committed from here on: a failure below is reported, but the checkpoint stays.
   replace_latest(request.checkpoints_dir, step_folder_name(request.step));
-  prune(request.checkpoints_dir, request.keep, request.step);
+  const PruneResult pruned = prune(request.checkpoints_dir, request.keep, request.step);
+  if (request.warn)
+    for (const std::string& line : pruned.moved_aside) request.warn("damaged checkpoint " + line);
   remove_stale(request.checkpoints_dir);
 }
 
@@ -206,7 +208,7 @@ std::vector<json> write_and_gather(const SaveRequest& request, dist::Communicato
   }
   const std::string problem = first_problem(errors);
   if (!problem.empty()) {
-    if (comm.rank() == 0) attempt([&] { remove_tree(temp); });
+    if (comm.rank() == 0) attempt([&] { io::remove_tree(temp); });
     comm.barrier();  // the temporary folder is gone before any rank reports the failure
     fail_save(request.step, problem);
   }

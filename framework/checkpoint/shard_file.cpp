@@ -82,7 +82,7 @@ void write_data(const fs::path& file, const std::vector<PlannedWrite>& writes, c
     end = std::max(end, w.offset + w.bytes);
     total += w.bytes;
   }
-  WritableFile out = WritableFile::open_existing(file);
+  io::WritableFile out = io::WritableFile::open_existing(file);
   out.reserve(end);
   uint64_t written = 0;
   bool halfway = false;
@@ -115,10 +115,10 @@ WrittenShard write_shard(const fs::path& folder, const SaveRequest& request, int
   const std::vector<PlannedWrite> writes =
       write_structure(temp, request, rank, world_size, with_small_tensors, shard);
   write_data(temp, writes, failpoint);
-  rename_path(temp, folder / shard.file);
-  sync_directory(folder);
+  io::rename_path(temp, folder / shard.file);
+  io::sync_directory(folder);
   failpoint.hit("after_shard_rename");
-  shard.digest = digest_file(folder / shard.file);
+  shard.digest = io::digest_file(folder / shard.file);
   return shard;
 }
 

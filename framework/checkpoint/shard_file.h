@@ -11,7 +11,7 @@
 #include <string>
 
 #include "framework/checkpoint/checkpoint.h"
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 #include "framework/checkpoint/failpoint.h"
 #include "framework/io/hdf5_file.h"
 
@@ -19,7 +19,7 @@ namespace ft::checkpoint {
 
 struct WrittenShard {
   std::string file;  // name inside the step folder
-  FileDigest digest;
+  io::FileDigest digest;
   nlohmann::json ranges = nlohmann::json::array();  // [{"name","length","begin","count","dataset"}]; dataset "" when count is 0
   nlohmann::json small_tensors = nlohmann::json::object();  // NAME: {"dtype","shape","dataset"}
 };

@@ -1,6 +1,6 @@
-// What every communicator shares: the scalar and string helpers (built on the
-// virtual tensor collectives, so they work on CPU and GPU communicators alike),
-// the MPI world singleton and the MPI error check.
+// What every communicator shares: the argument checks of the collectives, the
+// scalar and string helpers (built on the tensor collectives, so they work on CPU
+// and GPU communicators alike), the MPI world singleton and the MPI error check.
 #include "framework/dist/communicator.h"
 
 #include <algorithm>
@@ -35,6 +35,75 @@ const char* reduce_op_name(ReduceOp op) {
   }
   return "?";
 }
+
+// ---- checked collectives -------------------------------------------------------------
+
+void Communicator::check_tensor(const Tensor& t, const char* what) const {
+  FT_CHECK(t.defined(), "{} of an undefined tensor", what);
+  FT_CHECK(t.device() == device(), "{} of a tensor on {}: this rank's communicator takes tensors on {}", what,
+           t.device().str(), device().str());
+  FT_CHECK(t.is_contiguous(), "{} of a non-contiguous tensor (shape {}); call contiguous() first", what,
+           shape_str(t.shape()));
+}
+
+void Communicator::check_reduction(const Tensor& t, ReduceOp op, const char* what) const {
+  check_tensor(t, what);
+  FT_CHECK(reduces(t.dtype()), "{} of a {} tensor: this communicator does not reduce {}", what,
+           dtype_name(t.dtype()), dtype_name(t.dtype()));
+  FT_CHECK(t.dtype() != DType::u8 || op == ReduceOp::max || op == ReduceOp::min,
+           "{} {} of a u8 tensor would wrap around", what, reduce_op_name(op));
+  FT_CHECK(op != ReduceOp::average || is_floating(t.dtype()),
+           "{} average of a {} tensor: an integer average would truncate; reduce with sum", what,
+           dtype_name(t.dtype()));
+}
+
+void Communicator::all_reduce(Tensor& t, ReduceOp op) {
+  check_reduction(t, op, "all_reduce");
+  do_all_reduce(t, op);
+}
+
+std::unique_ptr<PendingReduction> Communicator::all_reduce_async(Tensor& t, ReduceOp op) {
+  check_reduction(t, op, "all_reduce");
+  return do_all_reduce_async(t, op);
+}
+
+void Communicator::broadcast(Tensor& t, int root) {
+  check_tensor(t, "broadcast");
+  FT_CHECK(root >= 0 && root < size(), "broadcast root {} outside a world of {}", root, size());
+  do_broadcast(t, root);
+}
+
+void Communicator::check_blocks(const Tensor& whole, const Tensor& block, const char* what) const {
+  check_tensor(whole, what);
+  check_tensor(block, what);
+  FT_CHECK(whole.dtype() == block.dtype(), "{} between {} and {} tensors", what, dtype_name(whole.dtype()),
+           dtype_name(block.dtype()));
+  FT_CHECK(whole.numel() == int64_t(size()) * block.numel(),
+           "{}: the whole tensor has {} elements, expected size {} x block {}", what, whole.numel(), size(),
+           block.numel());
+}
+
+void Communicator::all_gather(const Tensor& input, Tensor& output) {
+  check_blocks(output, input, "all_gather");
+  const auto* in = static_cast<const char*>(input.raw_data());
+  const auto* out = static_cast<const char*>(output.raw_data());
+  const bool in_place = in == out + size_t(rank()) * input.nbytes();
+  FT_CHECK(in_place || in + input.nbytes() <= out || in >= out + output.nbytes(),
+           "all_gather: the input overlaps the output other than at this rank's block");
+  do_all_gather(input, output);
+}
+
+void Communicator::reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) {
+  check_reduction(input, op, "reduce_scatter");
+  check_blocks(input, output, "reduce_scatter");
+  const auto* in = static_cast<const char*>(input.raw_data());
+  const auto* out = static_cast<const char*>(output.raw_data());
+  FT_CHECK(out + output.nbytes() <= in || out >= in + input.nbytes(),
+           "reduce_scatter: the output overlaps the input; reduce into a separate buffer");
+  do_reduce_scatter(input, output, op);
+}
+
+// ---- helpers on top -------------------------------------------------------------------
 
 double Communicator::all_reduce_scalar(double value, ReduceOp op) {
   Tensor t = Tensor::full({1}, value, DType::f64);

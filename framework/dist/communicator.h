@@ -1,6 +1,8 @@
 // Collective communication between the ranks of a data-parallel job.
 //
-// A Communicator works on whole contiguous tensors in place. Every rank must call
+// A Communicator works on whole contiguous tensors in place. The public calls check
+// their arguments (device, layout, dtype, sizes, overlap, root) once, here, for every
+// backend; a backend (MPI, NCCL) only moves the bytes. Every rank must call
 // the same collectives in the same order with matching element counts: MPI and
 // NCCL match collectives by order, so a rank that skips one (or passes another
 // size) hangs the job or corrupts data. The MPI implementation takes CPU tensors;
@@ -43,25 +45,46 @@ class Communicator {
   // The device whose tensors this communicator takes.
   virtual Device device() const { return Device::cpu(); }
 
-  // In place; f32, f64, i32, i64 (average: floating only); contiguous.
-  virtual void all_reduce(Tensor& t, ReduceOp op) = 0;
+  // Every tensor is contiguous and on device(). Reductions take the dtypes the
+  // backend reduces (MPI: f32, f64, i32, i64; NCCL also bf16, f16, and u8 for
+  // max/min); average takes floating dtypes only.
+
+  // In place.
+  void all_reduce(Tensor& t, ReduceOp op);
   // Non-blocking all-reduce: t must stay untouched until wait().
-  virtual std::unique_ptr<PendingReduction> all_reduce_async(Tensor& t, ReduceOp op) = 0;
-  // Every rank's t becomes root's t; any dtype; contiguous.
-  virtual void broadcast(Tensor& t, int root) = 0;
+  std::unique_ptr<PendingReduction> all_reduce_async(Tensor& t, ReduceOp op);
+  // Every rank's t becomes root's t; any dtype.
+  void broadcast(Tensor& t, int root);
   // output = concatenation of every rank's input in rank order;
   // output.numel() == size() * input.numel(). input may be this rank's slice of
-  // output (in place), as ZeRO-1's parameter gather does.
-  virtual void all_gather(const Tensor& input, Tensor& output) = 0;
+  // output (in place), as ZeRO-1's parameter gather does; no other overlap.
+  void all_gather(const Tensor& input, Tensor& output);
   // output = this rank's block of the reduction of every rank's input;
-  // input.numel() == size() * output.numel(). Blocks are in rank order.
-  virtual void reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) = 0;
+  // input.numel() == size() * output.numel(). Blocks are in rank order; output and
+  // input do not overlap.
+  void reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op);
   virtual void barrier() = 0;
 
   // One value reduced over ranks (e.g. a loss, a non-finite flag).
   double all_reduce_scalar(double value, ReduceOp op);
   // root's string on every rank (e.g. rank 0's run directory or decision).
   std::string broadcast_string(const std::string& value, int root);
+
+ protected:
+  // Whether the backend can reduce this dtype at all.
+  virtual bool reduces(DType dtype) const = 0;
+  // The backends' byte movers, called with arguments already checked.
+  virtual void do_all_reduce(Tensor& t, ReduceOp op) { do_all_reduce_async(t, op)->wait(); }
+  virtual std::unique_ptr<PendingReduction> do_all_reduce_async(Tensor& t, ReduceOp op) = 0;
+  virtual void do_broadcast(Tensor& t, int root) = 0;
+  virtual void do_all_gather(const Tensor& input, Tensor& output) = 0;
+  virtual void do_reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) = 0;
+
+ private:
+  void check_tensor(const Tensor& t, const char* what) const;
+  void check_reduction(const Tensor& t, ReduceOp op, const char* what) const;
+  // whole.numel() == size() * block.numel(), same dtype, both contiguous on device().
+  void check_blocks(const Tensor& whole, const Tensor& block, const char* what) const;
 };
 
 // The process-wide MPI world (the one allowed singleton). The first call

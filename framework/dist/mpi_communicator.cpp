@@ -1,6 +1,7 @@
 // The MPI communicator: CPU tensors over a duplicate of MPI_COMM_WORLD (a private
 // duplicate, so our collectives can never match messages of other code that uses
-// MPI_COMM_WORLD directly).
+// MPI_COMM_WORLD directly). Arguments are checked by Communicator; this file only
+// moves bytes (in int-sized chunks where MPI's counts demand it).
 #include <algorithm>
 #include <climits>
 #include <cstdio>
@@ -16,15 +17,14 @@ namespace {
 // MPI 3 counts are int: larger tensors go in chunks of at most this many elements.
 constexpr int64_t kMaxCount = INT_MAX;
 
+// MPI_DATATYPE_NULL for the dtypes MPI cannot reduce (half types, u8).
 MPI_Datatype reduction_type(DType dtype) {
   switch (dtype) {
     case DType::f32: return MPI_FLOAT;
     case DType::f64: return MPI_DOUBLE;
     case DType::i32: return MPI_INT32_T;
     case DType::i64: return MPI_INT64_T;
-    default:
-      FT_FAIL("all-reduce/reduce-scatter of a {} tensor: MPI reduces f32, f64, i32 and i64 only",
-              dtype_name(dtype));
+    default: return MPI_DATATYPE_NULL;
   }
 }
 
@@ -46,23 +46,6 @@ MPI_Op mpi_op(ReduceOp op) {
     case ReduceOp::min: return MPI_MIN;
   }
   return MPI_SUM;
-}
-
-void check_cpu_contiguous(const Tensor& t, const char* what) {
-  FT_CHECK(t.defined(), "{} of an undefined tensor", what);
-  FT_CHECK(t.device() == Device::cpu(),
-           "{} of a tensor on {}: the MPI communicator takes CPU tensors (use make_nccl_communicator for GPU)",
-           what, t.device().str());
-  FT_CHECK(t.is_contiguous(), "{} of a non-contiguous tensor (shape {}); call contiguous() first", what,
-           shape_str(t.shape()));
-}
-
-void check_reduction(const Tensor& t, ReduceOp op, const char* what) {
-  check_cpu_contiguous(t, what);
-  (void)reduction_type(t.dtype());
-  FT_CHECK(op != ReduceOp::average || t.dtype() == DType::f32 || t.dtype() == DType::f64,
-           "{} average of a {} tensor: an integer average would truncate; reduce with sum", what,
-           dtype_name(t.dtype()));
 }
 
 // average = sum / size, applied after the sum arrived (threads only for buckets
@@ -142,12 +125,12 @@ class MpiCommunicator final : public Communicator {
   int local_rank() const override { return local_rank_; }
   int local_size() const override { return local_size_; }
 
-  void all_reduce(Tensor& t, ReduceOp op) override {
-    all_reduce_async(t, op)->wait();
-  }
+  void barrier() override { FT_MPI_CHECK(MPI_Barrier(comm_)); }
 
-  std::unique_ptr<PendingReduction> all_reduce_async(Tensor& t, ReduceOp op) override {
-    check_reduction(t, op, "all_reduce");
+ protected:
+  bool reduces(DType dtype) const override { return reduction_type(dtype) != MPI_DATATYPE_NULL; }
+
+  std::unique_ptr<PendingReduction> do_all_reduce_async(Tensor& t, ReduceOp op) override {
     const MPI_Datatype type = reduction_type(t.dtype());
     const size_t element = dtype_size(t.dtype());
     auto* base = static_cast<char*>(t.raw_data());
@@ -162,9 +145,7 @@ class MpiCommunicator final : public Communicator {
     return std::make_unique<MpiPendingReduction>(t, op, size_, std::move(requests));
   }
 
-  void broadcast(Tensor& t, int root) override {
-    check_cpu_contiguous(t, "broadcast");
-    check_root(root);
+  void do_broadcast(Tensor& t, int root) override {
     const MPI_Datatype type = transfer_type(t.dtype());
     const size_t element = dtype_size(t.dtype());
     auto* base = static_cast<char*>(t.raw_data());
@@ -174,14 +155,7 @@ class MpiCommunicator final : public Communicator {
     }
   }
 
-  void all_gather(const Tensor& input, Tensor& output) override {
-    check_cpu_contiguous(input, "all_gather input");
-    check_cpu_contiguous(output, "all_gather output");
-    FT_CHECK(input.dtype() == output.dtype(), "all_gather of {} into {}", dtype_name(input.dtype()),
-             dtype_name(output.dtype()));
-    FT_CHECK(output.numel() == int64_t(size_) * input.numel(),
-             "all_gather: output has {} elements, expected size {} x input {}", output.numel(), size_,
-             input.numel());
+  void do_all_gather(const Tensor& input, Tensor& output) override {
     FT_CHECK(input.numel() <= kMaxCount, "all_gather of {} elements per rank exceeds MPI's int count",
              input.numel());
     const MPI_Datatype type = transfer_type(input.dtype());
@@ -190,42 +164,19 @@ class MpiCommunicator final : public Communicator {
     const auto* in = static_cast<const char*>(input.raw_data());
     // MPI forbids overlapping send and receive buffers except through MPI_IN_PLACE,
     // which means "my block is already at my position in the output".
-    const void* send = in;
-    if (in == out + size_t(rank_) * block) {
-      send = MPI_IN_PLACE;
-    } else {
-      FT_CHECK(in + block <= out || in >= out + output.nbytes(),
-               "all_gather: the input overlaps the output other than at this rank's block");
-    }
+    const void* send = in == out + size_t(rank_) * block ? MPI_IN_PLACE : in;
     FT_MPI_CHECK(MPI_Allgather(send, int(input.numel()), type, out, int(input.numel()), type, comm_));
   }
 
-  void reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) override {
-    check_reduction(input, op, "reduce_scatter input");
-    check_cpu_contiguous(output, "reduce_scatter output");
-    FT_CHECK(input.dtype() == output.dtype(), "reduce_scatter of {} into {}", dtype_name(input.dtype()),
-             dtype_name(output.dtype()));
-    FT_CHECK(input.numel() == int64_t(size_) * output.numel(),
-             "reduce_scatter: input has {} elements, expected size {} x output {}", input.numel(), size_,
-             output.numel());
+  void do_reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) override {
     FT_CHECK(output.numel() <= kMaxCount, "reduce_scatter of {} elements per rank exceeds MPI's int count",
              output.numel());
-    const auto* in = static_cast<const char*>(input.raw_data());
-    const auto* out = static_cast<const char*>(output.raw_data());
-    FT_CHECK(out + output.nbytes() <= in || out >= in + input.nbytes(),
-             "reduce_scatter: the output overlaps the input; reduce into a separate buffer");
     FT_MPI_CHECK(MPI_Reduce_scatter_block(input.raw_data(), output.raw_data(), int(output.numel()),
                                           reduction_type(input.dtype()), mpi_op(op), comm_));
     if (op == ReduceOp::average) divide(output, size_);
   }
 
-  void barrier() override { FT_MPI_CHECK(MPI_Barrier(comm_)); }
-
  private:
-  void check_root(int root) const {
-    FT_CHECK(root >= 0 && root < size_, "broadcast root {} outside a world of {}", root, size_);
-  }
-
   MPI_Comm comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
 };

@@ -1,15 +1,16 @@
 #include "framework/io/metrics_writer.h"
 
 #include <filesystem>
-#include <fstream>
+#include <sstream>
 
 #include "framework/core/check.h"
+#include "framework/io/durable_file.h"
 
 namespace ft::io {
 
 void drop_records_after(const std::string& path, int64_t step) {
-  std::ifstream in(path);
-  if (!in) return;
+  if (!std::filesystem::exists(path)) return;
+  std::istringstream in(read_text_file(path));
   std::string kept, line;
   while (std::getline(in, line)) {
     nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
@@ -17,14 +18,7 @@ void drop_records_after(const std::string& path, int64_t step) {
     if (record.is_discarded() || !record.contains("step") || !record["step"].is_number_integer()) continue;
     if (record["step"].get<int64_t>() <= step) kept += line + "\n";
   }
-  in.close();
-  std::string temporary = path + ".tmp";
-  {
-    OutputFile out(temporary, OutputFile::Mode::truncate);
-    out.write(kept);
-    out.sync();
-  }
-  std::filesystem::rename(temporary, path);
+  write_file_atomically(path, kept);
 }
 
 MetricsWriter::MetricsWriter(const std::string& path, bool append)

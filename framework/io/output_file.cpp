@@ -7,19 +7,15 @@
 #include <cstring>
 
 #include "framework/core/check.h"
+#include "framework/io/durable_file.h"
 
 namespace ft::io {
-namespace {
-
-std::string reason() { return std::strerror(errno); }
-
-}  // namespace
 
 void OutputFile::Closer::operator()(std::FILE* f) const { std::fclose(f); }
 
 OutputFile::OutputFile(std::string path, Mode mode) : path_(std::move(path)) {
   std::FILE* f = std::fopen(path_.c_str(), mode == Mode::append ? "ab" : "wb");
-  if (f == nullptr) FT_FAIL("cannot open {} for writing: {}", path_, reason());
+  if (f == nullptr) fail_os(path_, mode == Mode::append ? "open for appending" : "create", errno);
   file_.reset(f);
 }
 
@@ -28,7 +24,7 @@ std::optional<OutputFile> OutputFile::create_new(const std::string& path) {
   std::FILE* f = std::fopen(path.c_str(), "wbx");
   if (f != nullptr) return OutputFile(path, f);
   if (errno == EEXIST) return std::nullopt;
-  FT_FAIL("cannot create {}: {}", path, reason());
+  fail_os(path, "create", errno);
 }
 
 OutputFile::~OutputFile() {
@@ -36,7 +32,7 @@ OutputFile::~OutputFile() {
   std::FILE* f = file_.release();
   const bool flushed = std::fflush(f) == 0;
   const bool closed = std::fclose(f) == 0;
-  if (!flushed || !closed) fmt::print(stderr, "warning: closing {} failed: {}\n", path_, reason());
+  if (!flushed || !closed) fmt::print(stderr, "warning: {}: close failed: {}\n", path_, std::strerror(errno));
 }
 
 std::FILE* OutputFile::handle() const {
@@ -47,22 +43,22 @@ std::FILE* OutputFile::handle() const {
 void OutputFile::write(const void* data, size_t size) {
   if (size == 0) return;
   if (std::fwrite(data, 1, size, handle()) != size)
-    FT_FAIL("writing {} bytes to {} failed: {}", size, path_, reason());
+    fail_os(path_, fmt::format("write of {} bytes", size), errno);
 }
 
 void OutputFile::flush() {
-  if (std::fflush(handle()) != 0) FT_FAIL("writing to {} failed: {}", path_, reason());
+  if (std::fflush(handle()) != 0) fail_os(path_, "write", errno);
 }
 
 void OutputFile::sync() {
   flush();
-  if (::fsync(::fileno(handle())) != 0) FT_FAIL("fsync of {} failed: {}", path_, reason());
+  if (::fsync(::fileno(handle())) != 0) fail_os(path_, "fsync", errno);
 }
 
 void OutputFile::close() {
   flush();
   const int rc = std::fclose(file_.release());
-  if (rc != 0) FT_FAIL("closing {} failed: {}", path_, reason());
+  if (rc != 0) fail_os(path_, "close", errno);
 }
 
 }  // namespace ft::io

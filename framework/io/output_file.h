@@ -1,7 +1,8 @@
-// A buffered output file whose every failure (open, short write, disk full at
-// flush, fsync) throws ft::Error naming the file and the system's reason. The run
-// outputs (event files, metrics, PNGs) share it so none of them can lose data
-// silently.
+// A buffered output stream for files that grow while a run goes on (event files,
+// metrics.jsonl, log.txt). Every failure (open, short write, disk full at flush,
+// fsync) throws ft::Error naming the file and the system's reason, so none of them
+// loses data silently. A file written whole goes through write_file_atomically
+// (durable_file.h) instead.
 #pragma once
 #include <cstddef>
 #include <cstdio>

@@ -1,14 +1,13 @@
 #include "framework/io/png_writer.h"
 
 #include <png.h>
-#include <unistd.h>
 
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
 
 #include "framework/core/check.h"
-#include "framework/io/output_file.h"
+#include "framework/io/durable_file.h"
 
 namespace ft::io {
 namespace {
@@ -87,21 +86,7 @@ std::vector<uint8_t> encode_png(const uint8_t* pixels, int height, int width, in
 void write_png_file(const std::string& path, const uint8_t* pixels, int height, int width,
                     int channels) {
   const std::vector<uint8_t> png = encode_png(pixels, height, width, channels);
-  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  try {
-    OutputFile file(tmp, OutputFile::Mode::truncate);
-    file.write(png.data(), png.size());
-    file.sync();
-    file.close();
-  } catch (...) {
-    std::remove(tmp.c_str());
-    throw;
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string reason = std::strerror(errno);
-    std::remove(tmp.c_str());
-    FT_FAIL("cannot rename {} to {}: {}", tmp, path, reason);
-  }
+  write_file_atomically(path, std::string_view(reinterpret_cast<const char*>(png.data()), png.size()));
 }
 
 }  // namespace ft::io

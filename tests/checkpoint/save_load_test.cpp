@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "framework/checkpoint/checkpoint.h"
+#include "framework/checkpoint/layout.h"
 #include "tests/checkpoint/checkpoint_testing.h"
 
 using namespace ft;
@@ -211,6 +212,60 @@ BOOST_AUTO_TEST_CASE(missing_shard_and_bad_manifest_are_detected) {
     BOOST_CHECK(warnings.size() == 2 && warnings[1].find("step_00000020: manifest.json unreadable") != std::string::npos);
   }
   BOOST_CHECK(committed_steps(dir) == (std::vector<int64_t>{30, 10}));
+  comm->barrier();
+  on_rank0(*comm, [&] { fs::remove_all(dir); });
+}
+
+BOOST_AUTO_TEST_CASE(damaged_checkpoints_are_moved_aside_and_never_kept_in_place_of_good_ones) {
+  auto comm = world();
+  const fs::path dir = ft::testing::shared_scratch(*comm, "aside");
+  const KeepPolicy keep{2, 0};
+  for (int64_t step : {10, 20}) save(make_state(dir, step, *comm, keep).request, *comm);
+  // The newest manifest is cut short: a resuming trainer falls back to step 10 and
+  // moves step 20 aside ...
+  on_rank0(*comm, [&] { fs::resize_file(dir / "step_00000020" / "manifest.json", 30); });
+  std::vector<std::string> warnings;
+  auto warn = [&](const std::string& w) { warnings.push_back(w); };
+  auto chosen = find_latest_valid(dir, *comm, warn, OnDamaged::move_aside);
+  BOOST_CHECK(chosen && *chosen == dir / "step_00000010");
+  if (comm->rank() == 0) {
+    BOOST_CHECK_EQUAL(warnings.size(), 1u);
+    BOOST_CHECK_MESSAGE(!warnings.empty() && warnings[0].find("moved aside to step_00000020.bad") != std::string::npos,
+                        (warnings.empty() ? "" : warnings[0]));
+  }
+  comm->barrier();
+  BOOST_CHECK(fs::is_directory(dir / "step_00000020.bad"));
+  // ... so the next save, keeping two, keeps step 10 (counting the damaged step 20
+  // as one of the two deleted the only other good checkpoint).
+  save(make_state(dir, 30, *comm, keep).request, *comm);
+  BOOST_CHECK(committed_steps(dir) == (std::vector<int64_t>{30, 10}));
+  // Damage that pruning finds itself (a shard cut short after the commit): moved
+  // aside, reported, not counted.
+  const std::string shard0 = fmt::format("shard-00000-of-{:05d}.h5", comm->size());
+  on_rank0(*comm, [&] { fs::resize_file(dir / "step_00000010" / shard0, 100); });
+  State next = make_state(dir, 40, *comm, keep);
+  warnings.clear();
+  next.request.warn = warn;
+  save(next.request, *comm);
+  BOOST_CHECK(committed_steps(dir) == (std::vector<int64_t>{40, 30}));
+  if (comm->rank() == 0) {
+    BOOST_CHECK_EQUAL(warnings.size(), 1u);
+    BOOST_CHECK_MESSAGE(!warnings.empty() && warnings[0].find(shard0 + ": size mismatch") != std::string::npos &&
+                            warnings[0].find("moved aside to step_00000010.bad") != std::string::npos,
+                        (warnings.empty() ? "" : warnings[0]));
+  }
+  comm->barrier();
+  BOOST_CHECK(fs::is_directory(dir / "step_00000010.bad") && fs::is_directory(dir / "step_00000020.bad"));
+  // Readers (eval, sample) change nothing: a damaged folder stays where it is.
+  on_rank0(*comm, [&] { flip_byte(dir / "step_00000040" / shard0); });
+  chosen = find_latest_valid(dir, *comm, {});
+  BOOST_CHECK(chosen && *chosen == dir / "step_00000030");
+  BOOST_CHECK(fs::exists(dir / "step_00000040" / "COMMITTED"));
+  // A second damaged copy of a step gets a name of its own.
+  if (comm->rank() == 0) {
+    fs::create_directory(dir / "step_00000010");
+    BOOST_CHECK_EQUAL(move_aside(dir / "step_00000010").filename().string(), "step_00000010.bad.2");
+  }
   comm->barrier();
   on_rank0(*comm, [&] { fs::remove_all(dir); });
 }

@@ -3,7 +3,7 @@
 #include <fmt/core.h>
 #include <fstream>
 
-#include "datasets/checksum.h"
+#include "framework/io/durable_file.h"
 #include "datasets/convert.h"
 #include "datasets/reader.h"
 #include "datasets/verify.h"
@@ -132,7 +132,7 @@ BOOST_FIXTURE_TEST_CASE(shards_with_different_image_shapes, Fixture) {
   // Record the foreign shard honestly so only its shape is wrong.
   Manifest manifest = read_manifest(set);
   manifest.shards[1].bytes = int64_t(std::filesystem::file_size(shard1));
-  manifest.shards[1].checksum = file_checksum(shard1);
+  manifest.shards[1].checksum = io::digest_file(shard1).checksum;
   std::filesystem::remove(set / kManifestFile);
   write_manifest(set, manifest);
   expect_error([&] { verify_dataset(set); }, {"shard-00001-of-00003.h5", "different image shapes", "[3, 4, 4, 3]"});

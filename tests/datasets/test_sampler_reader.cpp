@@ -5,6 +5,7 @@
 #include <set>
 
 #include "datasets/convert.h"
+#include "datasets/image_lookup.h"
 #include "datasets/reader.h"
 #include "tests/datasets/test_support.h"
 
@@ -219,6 +220,43 @@ BOOST_AUTO_TEST_CASE(bad_batch_sizes_are_refused) {
   BOOST_CHECK_EXCEPTION(Reader{options}, ft::Error, [](const ft::Error& e) {
     return std::string(e.what()).find("multiple of the world size") != std::string::npos;
   });
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+
+BOOST_AUTO_TEST_SUITE(image_lookup)
+
+BOOST_AUTO_TEST_CASE(images_by_index_are_the_stored_ones_across_shards) {
+  const Contents all = read_back(small_set().dir);
+  const std::vector<int64_t> indices = {49, 0, 17, 16, 33, 17};  // shard boundaries of 50 in 3 shards, a repeat
+  const ImagesAt got = read_images_at(small_set().dir, indices);
+  BOOST_TEST((got.shape == ImageShape{6, 6, 3}));
+  BOOST_TEST(got.pixels.shape() == (Shape{6, 6, 6, 3}), boost::test_tools::per_element());
+  const std::vector<uint8_t> pixels = got.pixels.to_vector<uint8_t>();
+  const std::vector<int64_t> labels = got.labels.to_vector<int64_t>();
+  const size_t bytes = 6 * 6 * 3;
+  for (size_t i = 0; i < indices.size(); ++i) {
+    const auto index = size_t(indices[i]);
+    BOOST_TEST(std::equal(pixels.begin() + long(i * bytes), pixels.begin() + long((i + 1) * bytes),
+                          all.pixels.begin() + long(index * bytes)),
+               "image " << index);
+    BOOST_TEST(labels[i] == all.labels[index]);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(an_index_outside_the_set_names_the_folder) {
+  for (int64_t bad : {int64_t(50), int64_t(-1)}) {
+    try {
+      read_images_at(small_set().dir, {0, bad});
+      BOOST_FAIL("no error for image " << bad);
+    } catch (const ft::Error& e) {
+      const std::string what = e.what();
+      BOOST_TEST((what.find(small_set().dir.string()) != std::string::npos &&
+                  what.find("image " + std::to_string(bad) + " is outside the set of 50") != std::string::npos),
+                 what);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,7 +16,8 @@ inline std::shared_ptr<dist::Communicator> world() {
 }
 
 // Forwards to another communicator and records what was called, in order, so
-// tests can see which collectives the reducer issued and when.
+// tests can see which collectives the reducer issued and when. Arguments are
+// checked twice (here and by the inner communicator's public calls); harmless.
 class RecordingCommunicator final : public dist::Communicator {
  public:
   struct Call {
@@ -28,26 +29,7 @@ class RecordingCommunicator final : public dist::Communicator {
   int size() const override { return inner_->size(); }
   int local_rank() const override { return inner_->local_rank(); }
   int local_size() const override { return inner_->local_size(); }
-  void all_reduce(Tensor& t, dist::ReduceOp op) override {
-    calls.push_back({"all_reduce", t.numel()});
-    inner_->all_reduce(t, op);
-  }
-  std::unique_ptr<dist::PendingReduction> all_reduce_async(Tensor& t, dist::ReduceOp op) override {
-    calls.push_back({"all_reduce_async", t.numel()});
-    return inner_->all_reduce_async(t, op);
-  }
-  void broadcast(Tensor& t, int root) override {
-    calls.push_back({"broadcast", t.numel()});
-    inner_->broadcast(t, root);
-  }
-  void all_gather(const Tensor& input, Tensor& output) override {
-    calls.push_back({"all_gather", input.numel()});
-    inner_->all_gather(input, output);
-  }
-  void reduce_scatter(const Tensor& input, Tensor& output, dist::ReduceOp op) override {
-    calls.push_back({"reduce_scatter", input.numel()});
-    inner_->reduce_scatter(input, output, op);
-  }
+  Device device() const override { return inner_->device(); }
   void barrier() override { inner_->barrier(); }
 
   size_t count(const std::string& what) const {
@@ -56,6 +38,29 @@ class RecordingCommunicator final : public dist::Communicator {
     return n;
   }
   std::vector<Call> calls;
+
+ protected:
+  bool reduces(DType) const override { return true; }  // the inner communicator decides
+  void do_all_reduce(Tensor& t, dist::ReduceOp op) override {
+    calls.push_back({"all_reduce", t.numel()});
+    inner_->all_reduce(t, op);
+  }
+  std::unique_ptr<dist::PendingReduction> do_all_reduce_async(Tensor& t, dist::ReduceOp op) override {
+    calls.push_back({"all_reduce_async", t.numel()});
+    return inner_->all_reduce_async(t, op);
+  }
+  void do_broadcast(Tensor& t, int root) override {
+    calls.push_back({"broadcast", t.numel()});
+    inner_->broadcast(t, root);
+  }
+  void do_all_gather(const Tensor& input, Tensor& output) override {
+    calls.push_back({"all_gather", input.numel()});
+    inner_->all_gather(input, output);
+  }
+  void do_reduce_scatter(const Tensor& input, Tensor& output, dist::ReduceOp op) override {
+    calls.push_back({"reduce_scatter", input.numel()});
+    inner_->reduce_scatter(input, output, op);
+  }
 
  private:
   std::shared_ptr<dist::Communicator> inner_;

@@ -1,5 +1,6 @@
 // The NCCL communicator: GPU tensors on cuda:local_rank (one GPU per rank on a
 // node). Rank 0 creates the unique id and MPI_Bcast hands it to every rank.
+// Arguments are checked by Communicator; this file only queues the transfers.
 //
 // Ordering: every flowtrain kernel and copy runs on the legacy default stream
 // (see cuda_allocator.h). A collective is queued on this communicator's own
@@ -141,65 +142,6 @@ class NcclCommunicator final : public Communicator {
   int local_size() const override { return local_size_; }
   Device device() const override { return Device::cuda(device_); }
 
-  void all_reduce(Tensor& t, ReduceOp op) override { all_reduce_async(t, op)->wait(); }
-
-  std::unique_ptr<PendingReduction> all_reduce_async(Tensor& t, ReduceOp op) override {
-    check_tensor(t, "all_reduce");
-    check_reduction(t, op, "all_reduce");
-    begin();
-    FT_NCCL_CHECK(ncclAllReduce(t.raw_data(), t.raw_data(), size_t(t.numel()), nccl_reduction_type(t.dtype()),
-                                nccl_op(op), comm_, stream_));
-    return std::make_unique<NcclPendingReduction>(t, end());
-  }
-
-  void broadcast(Tensor& t, int root) override {
-    check_tensor(t, "broadcast");
-    FT_CHECK(root >= 0 && root < size_, "broadcast root {} outside a world of {}", root, size_);
-    begin();
-    // Bytes: a broadcast moves data of any dtype unchanged.
-    FT_NCCL_CHECK(ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_));
-    NcclPendingReduction(t, end()).wait();
-  }
-
-  void all_gather(const Tensor& input, Tensor& output) override {
-    check_tensor(input, "all_gather input");
-    check_tensor(output, "all_gather output");
-    FT_CHECK(input.dtype() == output.dtype(), "all_gather of {} into {}", dtype_name(input.dtype()),
-             dtype_name(output.dtype()));
-    FT_CHECK(output.numel() == int64_t(size_) * input.numel(),
-             "all_gather: output has {} elements, expected size {} x input {}", output.numel(), size_,
-             input.numel());
-    const auto* in = static_cast<const char*>(input.raw_data());
-    auto* out = static_cast<char*>(output.raw_data());
-    // NCCL's in-place form: the input is this rank's block of the output.
-    FT_CHECK(in == out + size_t(rank_) * input.nbytes() || in + input.nbytes() <= out || in >= out + output.nbytes(),
-             "all_gather: the input overlaps the output other than at this rank's block");
-    begin();
-    FT_NCCL_CHECK(ncclAllGather(in, out, input.nbytes(), ncclUint8, comm_, stream_));
-    NcclPendingReduction(output, end()).wait();
-  }
-
-  void reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) override {
-    check_tensor(input, "reduce_scatter input");
-    check_tensor(output, "reduce_scatter output");
-    check_reduction(input, op, "reduce_scatter");
-    FT_CHECK(input.dtype() == output.dtype(), "reduce_scatter of {} into {}", dtype_name(input.dtype()),
-             dtype_name(output.dtype()));
-    FT_CHECK(input.numel() == int64_t(size_) * output.numel(),
-             "reduce_scatter: input has {} elements, expected size {} x output {}", input.numel(), size_,
-             output.numel());
-    const auto* in = static_cast<const char*>(input.raw_data());
-    const auto* out = static_cast<const char*>(output.raw_data());
-    // NCCL's in-place form: the output is this rank's block of the input.
-    FT_CHECK(out == in + size_t(rank_) * output.nbytes() || out + output.nbytes() <= in ||
-                 out >= in + input.nbytes(),
-             "reduce_scatter: the output overlaps the input other than at this rank's block");
-    begin();
-    FT_NCCL_CHECK(ncclReduceScatter(input.raw_data(), output.raw_data(), size_t(output.numel()),
-                                    nccl_reduction_type(input.dtype()), nccl_op(op), comm_, stream_));
-    NcclPendingReduction(output, end()).wait();
-  }
-
   void barrier() override {
     // Host-side: every rank's queued GPU work (compute and collectives) is done.
     FT_CUDA_CHECK(cudaStreamSynchronize(stream_));
@@ -207,25 +149,40 @@ class NcclCommunicator final : public Communicator {
     FT_MPI_CHECK(MPI_Barrier(mpi_comm_));
   }
 
+ protected:
+  bool reduces(DType) const override { return true; }  // every DType has an NCCL type
+
+  std::unique_ptr<PendingReduction> do_all_reduce_async(Tensor& t, ReduceOp op) override {
+    begin();
+    FT_NCCL_CHECK(ncclAllReduce(t.raw_data(), t.raw_data(), size_t(t.numel()), nccl_reduction_type(t.dtype()),
+                                nccl_op(op), comm_, stream_));
+    return std::make_unique<NcclPendingReduction>(t, end());
+  }
+
+  void do_broadcast(Tensor& t, int root) override {
+    begin();
+    // Bytes: a broadcast moves data of any dtype unchanged.
+    FT_NCCL_CHECK(ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_));
+    NcclPendingReduction(t, end()).wait();
+  }
+
+  void do_all_gather(const Tensor& input, Tensor& output) override {
+    begin();
+    // Bytes, as broadcast; an input at this rank's block of the output is NCCL's in-place form.
+    FT_NCCL_CHECK(ncclAllGather(input.raw_data(), output.raw_data(), input.nbytes(), ncclUint8, comm_, stream_));
+    NcclPendingReduction(output, end()).wait();
+  }
+
+  void do_reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) override {
+    begin();
+    FT_NCCL_CHECK(ncclReduceScatter(input.raw_data(), output.raw_data(), size_t(output.numel()),
+                                    nccl_reduction_type(input.dtype()), nccl_op(op), comm_, stream_));
+    NcclPendingReduction(output, end()).wait();
+  }
+
+
  private:
   ncclComm_t nccl_handle() const { return comm_; }
-
-  void check_tensor(const Tensor& t, const char* what) const {
-    FT_CHECK(t.defined(), "{} of an undefined tensor", what);
-    FT_CHECK(t.device() == Device::cuda(device_),
-             "{} of a tensor on {}: this rank's NCCL communicator takes tensors on cuda:{}", what,
-             t.device().str(), device_);
-    FT_CHECK(t.is_contiguous(), "{} of a non-contiguous tensor (shape {}); call contiguous() first", what,
-             shape_str(t.shape()));
-  }
-
-  static void check_reduction(const Tensor& t, ReduceOp op, const char* what) {
-    FT_CHECK(t.dtype() != DType::u8 || op == ReduceOp::max || op == ReduceOp::min,
-             "{} {} of a u8 tensor would wrap around", what, reduce_op_name(op));
-    FT_CHECK(op != ReduceOp::average || is_floating(t.dtype()),
-             "{} average of a {} tensor: an integer average would truncate; reduce with sum", what,
-             dtype_name(t.dtype()));
-  }
 
   // The collective reads what the compute stream has produced so far.
   void begin() {

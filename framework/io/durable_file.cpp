@@ -1,4 +1,4 @@
-#include "framework/checkpoint/durable_file.h"
+#include "framework/io/durable_file.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -14,7 +14,7 @@
 
 #include "framework/core/check.h"
 
-namespace ft::checkpoint {
+namespace ft::io {
 
 namespace {
 
@@ -96,6 +96,14 @@ void rename_path(const std::filesystem::path& from, const std::filesystem::path&
     FT_FAIL("{}: rename to {} failed: {}", from.string(), to.filename().string(), std::strerror(errno));
 }
 
+void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to) {
+  WritableFile file = WritableFile::open_existing(from);
+  file.sync();
+  file.close();
+  rename_path(from, to);
+  sync_directory(to.has_parent_path() ? to.parent_path() : std::filesystem::path("."));
+}
+
 void make_directory(const std::filesystem::path& dir) {
   if (::mkdir(dir.c_str(), 0755) != 0) fail_os(dir, "mkdir", errno);
 }
@@ -108,16 +116,23 @@ void remove_tree(const std::filesystem::path& path) {
 
 void write_file_atomically(const std::filesystem::path& final_path, std::string_view content,
                            const std::function<void()>& halfway) {
-  const std::filesystem::path temp = final_path.parent_path() / fmt::format(".{}.tmp", final_path.filename().string());
-  WritableFile file = WritableFile::create(temp);
-  const size_t half = content.size() / 2;
-  file.write_at(0, content.data(), half);
-  if (halfway) halfway();
-  file.write_at(half, content.data() + half, content.size() - half);
-  file.sync();
-  file.close();
-  rename_path(temp, final_path);
-  sync_directory(final_path.parent_path());
+  const std::filesystem::path folder = final_path.has_parent_path() ? final_path.parent_path() : ".";
+  const std::filesystem::path temp = folder / fmt::format(".{}.tmp", final_path.filename().string());
+  try {
+    WritableFile file = WritableFile::create(temp);
+    const size_t half = content.size() / 2;
+    file.write_at(0, content.data(), half);
+    if (halfway) halfway();
+    file.write_at(half, content.data() + half, content.size() - half);
+    file.sync();
+    file.close();
+    rename_path(temp, final_path);
+  } catch (const Error& error) {
+    std::error_code ignored;  // the first error is the one to report
+    std::filesystem::remove(temp, ignored);
+    FT_FAIL("writing {}: {}", final_path.string(), error.what());
+  }
+  sync_directory(folder);
 }
 
 std::string read_text_file(const std::filesystem::path& path) {
@@ -164,4 +179,4 @@ void drop_cached_pages(const std::filesystem::path& path) {
   ::close(fd);
 }
 
-}  // namespace ft::checkpoint
+}  // namespace ft::io

@@ -1,6 +1,7 @@
-// POSIX file operations for crash-safe writes: every failure throws ft::Error with
-// one line naming the file, the operation and the OS error (strerror), so that a
-// full disk reads "...: write failed: No space left on device".
+// The one way to write, read and digest files durably (checkpoints, dataset shards and
+// manifests, run outputs). Every failure throws ft::Error with one line naming the
+// file, the operation and the OS error (strerror), so that a full disk reads
+// "...: write failed: No space left on device".
 #pragma once
 #include <cstdint>
 #include <filesystem>
@@ -8,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-namespace ft::checkpoint {
+namespace ft::io {
 
 [[noreturn]] void fail_os(const std::filesystem::path& path, std::string_view operation, int error);
 
@@ -39,20 +40,26 @@ class WritableFile {
 // fsync of a directory, which makes the renames and creations in it durable.
 void sync_directory(const std::filesystem::path& dir);
 void rename_path(const std::filesystem::path& from, const std::filesystem::path& to);
+// For a file written elsewhere (by HDF5, say): fsync `from`, rename it to `to`, fsync
+// the folder of `to`. A crash leaves the file under one of the two names, complete.
+void rename_durably(const std::filesystem::path& from, const std::filesystem::path& to);
 void make_directory(const std::filesystem::path& dir);
 // Removes a tree; a missing path is fine.
 void remove_tree(const std::filesystem::path& path);
 
 // Writes `content` to final_path through ".<name>.tmp" in the same folder: write,
 // fsync, rename, fsync the folder. A crash leaves either the old file or the new
-// one. `halfway` runs after the first half is written (fault injection).
+// one; on an error the temporary is removed. `halfway` runs after the first half is
+// written (fault injection).
 void write_file_atomically(const std::filesystem::path& final_path, std::string_view content,
                            const std::function<void()>& halfway = {});
 std::string read_text_file(const std::filesystem::path& path);  // throws naming the file
 
+// Checksums of checkpoint shards and dataset shards: XXH3-64 as 16 lowercase hex digits.
+inline constexpr const char* kChecksumAlgorithm = "xxh3_64";
 struct FileDigest {
   uint64_t bytes = 0;
-  std::string checksum;  // xxh3_64, 16 lowercase hex digits
+  std::string checksum;
 };
 FileDigest digest_file(const std::filesystem::path& path);
 std::string checksum_hex(uint64_t value);
@@ -62,4 +69,4 @@ std::string checksum_hex(const void* data, size_t bytes);  // xxh3_64 of a buffe
 // lets a benchmark read from the disk instead of the page cache.
 void drop_cached_pages(const std::filesystem::path& path);
 
-}  // namespace ft::checkpoint
+}  // namespace ft::io

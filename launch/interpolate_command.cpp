@@ -1,0 +1,60 @@
+// flowtrain interpolate --checkpoint PATH|--run-dir DIR --from-test I J [--steps K]
+//                       [--data DIR] --out FILE.png: a strip of K images decoded from
+// the straight path between two test images' latents, as in Glow's demos.
+#include <fmt/core.h>
+
+#include "framework/io/image_grid.h"
+#include "framework/io/png_writer.h"
+#include "launch/commands.h"
+#include "launch/latent_pictures.h"
+#include "launch/model_loading.h"
+
+namespace ft::launch {
+
+namespace {
+
+struct InterpolateArguments {
+  CheckpointChoice model;
+  std::vector<int64_t> from_test;
+  std::string data, out;
+  int64_t steps = 9;
+};
+
+void run_interpolate(const InterpolateArguments& args) {
+  if (args.steps < 2) FT_FAIL("--steps {}: a path needs at least its two endpoints", args.steps);
+  auto comm = dist::make_mpi_communicator();
+  std::vector<std::string> overrides;
+  if (!args.data.empty()) overrides.push_back("data.test=" + args.data);
+  LoadedModel loaded = load_model(args.model, comm, overrides);
+  if (comm->rank() != 0) return;
+  const ModelImages pair = to_model_space(datasets::read_images_at(loaded.config.string("data.test"), args.from_test),
+                                          loaded.config, *loaded.model);
+  const Tensor path = interpolate(*loaded.model, pair, args.steps);
+  const layers::DataScaling s = loaded.model->scaling();
+  io::ImageGrid grid = io::make_image_grid(path, int(args.steps), s.shift, s.brightest);
+  io::write_png_file(args.out, grid.pixels.data(), grid.height, grid.width, grid.channels);
+  fmt::print("{}\n", nlohmann::json({{"out", args.out},
+                                      {"from_test", args.from_test},
+                                      {"steps", args.steps},
+                                      {"step", loaded.step},
+                                      {"data", loaded.config.string("data.test")},
+                                      {"weights", loaded.ema ? "ema" : "parameters"}})
+                         .dump());
+}
+
+}  // namespace
+
+void register_interpolate_command(CLI::App& app) {
+  auto args = std::make_shared<InterpolateArguments>();
+  CLI::App* cmd = app.add_subcommand("interpolate", "decode the path between two test images' latents into a strip");
+  add_checkpoint_options(*cmd, args->model);
+  cmd->add_option("--from-test", args->from_test, "the two test images, by index in the test set")
+      ->expected(2)
+      ->required();
+  cmd->add_option("--steps", args->steps, "images on the path, endpoints included (default 9)");
+  cmd->add_option("--data", args->data, "test set folder (default: data.test of the run)");
+  cmd->add_option("--out", args->out, "output PNG file")->required();
+  cmd->callback([args] { run_interpolate(*args); });
+}
+
+}  // namespace ft::launch

@@ -1,0 +1,32 @@
+// Pictures of a trained flow's latent space: test images encoded and decoded again
+// (the invertibility check), and paths between two images' latents (Glow's demos).
+#pragma once
+#include <vector>
+
+#include "datasets/image_lookup.h"
+#include "launch/config.h"
+#include "layers/flow_model.h"
+
+namespace ft::launch {
+
+// Test images in the model's space without dequantization noise, and the labels a
+// conditional model needs (undefined for an unconditional one).
+struct ModelImages {
+  Tensor x;       // f32 [n, C, H, W]
+  Tensor labels;  // i64 [n] or undefined
+};
+ModelImages to_model_space(const datasets::ImagesAt& images, const Config& config, const layers::FlowModel& model);
+
+struct Reconstruction {
+  Tensor decoded;               // f32 [n, C, H, W]: inverse(forward(x))
+  double max_abs_error = 0.0;   // max |decoded - x| in model space
+};
+Reconstruction reconstruct(layers::FlowModel& model, const ModelImages& images);
+
+// steps points from images 0 to 1 (both included): every latent (each of Glow's
+// split latents too) moves linearly, (1 - t) z0 + t z1. A conditional model
+// decodes the first half of the path with image 0's label, the rest with image 1's,
+// so both endpoints are exact reconstructions.
+Tensor interpolate(layers::FlowModel& model, const ModelImages& pair, int64_t steps);
+
+}  // namespace ft::launch
