@@ -5,20 +5,24 @@ at 1, 2 and 3 ranks, for IDX (gzip, read front to back) and npz (two files, one
 deflated, so ranks start inside and across files). Also the progress line.
 
 Run by CTest (label mpi) with Debian's python3 (numpy). Environment: FLOWTRAIN_BINARY,
-FLOWTRAIN_SOURCE_DIR, FLOWTRAIN_TEST_DIR (scratch space, removed on success), MPIEXEC.
+FLOWTRAIN_SOURCE_DIR, FLOWTRAIN_SCRATCH_ROOT (scratch, removed on success),
+FLOWTRAIN_FASHION_MNIST, MPIEXEC.
 """
 import os
 import pathlib
 import re
 import shutil
 import subprocess
+import sys
 import unittest
 
 BINARY = os.environ["FLOWTRAIN_BINARY"]
 SOURCE = pathlib.Path(os.environ["FLOWTRAIN_SOURCE_DIR"])
-SCRATCH = pathlib.Path(os.environ.get("FLOWTRAIN_TEST_DIR", "/tmp/flowtrain-convert-ranks-tests"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+import scratch  # noqa: E402  (tests/support/scratch.py: removed when every test passed)
+SCRATCH = scratch.make_scratch_dir("flowtrain-convert-ranks")
 MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
-FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
+FASHION = pathlib.Path(os.environ["FLOWTRAIN_FASHION_MNIST"])
 ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
 PROGRESS = re.compile(r"^converting: (\d+)/(\d+) images \(\d+\.\d%\) \| \d+ images/s \| ETA \d\d:\d\d:\d\d$")
 
@@ -39,17 +43,11 @@ def files_of(folder):
 class ConvertAcrossRanksTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if SCRATCH.exists():
-            shutil.rmtree(SCRATCH)
-        SCRATCH.mkdir(parents=True)
         script = SOURCE / "tests" / "datasets" / "make_npz_fixture.py"
         for name, n, mode in (("a.npz", 700, "compressed"), ("b.npz", 450, "stored")):
             subprocess.run(["/usr/bin/python3", str(script), str(SCRATCH / name), str(n), "8", mode, "int64"],
                            check=True)
 
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(SCRATCH, ignore_errors=True)
 
     def assert_same_sets_at_1_2_3_ranks(self, name, source_args, *extra):
         outs = []
@@ -100,4 +98,6 @@ class ConvertAcrossRanksTests(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    result = unittest.main(exit=False, verbosity=2).result
+    scratch.finish(SCRATCH, result.wasSuccessful())
+    sys.exit(0 if result.wasSuccessful() else 1)

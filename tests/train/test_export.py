@@ -8,8 +8,8 @@ reports it, to 1e-5 relative.
 
 Run by CTest with Debian's python3 (torch, numpy) and PyPI's safetensors on
 PYTHONPATH (cluster/install-deps.sh). Environment: FLOWTRAIN_BINARY,
-FLOWTRAIN_SOURCE_DIR, FLOWTRAIN_TEST_DIR (scratch, removed on success),
-FLOWTRAIN_FASHION_MNIST (the IDX folder).
+FLOWTRAIN_SOURCE_DIR, FLOWTRAIN_SCRATCH_ROOT (scratch folders, removed on
+success), FLOWTRAIN_FASHION_MNIST (the IDX folder).
 """
 import json
 import math
@@ -26,8 +26,10 @@ from safetensors.torch import load_file, save_file
 
 BINARY = os.environ["FLOWTRAIN_BINARY"]
 SOURCE = pathlib.Path(os.environ["FLOWTRAIN_SOURCE_DIR"])
-SCRATCH = pathlib.Path(os.environ["FLOWTRAIN_TEST_DIR"])
-FASHION = pathlib.Path(os.environ.get("FLOWTRAIN_FASHION_MNIST", "/usr/share/datasets/fashion-mnist"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+import scratch  # noqa: E402  (tests/support/scratch.py: removed when every test passed)
+SCRATCH = scratch.make_scratch_dir("flowtrain-export")
+FASHION = pathlib.Path(os.environ["FLOWTRAIN_FASHION_MNIST"])
 CONFIGS = SOURCE / "tests" / "train"
 sys.path.insert(0, str(SOURCE / "tests" / "golden"))
 import make_glow_golden as glow_reference  # noqa: E402
@@ -86,7 +88,6 @@ def relative(a, b):
 class ExportTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        shutil.rmtree(SCRATCH, ignore_errors=True)
         cls.data = SCRATCH / "data"
         flowtrain("data", "convert", "--from", "idx", FASHION / "t10k-images-idx3-ubyte.gz",
                   FASHION / "t10k-labels-idx1-ubyte.gz", "--out", cls.data, "--shards", 2)
@@ -155,6 +156,5 @@ class ExportTests(unittest.TestCase):
 
 if __name__ == "__main__":
     result = unittest.main(exit=False, verbosity=2).result
-    if result.wasSuccessful():
-        shutil.rmtree(SCRATCH, ignore_errors=True)
+    scratch.finish(SCRATCH, result.wasSuccessful())
     sys.exit(0 if result.wasSuccessful() else 1)

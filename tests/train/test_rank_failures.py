@@ -5,21 +5,25 @@ other --set values), during training (one rank's data breaks), and when a shard 
 corrupt, whichever rank hashes it (each shard is hashed once per job).
 
 Run by CTest (label mpi) with Debian's python3. Environment: FLOWTRAIN_BINARY,
-FLOWTRAIN_SOURCE_DIR, FLOWTRAIN_TEST_DIR (scratch space, removed on success), MPIEXEC.
+FLOWTRAIN_SOURCE_DIR, FLOWTRAIN_SCRATCH_ROOT (scratch, removed on success),
+FLOWTRAIN_FASHION_MNIST, MPIEXEC.
 """
 import json
 import os
 import pathlib
 import shutil
 import subprocess
+import sys
 import time
 import unittest
 
 BINARY = os.environ["FLOWTRAIN_BINARY"]
 SOURCE = pathlib.Path(os.environ["FLOWTRAIN_SOURCE_DIR"])
-SCRATCH = pathlib.Path(os.environ.get("FLOWTRAIN_TEST_DIR", "/tmp/flowtrain-rank-failure-tests"))
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "support"))
+import scratch  # noqa: E402  (tests/support/scratch.py: removed when every test passed)
+SCRATCH = scratch.make_scratch_dir("flowtrain-rank-failures")
 MPIEXEC = os.environ.get("MPIEXEC", "mpirun")
-FASHION = pathlib.Path("/usr/share/datasets/fashion-mnist")
+FASHION = pathlib.Path(os.environ["FLOWTRAIN_FASHION_MNIST"])
 CONFIG = SOURCE / "tests" / "train" / "tiny-glow.toml"
 DATA = SCRATCH / "data"
 ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
@@ -59,16 +63,11 @@ def shard_files(dataset):
 class RankFailureTests(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        if SCRATCH.exists():
-            shutil.rmtree(SCRATCH)
         for split, shards in (("train", 4), ("test", 2)):
             subprocess.run([BINARY, "data", "convert", "--from", "idx", str(FASHION / "t10k-images-idx3-ubyte.gz"),
                             str(FASHION / "t10k-labels-idx1-ubyte.gz"), "--out", str(DATA / split),
                             "--shards", str(shards)], check=True, capture_output=True, env=ENV)
 
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(SCRATCH, ignore_errors=True)
 
     def assert_ends_with_one_cause(self, result, seconds, *expected):
         self.assertNotEqual(result.returncode, 0, result.stdout + result.stderr)
@@ -154,4 +153,6 @@ class RankFailureTests(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    unittest.main(verbosity=2)
+    result = unittest.main(exit=False, verbosity=2).result
+    scratch.finish(SCRATCH, result.wasSuccessful())
+    sys.exit(0 if result.wasSuccessful() else 1)
