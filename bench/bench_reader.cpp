@@ -13,6 +13,7 @@
 
 #include "datasets/convert.h"
 #include "datasets/reader.h"
+#include "bench/synthetic_source.h"
 
 namespace {
 
@@ -22,25 +23,6 @@ using Clock = std::chrono::steady_clock;
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-// Pseudo-random images of one shape, generated block by block.
-class SyntheticSource : public ImageSource {
- public:
-  SyntheticSource(int64_t count, int64_t side) : count_(count), shape_{side, side, 3} {}
-  int64_t size() const override { return count_; }
-  std::optional<ImageShape> native_shape() const override { return shape_; }
-  nlohmann::json description() const override { return {{"kind", "synthetic"}}; }
-  void read(int64_t count, const ImageShape& target, SourceBlock& block) override {
-    prepare_block(block, count, target);
-    for (uint8_t& value : block.pixels) value = uint8_t((state_ = state_ * 1664525u + 1013904223u) >> 24);
-    for (int32_t& label : block.labels) label = int32_t(state_ % 1000);
-  }
-
- private:
-  int64_t count_;
-  ImageShape shape_;
-  uint32_t state_ = 1;
-};
 
 double reader_images_per_second(const std::filesystem::path& dir, int threads, int64_t batch) {
   ReaderOptions options;
@@ -126,7 +108,7 @@ int main(int argc, char** argv) {
     ConvertOptions options;
     options.out = work / fmt::format("synthetic{}", side);
     options.shards = 8;
-    SyntheticSource source(count, side);
+    ft::bench::SyntheticSource source(count, side);
     auto start = Clock::now();
     convert_images(source, options);
     fmt::print("{}x{}: {} images in 8 shards written in {:.2f} s\n", side, side, count, seconds_since(start));

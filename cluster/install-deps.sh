@@ -36,9 +36,20 @@ ensure_tensorboard() {
   python3 -m pip install --quiet --disable-pip-version-check tensorboard
 }
 
+# PyPI oracles for Debian's /usr/bin/python3 (the tests' interpreter), installed
+# without dependencies into one folder that CTest puts on PYTHONPATH.
+PYTHON_DEPS=/opt/flowtrain/python
+python_oracles=(safetensors==0.4.5)
+ensure_python_oracles() {
+  PYTHONPATH=$PYTHON_DEPS /usr/bin/python3 -c "import safetensors.torch" 2>/dev/null && return 0
+  echo "install-deps: installing ${python_oracles[*]} into $PYTHON_DEPS"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$PYTHON_DEPS" "${python_oracles[@]}"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   ensure_tensorboard
+  ensure_python_oracles
   exit 0
 fi
 
@@ -56,4 +67,5 @@ if command -v update-alternatives >/dev/null; then
   done
 fi
 ensure_tensorboard
+ensure_python_oracles
 echo "install-deps: done"

@@ -82,4 +82,15 @@ void Cifar10Source::read(int64_t count, const ImageShape& target, SourceBlock& b
   fit_native_block(native_.data(), count, ImageShape{kSide, kSide, 3}, target, block);
 }
 
+void Cifar10Source::skip(int64_t count) {
+  while (count > 0) {
+    while (left_in_current_ == 0) open_next_file();
+    int64_t take = std::min(count, left_in_current_);
+    if (std::fseek(current_.get(), long(take * kRecord), SEEK_CUR) != 0)
+      FT_FAIL("{}: cannot seek past {} records", files_[next_file_ - 1].string(), take);
+    left_in_current_ -= take;
+    count -= take;
+  }
+}
+
 }  // namespace ft::datasets

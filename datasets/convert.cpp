@@ -42,46 +42,17 @@ int64_t shard_count(int64_t images, int64_t image_bytes, const ConvertOptions& o
   return (images + per_shard - 1) / per_shard;
 }
 
-// Writes shards in order; shard s holds source images [N*s/S, N*(s+1)/S) that decoded.
-class ShardSequence {
- public:
-  ShardSequence(const std::filesystem::path& dir, int64_t images, int64_t shards, ImageShape shape)
-      : dir_(dir), images_(images), shards_(shards), shape_(shape) {}
+}  // namespace
 
-  int64_t shard_of(int64_t source_index) const {
-    // The largest s with N*s/S <= index.
-    int64_t s = (source_index * shards_ + shards_ - 1) / images_;
-    while (s > 0 && first_of(s) > source_index) --s;
-    while (s + 1 < shards_ && first_of(s + 1) <= source_index) ++s;
-    return s;
-  }
-  int64_t first_of(int64_t shard) const { return images_ * shard / shards_; }
-
-  void append(int64_t shard, const uint8_t* images, const int32_t* labels, int64_t count) {
-    finish_until(shard);
-    if (!writer_) writer_ = std::make_unique<ShardWriter>(dir_, shard, shards_, shape_);
-    writer_->append(images, labels, count);
-  }
-  // Finishes every shard before `shard` (empty ones too).
-  void finish_until(int64_t shard) {
-    while (int64_t(records_.size()) < shard) {
-      if (!writer_) writer_ = std::make_unique<ShardWriter>(dir_, int64_t(records_.size()), shards_, shape_);
-      records_.push_back(writer_->finish());
-      writer_.reset();
-    }
-  }
-  std::vector<ShardRecord> finish_all() {
-    finish_until(shards_);
-    return records_;
-  }
-
- private:
-  std::filesystem::path dir_;
-  int64_t images_, shards_;
-  ImageShape shape_;
-  std::unique_ptr<ShardWriter> writer_;
-  std::vector<ShardRecord> records_;
-};
+ConversionPlan plan_conversion(const ImageSource& source, const ConvertOptions& options) {
+  ConversionPlan plan;
+  plan.shape = target_shape(source, options);
+  plan.images = source.size();
+  if (plan.images == 0) FT_FAIL("the source holds no images");
+  plan.shards = shard_count(plan.images, plan.shape.bytes(), options);
+  if (options.block_images < 1) FT_FAIL("conversion block of {} images is not positive", options.block_images);
+  return plan;
+}
 
 void prepare_output(const std::filesystem::path& out) {
   if (out.empty()) FT_FAIL("--out is required");
@@ -92,59 +63,94 @@ void prepare_output(const std::filesystem::path& out) {
   if (error) FT_FAIL("{}: cannot create: {}", out.string(), error.message());
 }
 
-}  // namespace
+nlohmann::json ConvertedShards::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const ShardRecord& r : records)
+    list.push_back({{"file", r.file}, {"count", r.count}, {"bytes", r.bytes}, {"checksum", r.checksum}});
+  return {{"records", list}, {"skipped_images", skipped_images}, {"max_label", max_label}};
+}
 
-Manifest convert_images(ImageSource& source, const ConvertOptions& options) {
-  ImageShape shape = target_shape(source, options);
-  int64_t images = source.size();
-  if (images == 0) FT_FAIL("the source holds no images");
-  int64_t shards = shard_count(images, shape.bytes(), options);
-  prepare_output(options.out);
+ConvertedShards ConvertedShards::from_json(const nlohmann::json& json) {
+  ConvertedShards part;
+  for (const nlohmann::json& r : json.at("records"))
+    part.records.push_back({r.at("file").get<std::string>(), r.at("count").get<int64_t>(), r.at("bytes").get<int64_t>(),
+                            r.at("checksum").get<std::string>()});
+  part.skipped_images = json.at("skipped_images").get<int64_t>();
+  part.max_label = json.at("max_label").get<int32_t>();
+  return part;
+}
+
+ConvertedShards convert_shards(ImageSource& source, const ConversionPlan& plan, const ConvertOptions& options,
+                               int64_t begin, int64_t end) {
+  FT_CHECK(0 <= begin && begin <= end && end <= plan.shards, "shard range [{}, {}) outside the {} shards", begin, end,
+           plan.shards);
   auto report = options.report_skipped ? options.report_skipped
                                        : [](const std::string& line) { fmt::print(stderr, "skipped: {}\n", line); };
-
-  ShardSequence sequence(options.out, images, shards, shape);
+  const ImageShape& shape = plan.shape;
+  ConvertedShards part;
   SourceBlock block;
-  Manifest manifest;
-  int32_t max_label = -1;
-  for (int64_t first = 0; first < images; first += options.block_images) {
-    int64_t count = std::min(options.block_images, images - first);
-    source.read(count, shape, block);
-    // Compact the decoded images of each shard's run, then append the run.
-    for (int64_t at = 0; at < count;) {
-      int64_t shard = sequence.shard_of(first + at);
-      int64_t run_end = std::min(count, (shard + 1 < shards ? sequence.first_of(shard + 1) : images) - first);
+  int64_t read = 0;
+  for (int64_t shard = begin; shard < end; ++shard) {
+    ShardWriter writer(options.out, shard, plan.shards, shape);
+    int64_t last = plan.first_image(shard + 1);
+    for (int64_t first = plan.first_image(shard); first < last; first += options.block_images) {
+      int64_t count = std::min(options.block_images, last - first);
+      source.read(count, shape, block);
+      // Compact the images that decoded, then append them.
       int64_t kept = 0;
-      for (int64_t i = at; i < run_end; ++i) {
+      for (int64_t i = 0; i < count; ++i) {
         if (!block.errors[size_t(i)].empty()) {
           if (options.on_bad_image == BadImagePolicy::fail)
             FT_FAIL("{} (pass --on-bad-image skip to skip such images)", block.errors[size_t(i)]);
           report(block.errors[size_t(i)]);
-          ++manifest.skipped_images;
+          ++part.skipped_images;
           continue;
         }
-        int64_t to = at + kept++;
+        int64_t to = kept++;
         if (to != i) {
-          std::memcpy(block.pixels.data() + to * shape.bytes(), block.pixels.data() + i * shape.bytes(), size_t(shape.bytes()));
+          std::memcpy(block.pixels.data() + to * shape.bytes(), block.pixels.data() + i * shape.bytes(),
+                      size_t(shape.bytes()));
           block.labels[size_t(to)] = block.labels[size_t(i)];
         }
-        max_label = std::max(max_label, block.labels[size_t(to)]);
+        part.max_label = std::max(part.max_label, block.labels[size_t(to)]);
       }
-      if (kept > 0) sequence.append(shard, block.pixels.data() + at * shape.bytes(), block.labels.data() + at, kept);
-      at = run_end;
+      if (kept > 0) writer.append(block.pixels.data(), block.labels.data(), kept);
+      read += count;
+      if (options.report_progress) options.report_progress(read);
     }
+    part.records.push_back(writer.finish());
   }
-  manifest.shards = sequence.finish_all();
-  manifest.height = shape.height;
-  manifest.width = shape.width;
-  manifest.channels = shape.channels;
+  return part;
+}
+
+Manifest finish_conversion(const ImageSource& source, const ConversionPlan& plan,
+                           const std::vector<ConvertedShards>& parts, const std::filesystem::path& out) {
+  Manifest manifest;
+  int32_t max_label = -1;
+  for (const ConvertedShards& part : parts) {
+    manifest.shards.insert(manifest.shards.end(), part.records.begin(), part.records.end());
+    manifest.skipped_images += part.skipped_images;
+    max_label = std::max(max_label, part.max_label);
+  }
+  FT_CHECK(int64_t(manifest.shards.size()) == plan.shards, "the parts hold {} shards, the plan {}",
+           manifest.shards.size(), plan.shards);
+  manifest.height = plan.shape.height;
+  manifest.width = plan.shape.width;
+  manifest.channels = plan.shape.channels;
   for (const ShardRecord& shard : manifest.shards) manifest.count += shard.count;
   if (manifest.count == 0) FT_FAIL("no image of the source decoded ({} skipped)", manifest.skipped_images);
   manifest.class_names = source.class_names();
   manifest.num_classes = std::max<int64_t>(int64_t(manifest.class_names.size()), max_label + 1);
   manifest.source = source.description();
-  write_manifest(options.out, manifest);
+  write_manifest(out, manifest);
   return manifest;
+}
+
+Manifest convert_images(ImageSource& source, const ConvertOptions& options) {
+  ConversionPlan plan = plan_conversion(source, options);
+  prepare_output(options.out);
+  std::vector<ConvertedShards> parts{convert_shards(source, plan, options, 0, plan.shards)};
+  return finish_conversion(source, plan, parts, options.out);
 }
 
 }  // namespace ft::datasets

@@ -63,4 +63,9 @@ void IdxSource::read(int64_t count, const ImageShape& target, SourceBlock& block
   fit_native_block(native_.data(), count, shape_, target, block);
 }
 
+void IdxSource::skip(int64_t count) {
+  discard_bytes(*images_, count * shape_.bytes());
+  if (labels_) discard_bytes(*labels_, count);
+}
+
 }  // namespace ft::datasets

@@ -15,6 +15,7 @@ class IdxSource : public ImageSource {
   std::optional<ImageShape> native_shape() const override { return shape_; }
   nlohmann::json description() const override { return description_; }
   void read(int64_t count, const ImageShape& target, SourceBlock& block) override;
+  void skip(int64_t count) override;
 
  private:
   std::unique_ptr<GzipStream> images_, labels_;

@@ -50,4 +50,9 @@ void ImageFolderSource::read(int64_t count, const ImageShape& target, SourceBloc
   next_ += count;
 }
 
+void ImageFolderSource::skip(int64_t count) {
+  FT_CHECK(next_ + count <= size(), "skipping past the last of {} images", size());
+  next_ += count;
+}
+
 }  // namespace ft::datasets

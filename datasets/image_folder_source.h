@@ -14,6 +14,7 @@ class ImageFolderSource : public ImageSource {
   std::vector<std::string> class_names() const override { return class_names_; }
   nlohmann::json description() const override;
   void read(int64_t count, const ImageShape& target, SourceBlock& block) override;
+  void skip(int64_t count) override;
 
  private:
   struct File {

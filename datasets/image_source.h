@@ -1,6 +1,7 @@
 // A source of images for conversion, read front to back in blocks so a dataset of
 // any size streams through bounded memory.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -30,7 +31,20 @@ class ImageSource {
   virtual nlohmann::json description() const = 0;
   // The next `count` images in source order, fit to `target`.
   virtual void read(int64_t count, const ImageShape& target, SourceBlock& block) = 0;
+  // Passes over the next `count` images without decoding them where the format allows
+  // (a process converting a later range of shards starts there).
+  virtual void skip(int64_t count) = 0;
 };
+
+// Reads and drops `bytes` of a stream that cannot seek (gzip, a deflated zip entry).
+template <class Stream>
+void discard_bytes(Stream& stream, int64_t bytes) {
+  std::vector<uint8_t> scratch(size_t(std::min<int64_t>(bytes, int64_t(1) << 20)));
+  for (int64_t left = bytes; left > 0; left -= int64_t(scratch.size())) {
+    if (left < int64_t(scratch.size())) scratch.resize(size_t(left));
+    stream.read_exact(scratch.data(), scratch.size());
+  }
+}
 
 // kind: imagefolder, idx, cifar10 or npz.
 std::unique_ptr<ImageSource> open_image_source(const std::string& kind, const std::vector<std::filesystem::path>& paths);

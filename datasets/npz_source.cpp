@@ -91,4 +91,16 @@ void NpzSource::read(int64_t count, const ImageShape& target, SourceBlock& block
   fit_native_block(native_.data(), count, shape_, target, block);
 }
 
+void NpzSource::skip(int64_t count) {
+  bool is_signed = false;
+  while (count > 0) {
+    while (left_in_current_ == 0) open_next_file();
+    int64_t take = std::min(count, left_in_current_);
+    discard_bytes(*data_, take * shape_.bytes());
+    discard_bytes(*labels_, take * label_bytes(labels_->descr(), is_signed));
+    left_in_current_ -= take;
+    count -= take;
+  }
+}
+
 }  // namespace ft::datasets

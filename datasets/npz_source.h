@@ -15,6 +15,7 @@ class NpzSource : public ImageSource {
   std::optional<ImageShape> native_shape() const override { return shape_; }
   nlohmann::json description() const override;
   void read(int64_t count, const ImageShape& target, SourceBlock& block) override;
+  void skip(int64_t count) override;
 
  private:
   void open_next_file();

@@ -38,7 +38,9 @@ struct ReaderOptions {
   ReaderOutput output = ReaderOutput::float_nchw;
   int threads = 2;
   int queue_batches = 4;          // batches built ahead of the consumer
-  bool verify_checksums = true;   // hash every shard at open (catches silent corruption)
+  // Hash every shard at open (catches silent corruption). A job turns it off and
+  // hashes each shard once across its ranks instead (launch/training_data.h).
+  bool verify_checksums = true;
   Position start;                 // where to resume
 };
 

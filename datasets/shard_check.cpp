@@ -8,20 +8,37 @@
 
 namespace ft::datasets {
 
+namespace {
+
+void check_shard_size(const std::filesystem::path& path, const ShardRecord& record) {
+  if (!std::filesystem::exists(path)) FT_FAIL("{}: missing shard (listed in {})", path.string(), kManifestFile);
+  auto bytes = int64_t(std::filesystem::file_size(path));
+  if (bytes != record.bytes)
+    FT_FAIL("{}: {} bytes, but the manifest records {} (truncated or replaced file)", path.string(), bytes,
+            record.bytes);
+}
+
+}  // namespace
+
+void verify_shard_checksum(const std::filesystem::path& dir, const Manifest& manifest, size_t shard) {
+  const ShardRecord& record = manifest.shards.at(shard);
+  std::filesystem::path path = dir / record.file;
+  check_shard_size(path, record);
+  std::string checksum = io::digest_file(path).checksum;
+  if (checksum != record.checksum)
+    FT_FAIL("{}: checksum mismatch ({} {}, manifest {})", path.string(), io::kChecksumAlgorithm, checksum,
+            record.checksum);
+}
+
 std::vector<int32_t> check_shard(const std::filesystem::path& dir, const Manifest& manifest, size_t shard,
                                  bool verify_checksum) {
   const ShardRecord& record = manifest.shards.at(shard);
   std::filesystem::path path = dir / record.file;
   std::string name = path.string();
-  if (!std::filesystem::exists(path)) FT_FAIL("{}: missing shard (listed in {})", name, kManifestFile);
-  auto bytes = int64_t(std::filesystem::file_size(path));
-  if (bytes != record.bytes)
-    FT_FAIL("{}: {} bytes, but the manifest records {} (truncated or replaced file)", name, bytes, record.bytes);
-  if (verify_checksum) {
-    std::string checksum = io::digest_file(path).checksum;
-    if (checksum != record.checksum)
-      FT_FAIL("{}: checksum mismatch ({} {}, manifest {})", name, io::kChecksumAlgorithm, checksum, record.checksum);
-  }
+  if (verify_checksum)
+    verify_shard_checksum(dir, manifest, shard);
+  else
+    check_shard_size(path, record);
   io::H5File file = io::H5File::open_read(name);
   if (!file.has_attribute("format") || file.read_string_attribute("format") != kShardFormat)
     FT_FAIL("{}: not a {} file", name, kShardFormat);

@@ -9,6 +9,10 @@
 
 namespace ft::datasets {
 
+// The shard is present, has its manifest size and its manifest checksum (reads the
+// whole file). check_shard does this when asked; readers of a job split it across ranks.
+void verify_shard_checksum(const std::filesystem::path& dir, const Manifest& manifest, size_t shard);
+
 // Returns the shard's labels (they are small; the reader keeps them in memory).
 std::vector<int32_t> check_shard(const std::filesystem::path& dir, const Manifest& manifest, size_t shard,
                                  bool verify_checksum);

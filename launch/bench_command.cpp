@@ -7,9 +7,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <optional>
 
 #include "framework/dist/communicator.h"
+#include "framework/dist/agreement.h"
 #include "launch/commands.h"
+#include "launch/job_failure.h"
 #include "launch/trainer.h"
 
 namespace ft::launch {
@@ -29,16 +32,9 @@ double peak_rss_megabytes() {
   return double(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-void run_bench(const BenchArguments& args) {
-  if (args.steps < 1) FT_FAIL("--steps must be >= 1, got {}", args.steps);
-  if (args.threads > 0) omp_set_num_threads(args.threads);
-  auto comm = dist::make_mpi_communicator();
-  Config config = Config::load(args.config, args.overrides);
-  TrainerOptions options;
-  options.synthetic_data = true;
-  Trainer trainer(config, "", comm, options);
+void bench_steps(const BenchArguments& args, const Config& config, Trainer& trainer, dist::Communicator& comm) {
   for (int64_t i = 0; i < args.warmup; ++i) trainer.train_step();  // allocator and ActNorm init
-  comm->barrier();
+  comm.barrier();
   trainer.reducer().reset_timers();
   std::vector<double> step_ms;
   auto start = std::chrono::steady_clock::now();
@@ -48,16 +44,16 @@ void run_bench(const BenchArguments& args) {
     step_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
   double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  double waiting = comm->all_reduce_scalar(trainer.reducer().seconds_waiting(), dist::ReduceOp::average);
-  double rss = comm->all_reduce_scalar(peak_rss_megabytes(), dist::ReduceOp::max);
-  total = comm->all_reduce_scalar(total, dist::ReduceOp::max);
-  if (comm->rank() != 0) return;
+  double waiting = comm.all_reduce_scalar(trainer.reducer().seconds_waiting(), dist::ReduceOp::average);
+  double rss = comm.all_reduce_scalar(peak_rss_megabytes(), dist::ReduceOp::max);
+  total = comm.all_reduce_scalar(total, dist::ReduceOp::max);
+  if (comm.rank() != 0) return;
   std::sort(step_ms.begin(), step_ms.end());
   int64_t global_batch = config.integer("train.global_batch");
   nlohmann::json out = {{"config", args.config},
                         {"model", config.model_kind()},
                         {"parameters", trainer.model().parameter_count()},
-                        {"ranks", comm->size()},
+                        {"ranks", comm.size()},
                         {"threads_per_rank", omp_get_max_threads()},
                         {"precision", config.string("train.precision")},
                         {"global_batch", global_batch},
@@ -68,6 +64,23 @@ void run_bench(const BenchArguments& args) {
                         {"peak_rss_mb", rss},
                         {"allreduce_wait_share", waiting / total}};
   fmt::print("{}\n", out.dump());
+}
+
+void run_bench(const BenchArguments& args) {
+  auto comm = dist::make_mpi_communicator();
+  std::unique_ptr<Trainer> trainer;  // outlives the body: a rank that fails aborts the job before it is torn down
+  run_on_every_rank(*comm, [&] {
+    std::optional<Config> config;
+    dist::run_agreed(*comm, [&] {
+      if (args.steps < 1) FT_FAIL("--steps must be >= 1, got {}", args.steps);
+      config.emplace(Config::load(args.config, args.overrides));
+    });
+    if (args.threads > 0) omp_set_num_threads(args.threads);
+    TrainerOptions options;
+    options.synthetic_data = true;
+    trainer = std::make_unique<Trainer>(*config, "", comm, options);
+    bench_steps(args, *config, *trainer, *comm);
+  });
 }
 
 }  // namespace

@@ -12,6 +12,7 @@ void register_eval_command(CLI::App& app);
 void register_sample_command(CLI::App& app);
 void register_reconstruct_command(CLI::App& app);
 void register_interpolate_command(CLI::App& app);
+void register_export_command(CLI::App& app);
 void register_bench_command(CLI::App& app);
 void register_ckpt_commands(CLI::App& app);
 void register_submit_command(CLI::App& app);

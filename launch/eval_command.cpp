@@ -2,9 +2,14 @@
 // bits/dim as JSON, computed across ranks, deterministic (fixed dequantization noise).
 #include <fmt/core.h>
 
+#include <optional>
+
+#include "framework/dist/agreement.h"
 #include "launch/commands.h"
 #include "launch/evaluation.h"
+#include "launch/job_failure.h"
 #include "launch/model_loading.h"
+#include "launch/training_data.h"
 
 namespace ft::launch {
 
@@ -18,20 +23,24 @@ struct EvalArguments {
 
 void run_eval(const EvalArguments& args) {
   auto comm = dist::make_mpi_communicator();
-  std::vector<std::string> overrides;
-  if (!args.data.empty()) overrides.push_back("data.test=" + args.data);
-  LoadedModel loaded = load_model(args.model, comm, overrides);
-  EvalResult result = evaluate_bits_per_dim(*loaded.model, loaded.config, *comm, args.batches);
-  if (comm->rank() != 0) return;
-  nlohmann::json out = {{"bits_per_dim", result.bits_per_dim},
-                        {"nats_per_dim", result.nats_per_dim},
-                        {"images", result.images},
-                        {"step", loaded.step},
-                        {"weights", loaded.ema ? "ema" : "parameters"},
-                        {"checkpoint", loaded.checkpoint.string()},
-                        {"data", loaded.config.string("data.test")},
-                        {"ranks", comm->size()}};
-  fmt::print("{}\n", out.dump());  // doubles printed round-trip exact
+  run_on_every_rank(*comm, [&] {
+    std::vector<std::string> overrides;
+    if (!args.data.empty()) overrides.push_back("data.test=" + args.data);
+    std::optional<LoadedModel> loaded;
+    dist::run_agreed(*comm, [&] { loaded.emplace(load_model(args.model, comm, overrides)); });
+    verify_dataset_across_ranks(*comm, loaded->config.string("data.test"));
+    EvalResult result = evaluate_bits_per_dim(*loaded->model, loaded->config, *comm, args.batches);
+    if (comm->rank() != 0) return;
+    nlohmann::json out = {{"bits_per_dim", result.bits_per_dim},
+                          {"nats_per_dim", result.nats_per_dim},
+                          {"images", result.images},
+                          {"step", loaded->step},
+                          {"weights", loaded->ema ? "ema" : "parameters"},
+                          {"checkpoint", loaded->checkpoint.string()},
+                          {"data", loaded->config.string("data.test")},
+                          {"ranks", comm->size()}};
+    fmt::print("{}\n", out.dump());  // doubles printed round-trip exact
+  });
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include "datasets/reader.h"
 #include "framework/autograd/grad_mode.h"
+#include "framework/dist/agreement.h"
 #include "framework/ops/ops.h"
 #include "launch/training_data.h"
 
@@ -14,9 +15,14 @@ EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config,
   NoGradGuard no_grad;
   bool was_training = model.training();
   model.set_training(false);
-  datasets::ReaderOptions options = reader_options(config, model, Split::test, comm.rank(), comm.size());
-  options.queue_batches = 2;
-  datasets::Reader reader(options);
+  std::unique_ptr<datasets::Reader> opened;
+  dist::run_agreed(comm, [&] {
+    datasets::ReaderOptions options = reader_options(config, model, Split::test, comm.rank(), comm.size());
+    options.queue_batches = 2;
+    options.verify_checksums = false;  // the caller verified data.test at start-up (verify_dataset_across_ranks)
+    opened = std::make_unique<datasets::Reader>(options);
+  });
+  datasets::Reader& reader = *opened;
   int64_t batches = reader.batches_per_epoch();
   if (max_batches > 0) batches = std::min(batches, max_batches);
   double log_prob_sum = 0.0;

@@ -15,7 +15,9 @@ struct EvalResult {
   int64_t images = 0;
 };
 
-// max_batches <= 0: the whole test set. Runs in eval mode without gradients.
+// max_batches <= 0: the whole test set. Runs in eval mode without gradients. A collective;
+// the test shards' checksums are not read here: verify them once per job first
+// (verify_dataset_across_ranks), as train and eval do at start-up.
 EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config, dist::Communicator& comm,
                                  int64_t max_batches);
 

@@ -55,6 +55,7 @@ Reconstruction reconstruct(layers::FlowModel& model, const ModelImages& images) 
   layers::ModelOutput encoded = model.forward(images.x, images.labels);
   Reconstruction out;
   out.decoded = model.reconstruct(encoded.latents, images.labels).detach().to(DType::f32);
+  out.log_prob = encoded.log_prob.detach().to(DType::f64);
   for (double e : abs(out.decoded - images.x).to_double_vector()) out.max_abs_error = std::max(out.max_abs_error, e);
   return out;
 }

@@ -20,6 +20,7 @@ ModelImages to_model_space(const datasets::ImagesAt& images, const Config& confi
 struct Reconstruction {
   Tensor decoded;               // f32 [n, C, H, W]: inverse(forward(x))
   double max_abs_error = 0.0;   // max |decoded - x| in model space
+  Tensor log_prob;              // f64 [n]: log p(x) in model space of the noise-free images
 };
 Reconstruction reconstruct(layers::FlowModel& model, const ModelImages& images);
 

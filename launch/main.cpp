@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   ft::launch::register_sample_command(app);
   ft::launch::register_reconstruct_command(app);
   ft::launch::register_interpolate_command(app);
+  ft::launch::register_export_command(app);
   ft::launch::register_bench_command(app);
   ft::launch::register_ckpt_commands(app);
   ft::launch::register_submit_command(app);

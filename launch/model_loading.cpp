@@ -4,6 +4,7 @@
 
 #include "framework/checkpoint/checkpoint.h"
 #include "framework/core/check.h"
+#include "framework/dist/agreement.h"
 #include "launch/model_factory.h"
 
 namespace ft::launch {
@@ -13,14 +14,17 @@ namespace {
 std::filesystem::path resolve_checkpoint(const CheckpointChoice& choice, dist::Communicator& comm) {
   const std::string& checkpoint = choice.checkpoint;
   const std::string& run_dir = choice.run_dir;
-  if (!checkpoint.empty() && !run_dir.empty()) FT_FAIL("give either --checkpoint or --run-dir, not both");
+  // Each rank's own view of the arguments, agreed before rank 0 decides for all.
+  dist::run_agreed(comm, [&] {
+    if (!checkpoint.empty() && !run_dir.empty()) FT_FAIL("give either --checkpoint or --run-dir, not both");
+    if (checkpoint.empty() && run_dir.empty()) FT_FAIL("give --checkpoint PATH or --run-dir DIR");
+    if (!run_dir.empty() && !std::filesystem::is_directory(run_dir)) FT_FAIL("--run-dir {}: no such folder", run_dir);
+  });
   if (!checkpoint.empty()) {
-    std::string problem = checkpoint::verify(checkpoint);
+    std::string problem = verify_checkpoint_on_rank0(checkpoint, comm);
     if (!problem.empty()) FT_FAIL("--checkpoint {}: {}", checkpoint, problem);
     return checkpoint;
   }
-  if (run_dir.empty()) FT_FAIL("give --checkpoint PATH or --run-dir DIR");
-  if (!std::filesystem::is_directory(run_dir)) FT_FAIL("--run-dir {}: no such folder", run_dir);
   auto found = checkpoint::find_latest_valid(std::filesystem::path(run_dir) / "checkpoints", comm,
                                              [&](const std::string& warning) {
                                                if (comm.rank() == 0) fmt::print(stderr, "warning: {}\n", warning);
@@ -30,6 +34,18 @@ std::filesystem::path resolve_checkpoint(const CheckpointChoice& choice, dist::C
 }
 
 }  // namespace
+
+std::string verify_checkpoint_on_rank0(const std::filesystem::path& dir, dist::Communicator& comm) {
+  std::string problem;
+  if (comm.rank() == 0) {
+    try {
+      problem = checkpoint::verify(dir);
+    } catch (const std::exception& e) {
+      problem = e.what();
+    }
+  }
+  return comm.broadcast_string(problem, 0);
+}
 
 void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice) {
   command.add_option("--checkpoint", choice.checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");
@@ -47,7 +63,7 @@ void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& sma
 }
 
 LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
-                       const std::vector<std::string>& overrides) {
+                       const std::vector<std::string>& overrides, Weights weights) {
   LoadedModel loaded{Config::parse("", "<none>"), nullptr, nullptr, {}, 0, false};
   loaded.checkpoint = resolve_checkpoint(choice, *comm);
   checkpoint::CheckpointReader reader(loaded.checkpoint);
@@ -60,7 +76,10 @@ LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Com
   loaded.model = build_model(loaded.config, init);
   loaded.layout = std::make_unique<dist::GradientReducer>(loaded.model->parameter_slots(), comm, dist::ReducerOptions{});
   int64_t n = loaded.layout->parameter_count();
-  loaded.ema = reader.has("ema") && state.value("ema_initialized", false);
+  const bool has_ema = reader.has("ema") && state.value("ema_initialized", false);
+  if (weights == Weights::ema && !has_ema)
+    FT_FAIL("checkpoint {} has no EMA weights (optim.ema = 0, or no step yet)", loaded.checkpoint.string());
+  loaded.ema = weights == Weights::ema || (weights == Weights::ema_when_kept && has_ema);
   std::string vector = loaded.ema ? "ema" : "parameters";
   FT_CHECK(reader.length(vector) == n, "checkpoint {} holds {} weights, the model has {}", loaded.checkpoint.string(),
            reader.length(vector), n);

@@ -38,8 +38,20 @@ struct LoadedModel {
 void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& small_tensors,
                      const std::filesystem::path& checkpoint);
 
+// checkpoint::verify of a step folder read through by rank 0 alone (start-up cost
+// does not grow with the ranks), its verdict on every rank: "" when it loads.
+// A collective that every rank reaches, whatever rank 0 finds.
+std::string verify_checkpoint_on_rank0(const std::filesystem::path& dir, dist::Communicator& comm);
+
+// Which of a checkpoint's weight vectors to load.
+enum class Weights {
+  ema_when_kept,  // the EMA when the run kept one (evaluation and sampling), else the parameters
+  parameters,
+  ema,            // an error when the checkpoint has no EMA
+};
+
 // Exactly one of the choice's two is given, else an error naming the flags. Collective.
 LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
-                       const std::vector<std::string>& overrides = {});
+                       const std::vector<std::string>& overrides = {}, Weights weights = Weights::ema_when_kept);
 
 }  // namespace ft::launch

@@ -41,6 +41,7 @@ void run_reconstruct(const ReconstructArguments& args) {
   fmt::print("{}\n", nlohmann::json({{"out", args.out},
                                       {"images", args.n},
                                       {"max_abs_error", result.max_abs_error},
+                                      {"log_prob", result.log_prob.to_double_vector()},
                                       {"step", loaded.step},
                                       {"data", loaded.config.string("data.test")},
                                       {"weights", loaded.ema ? "ema" : "parameters"}})

@@ -86,7 +86,7 @@ void check_world_matches_job(const SlurmJob& job, int world_size) {
 }
 
 void gather_placement(SlurmJob& job, dist::Communicator& comm) {
-  job.rank_nodes = comm.all_gather_strings(job.node_name);
+  job.rank_nodes = comm.all_gather_string(job.node_name);
 }
 
 std::string SlurmJob::requeue_id() const {

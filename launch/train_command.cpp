@@ -3,10 +3,13 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <optional>
 
+#include "framework/dist/agreement.h"
 #include "framework/dist/communicator.h"
 #include "launch/commands.h"
 #include "launch/exit_codes.h"
+#include "launch/job_failure.h"
 #include "launch/signals.h"
 #include "launch/slurm_environment.h"
 #include "launch/trainer.h"
@@ -21,6 +24,7 @@ struct TrainArguments {
   std::string run_dir;
   std::string resume = "auto";
   bool no_requeue = false;
+  std::string init_from;
 };
 
 // After a checkpoint at SLURM's time-limit warning (SIGUSR1), rank 0 puts the job
@@ -56,37 +60,25 @@ void run_train(const TrainArguments& args) {
   // send it at any time (after MPI_Init, which installs handlers of its own).
   install_stop_signal_handlers();
   std::optional<SlurmJob> slurm = slurm_job_from_environment();
-  std::unique_ptr<Trainer> trainer;
-  try {
-    if (slurm) {
-      check_world_matches_job(*slurm, comm->size());
-      gather_placement(*slurm, *comm);
-    }
-    Config config = Config::load(args.config, args.overrides);
+  std::unique_ptr<Trainer> trainer;  // outlives the body: a rank that fails aborts the job before it is torn down
+  run_on_every_rank(*comm, [&] {
+    std::optional<Config> config;
+    dist::run_agreed(*comm, [&] {
+      if (slurm) check_world_matches_job(*slurm, comm->size());
+      config.emplace(Config::load(args.config, args.overrides));
+    });
+    if (slurm) gather_placement(*slurm, *comm);
     std::filesystem::path run_dir =
         args.run_dir.empty() ? default_run_directory(args.config) : std::filesystem::path(args.run_dir);
     TrainerOptions options;
     options.resume = args.resume;
+    options.init_from = args.init_from;
     options.slurm = slurm;
-    trainer = std::make_unique<Trainer>(std::move(config), run_dir, comm, options);
-  } catch (const Error& e) {
-    // Start-up checks see the same config and files on every rank: rank 0 speaks for all.
-    if (comm->rank() == 0) fmt::print(stderr, "flowtrain: error: {}\n", e.what());
-    throw ReportedError{kExitError};
-  }
-  int code = kExitOk;
-  try {
-    code = trainer->run();
+    trainer = std::make_unique<Trainer>(std::move(*config), run_dir, comm, options);
+    int code = trainer->run();
     if (code == kExitCheckpointed && slurm) requeue_after_time_limit(*trainer, *slurm, args, *comm);
-  } catch (const std::exception& e) {
-    // A failure on one rank mid-training: the others wait in a collective, so say
-    // which rank failed and bring the whole job down rather than hang.
-    fmt::print(stderr, "flowtrain: error: {}{}\n", comm->size() > 1 ? fmt::format("rank {}: ", comm->rank()) : "",
-               e.what());
-    if (comm->size() > 1) dist::MpiWorld::instance().abort(kExitError);
-    throw ReportedError{kExitError};
-  }
-  if (code != kExitOk) throw ReportedError{code};
+    if (code != kExitOk) throw ReportedError{code};
+  });
 }
 
 }  // namespace
@@ -101,6 +93,9 @@ void register_train_command(CLI::App& app) {
   cmd->add_flag("--no-requeue", args->no_requeue,
                  "inside a SLURM job: after the checkpoint at the time-limit warning (SIGUSR1), exit without "
                  "requeueing the job");
+  cmd->add_option("--init-from", args->init_from,
+                  "start from the weights of a .safetensors file (flowtrain export, or ml-tarflow names); "
+                  "a resumed checkpoint takes precedence");
   cmd->callback([args] { run_train(*args); });
 }
 

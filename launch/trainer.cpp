@@ -6,13 +6,16 @@
 #include <csignal>
 
 #include "framework/autograd/grad_mode.h"
+#include "framework/dist/agreement.h"
 #include "framework/ops/ops.h"
 #include "framework/optim/clipping.h"
 #include "framework/precision/autocast.h"
 #include "launch/evaluation.h"
 #include "launch/exit_codes.h"
 #include "launch/signals.h"
+#include "launch/weight_export.h"
 #include "launch/model_factory.h"
+#include "launch/progress_line.h"
 #include "framework/io/png_writer.h"
 #include "launch/sampling.h"
 #include "launch/training_checks.h"
@@ -33,12 +36,6 @@ DType precision_dtype(const std::string& precision) {
   return DType::f32;
 }
 
-std::string format_duration(double seconds) {
-  if (!std::isfinite(seconds) || seconds < 0) return "--:--:--";
-  auto s = int64_t(seconds);
-  return fmt::format("{:02}:{:02}:{:02}", s / 3600, (s / 60) % 60, s % 60);
-}
-
 }  // namespace
 
 Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm,
@@ -47,11 +44,33 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
       options_(std::move(options)),
       comm_(std::move(comm)),
       run_dir_(std::move(run_dir), comm_->rank() == 0 && !options_.synthetic_data) {
+  // Start-up runs in phases that every rank checks on its own and then agrees on,
+  // before the collective that follows: a rank whose checks fail (its files, its
+  // --set values) fails every rank with its message instead of leaving them waiting.
+  dist::run_agreed(*comm_, [&] { check_and_build(); });
+  reducer_->broadcast_parameters(0);
+  std::optional<std::filesystem::path> checkpoint;
+  if (!options_.synthetic_data) dist::run_agreed(*comm_, [&] { checkpoint = choose_checkpoint(options_.resume); });
+  dist::run_agreed(*comm_, [&] {
+    if (run_dir_.writer()) {
+      metrics_ = std::make_unique<io::MetricsWriter>(run_dir_.metrics().string(), true);
+      events_ = std::make_unique<io::TensorBoardWriter>(run_dir_.root().string());
+    }
+    if (checkpoint) restore_checkpoint(*checkpoint);
+    else if (!options_.init_from.empty()) run_dir_.log(fmt::format("initialized the weights from {}", options_.init_from));
+    run_dir_.save_config(config_.to_toml());
+  });
+  if (!options_.synthetic_data) open_reader();
+  last_checkpoint_ = std::chrono::steady_clock::now();
+}
+
+void Trainer::check_and_build() {
   global_batch_ = config_.integer("train.global_batch");
   autocast_ = precision_dtype(config_.string("train.precision"));
   // Same seed on every rank; rank 0's values are broadcast anyway.
   Generator init(uint64_t(config_.integer("train.seed")), 0x1A17);
   model_ = build_model(config_, init);
+  if (!options_.init_from.empty()) import_weights(options_.init_from, config_, *model_);
   check_training_setup(config_, *model_, comm_->size(), !options_.synthetic_data);
   if (auto* glow = dynamic_cast<layers::Glow*>(model_.get())) {
     // ActNorm's data-dependent initialisation sees the statistics of the whole global batch.
@@ -66,18 +85,7 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
   reducer_options.bucket_megabytes = config_.number("train.bucket_mb");
   reducer_options.zero1 = config_.boolean("train.zero1");
   reducer_ = std::make_unique<dist::GradientReducer>(model_->parameter_slots(), comm_, reducer_options);
-  reducer_->broadcast_parameters(0);
   build_optimization();
-  std::optional<std::filesystem::path> checkpoint =
-      options_.synthetic_data ? std::nullopt : choose_checkpoint(options_.resume);
-  if (run_dir_.writer()) {
-    metrics_ = std::make_unique<io::MetricsWriter>(run_dir_.metrics().string(), true);
-    events_ = std::make_unique<io::TensorBoardWriter>(run_dir_.root().string());
-  }
-  if (checkpoint) restore_checkpoint(*checkpoint);
-  run_dir_.save_config(config_.to_toml());
-  if (!options_.synthetic_data) open_reader();
-  last_checkpoint_ = std::chrono::steady_clock::now();
 }
 
 datasets::Batch Trainer::next_batch() {
@@ -101,7 +109,11 @@ datasets::Batch Trainer::next_batch() {
 void Trainer::open_reader() {
   datasets::ReaderOptions options = reader_options(config_, *model_, Split::train, comm_->rank(), comm_->size());
   options.start = progress_.data;
-  reader_ = std::make_unique<datasets::Reader>(options);
+  // Each shard is hashed once per job, by one rank; the readers then only check sizes and formats.
+  verify_dataset_across_ranks(*comm_, options.dir);
+  if (!config_.string("data.test").empty()) verify_dataset_across_ranks(*comm_, config_.string("data.test"));
+  options.verify_checksums = false;
+  dist::run_agreed(*comm_, [&] { reader_ = std::make_unique<datasets::Reader>(options); });
 }
 
 Trainer::~Trainer() = default;

@@ -50,6 +50,9 @@ struct TrainerOptions {
   bool synthetic_data = false;
   // The SLURM job this run is part of (placement gathered): logged at the start of run().
   std::optional<SlurmJob> slurm;
+  // A safetensors file (launch/weight_export.h) whose weights replace the initial
+  // ones; ignored when a checkpoint is resumed.
+  std::string init_from;
 };
 
 class Trainer {
@@ -78,6 +81,7 @@ class Trainer {
   std::function<void(int64_t step, float* gradients, int64_t n)> gradient_hook;
 
  private:
+  void check_and_build();  // every rank's own start-up checks, the model and its optimizer; no collective
   void build_optimization();
   void open_reader();
   datasets::Batch next_batch();

@@ -29,7 +29,7 @@ std::optional<std::filesystem::path> Trainer::choose_checkpoint(const std::strin
     return std::nullopt;
   }
   if (resume != "auto") {
-    std::string problem = checkpoint::verify(resume);
+    std::string problem = verify_checkpoint_on_rank0(resume, *comm_);
     if (!problem.empty()) FT_FAIL("--resume {}: {}", resume, problem);
     return std::filesystem::path(resume);
   }

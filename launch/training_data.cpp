@@ -4,6 +4,8 @@
 #include <filesystem>
 
 #include "datasets/manifest.h"
+#include "datasets/shard_check.h"
+#include "framework/dist/agreement.h"
 #include "framework/core/check.h"
 
 namespace ft::launch {
@@ -50,6 +52,14 @@ datasets::ReaderOptions reader_options(const Config& config, const layers::FlowM
   options.dequantize = dequantize_options(config, model);
   options.threads = int(std::max<int64_t>(1, config.integer("data.loader_threads")));
   return options;
+}
+
+void verify_dataset_across_ranks(dist::Communicator& comm, const std::filesystem::path& dir) {
+  dist::run_agreed(comm, [&] {
+    datasets::Manifest manifest = datasets::read_manifest(dir);
+    for (auto shard = size_t(comm.rank()); shard < manifest.shards.size(); shard += size_t(comm.size()))
+      datasets::verify_shard_checksum(dir, manifest, shard);
+  });
 }
 
 }  // namespace ft::launch

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "datasets/reader.h"
+#include "framework/dist/communicator.h"
 #include "launch/config.h"
 #include "layers/flow_model.h"
 
@@ -22,5 +23,12 @@ datasets::DequantizeOptions dequantize_options(const Config& config, const layer
 
 // Checks a dataset folder's images against the model; `key` names the config key.
 void check_dataset_matches_model(const std::string& key, const std::string& dir, const layers::FlowModel& model);
+
+// Hashes every shard of a dataset once per job: rank r of R checks shards r, r+R, ...
+// against the manifest's checksums, then the ranks agree (a collective); a bad or
+// missing shard fails every rank, naming the file. Readers opened afterwards can
+// skip their own hashing (ReaderOptions::verify_checksums = false) and keep the
+// cheap checks. `flowtrain data verify` still reads every shard itself.
+void verify_dataset_across_ranks(dist::Communicator& comm, const std::filesystem::path& dir);
 
 }  // namespace ft::launch

@@ -1,10 +1,7 @@
 #include "framework/checkpoint/shard_file.h"
 
-#include <hdf5.h>
-
 #include <algorithm>
 #include <bit>
-#include <string_view>
 #include <vector>
 
 #include "framework/checkpoint/layout.h"
@@ -13,7 +10,6 @@
 namespace ft::checkpoint {
 
 namespace fs = std::filesystem;
-using io::H5Id;
 using nlohmann::json;
 
 // Slice data goes to disk as raw bytes at the offsets HDF5 assigned, typed as
@@ -25,103 +21,13 @@ namespace {
 // Pieces between fault-injection checks and the largest single pwrite.
 constexpr uint64_t kDataPiece = uint64_t(256) << 20;
 
-// Turns HDF5's error stack into a cause: the POSIX driver records the OS error as
-// "... errno = 28, error message = 'No space left on device' ...", which is what a
-// user must see; otherwise the innermost description. Installed for one shard
-// write, then the previous handler is put back.
-class Hdf5ErrorCapture {
- public:
-  Hdf5ErrorCapture() {
-    H5Eget_auto2(H5E_DEFAULT, &previous_, &previous_data_);
-    H5Eset_auto2(H5E_DEFAULT, &Hdf5ErrorCapture::on_error, this);
-  }
-  ~Hdf5ErrorCapture() { H5Eset_auto2(H5E_DEFAULT, previous_, previous_data_); }
-  Hdf5ErrorCapture(const Hdf5ErrorCapture&) = delete;
-  Hdf5ErrorCapture& operator=(const Hdf5ErrorCapture&) = delete;
-
-  std::string cause() const {
-    if (!os_error_.empty()) return os_error_;
-    return innermost_.empty() ? "HDF5 error" : innermost_;
-  }
-
- private:
-  static herr_t on_error(hid_t stack, void* self) {
-    H5Ewalk2(stack, H5E_WALK_DOWNWARD, &Hdf5ErrorCapture::visit, self);
-    return 0;
-  }
-  static herr_t visit(unsigned, const H5E_error2_t* entry, void* data) {
-    auto* self = static_cast<Hdf5ErrorCapture*>(data);
-    const std::string_view desc = entry->desc ? entry->desc : "";
-    self->innermost_ = std::string(desc);
-    const std::string_view key = "error message = '";
-    const size_t at = desc.find(key);
-    if (self->os_error_.empty() && at != std::string_view::npos) {
-      const size_t start = at + key.size();
-      self->os_error_ = std::string(desc.substr(start, desc.find('\'', start) - start));
-    }
-    return 0;
-  }
-
-  H5E_auto2_t previous_ = nullptr;
-  void* previous_data_ = nullptr;
-  std::string os_error_, innermost_;
-};
-
 struct PlannedWrite {
   const void* data = nullptr;
   uint64_t offset = 0;
   uint64_t bytes = 0;
 };
 
-H5Id checked(hid_t id, H5Id::Closer close, const fs::path& file, std::string_view what,
-             const Hdf5ErrorCapture& capture) {
-  if (id < 0) FT_FAIL("{}: {} failed: {}", file.string(), what, capture.cause());
-  return H5Id(id, close);
-}
-
-void write_text_attribute(hid_t object, const char* name, const std::string& text, const fs::path& file,
-                          const Hdf5ErrorCapture& capture) {
-  H5Id type = checked(H5Tcopy(H5T_C_S1), H5Tclose, file, "string type", capture);
-  H5Tset_size(type.get(), std::max<size_t>(text.size(), 1));
-  H5Id space = checked(H5Screate(H5S_SCALAR), H5Sclose, file, "attribute space", capture);
-  H5Id attribute = checked(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose,
-                           file, std::string("creating attribute ") + name, capture);
-  const std::string padded = text.empty() ? std::string(1, '\0') : text;
-  if (H5Awrite(attribute.get(), type.get(), padded.data()) < 0)
-    FT_FAIL("{}: writing attribute {} failed: {}", file.string(), name, capture.cause());
-}
-
-// The file-wide property lists used for every dataset of a shard.
-struct CreateProperties {
-  H5Id link, dataset;
-};
-
-CreateProperties create_properties(const fs::path& file, const Hdf5ErrorCapture& capture) {
-  CreateProperties p;
-  p.link = checked(H5Pcreate(H5P_LINK_CREATE), H5Pclose, file, "link property", capture);
-  H5Pset_create_intermediate_group(p.link.get(), 1);
-  p.dataset = checked(H5Pcreate(H5P_DATASET_CREATE), H5Pclose, file, "dataset property", capture);
-  // Contiguous and allocated at creation: the data's file offset is known before
-  // the file is closed, so the data can be written with plain pwrite (one
-  // sequential stream, and the OS error of a failed write). No fill: every byte
-  // gets written.
-  H5Pset_layout(p.dataset.get(), H5D_CONTIGUOUS);
-  H5Pset_alloc_time(p.dataset.get(), H5D_ALLOC_TIME_EARLY);
-  H5Pset_fill_time(p.dataset.get(), H5D_FILL_TIME_NEVER);
-  return p;
-}
-
-H5Id create_dataset(hid_t file_id, const std::string& name, hid_t type, uint64_t elements,
-                    const CreateProperties& p, const fs::path& file, const Hdf5ErrorCapture& capture) {
-  const hsize_t dims[1] = {hsize_t(elements)};
-  H5Id space = checked(H5Screate_simple(1, dims, nullptr), H5Sclose, file, "dataspace", capture);
-  return checked(H5Dcreate2(file_id, name.c_str(), type, space.get(), p.link.get(), p.dataset.get(), H5P_DEFAULT),
-                 H5Dclose, file, "creating dataset " + name, capture);
-}
-
-std::vector<PlannedWrite> create_slice_datasets(hid_t file_id, const SaveRequest& request, const CreateProperties& p,
-                                                const fs::path& file, const Hdf5ErrorCapture& capture,
-                                                WrittenShard& shard) {
+std::vector<PlannedWrite> create_slice_datasets(io::H5File& h5, const SaveRequest& request, WrittenShard& shard) {
   std::vector<PlannedWrite> writes;
   for (size_t i = 0; i < request.slices.size(); ++i) {
     const Slice& slice = request.slices[i];
@@ -132,29 +38,24 @@ std::vector<PlannedWrite> create_slice_datasets(hid_t file_id, const SaveRequest
       continue;
     }
     const std::string name = fmt::format("slices/{}", i);
-    H5Id dataset = create_dataset(file_id, name, H5T_IEEE_F32LE, uint64_t(slice.count), p, file, capture);
-    write_text_attribute(dataset.get(), "slice", meta.dump(), file, capture);
-    const haddr_t offset = H5Dget_offset(dataset.get());
-    if (offset == HADDR_UNDEF) FT_FAIL("{}: dataset {} has no file offset: {}", file.string(), name, capture.cause());
-    writes.push_back({slice.data, uint64_t(offset), uint64_t(slice.count) * sizeof(float)});
+    io::H5Dataset dataset = h5.create_contiguous_dataset(name, io::H5Type::f32, uint64_t(slice.count));
+    dataset.write_attribute("slice", meta.dump());
+    writes.push_back({slice.data, dataset.file_offset(), uint64_t(slice.count) * sizeof(float)});
     meta["dataset"] = name;
     shard.ranges.push_back(meta);
   }
   return writes;
 }
 
-void write_small_tensors(hid_t file_id, const SaveRequest& request, const CreateProperties& p, const fs::path& file,
-                         const Hdf5ErrorCapture& capture, WrittenShard& shard) {
+void write_small_tensors(io::H5File& h5, const SaveRequest& request, WrittenShard& shard) {
   size_t index = 0;
   for (const auto& [name, tensor] : request.small_tensors) {
     const Tensor host = (tensor.device() == Device::cpu() ? tensor : tensor.to(Device::cpu())).contiguous();
     const std::string dataset_name = fmt::format("small/{}", index++);
-    H5Id dataset = create_dataset(file_id, dataset_name, H5T_NATIVE_UINT8, host.nbytes(), p, file, capture);
-    if (host.nbytes() > 0 &&
-        H5Dwrite(dataset.get(), H5T_NATIVE_UINT8, H5S_ALL, H5S_ALL, H5P_DEFAULT, host.raw_data()) < 0)
-      FT_FAIL("{}: writing {} failed: {}", file.string(), dataset_name, capture.cause());
+    io::H5Dataset dataset = h5.create_contiguous_dataset(dataset_name, io::H5Type::u8, host.nbytes());
+    if (host.nbytes() > 0) dataset.write_all(io::H5Type::u8, host.raw_data());
     json meta = {{"name", name}, {"dtype", dtype_name(host.dtype())}, {"shape", host.shape()}};
-    write_text_attribute(dataset.get(), "tensor", meta.dump(), file, capture);
+    dataset.write_attribute("tensor", meta.dump());
     meta.erase("name");
     meta["dataset"] = dataset_name;
     shard.small_tensors[name] = meta;
@@ -164,22 +65,14 @@ void write_small_tensors(hid_t file_id, const SaveRequest& request, const Create
 // Everything but the slices' data, through HDF5; returns where that data goes.
 std::vector<PlannedWrite> write_structure(const fs::path& file, const SaveRequest& request, int rank, int world_size,
                                           bool with_small_tensors, WrittenShard& shard) {
-  Hdf5ErrorCapture capture;
-  H5Id access = checked(H5Pcreate(H5P_FILE_ACCESS), H5Pclose, file, "file-access property", capture);
-  H5Pset_file_locking(access.get(), false, true);  // locks hang on NFS/Lustre; only this rank writes the file
-  H5Id h5 = checked(H5Fcreate(file.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose, file, "create",
-                    capture);
+  io::H5File h5 = io::H5File::create(file.string());
   json header = {{"format", kFormat}, {"version", kFormatVersion}, {"step", request.step}, {"rank", rank},
                  {"world_size", world_size}};
-  write_text_attribute(h5.get(), "flowtrain_shard", header.dump(), file, capture);
-  write_text_attribute(h5.get(), "rank_state", request.rank_state.dump(), file, capture);
-  std::vector<PlannedWrite> writes;
-  {
-    CreateProperties properties = create_properties(file, capture);
-    writes = create_slice_datasets(h5.get(), request, properties, file, capture, shard);
-    if (with_small_tensors) write_small_tensors(h5.get(), request, properties, file, capture, shard);
-  }
-  if (H5Fclose(h5.release()) < 0) FT_FAIL("{}: writing HDF5 metadata failed: {}", file.string(), capture.cause());
+  h5.write_attribute("flowtrain_shard", header.dump());
+  h5.write_attribute("rank_state", request.rank_state.dump());
+  std::vector<PlannedWrite> writes = create_slice_datasets(h5, request, shard);
+  if (with_small_tensors) write_small_tensors(h5, request, shard);
+  h5.close();  // writes the HDF5 metadata: a full disk shows here
   return writes;
 }
 

@@ -127,30 +127,30 @@ std::string Communicator::broadcast_string(const std::string& value, int root) {
   return std::string(reinterpret_cast<const char*>(p), size_t(n));
 }
 
-std::vector<std::string> Communicator::all_gather_strings(const std::string& value) {
-  // Lengths first, then every string padded to the longest: all_gather takes equal blocks.
+std::vector<std::string> Communicator::all_gather_string(const std::string& value) {
+  // Lengths first, then every string padded to the longest: all_gather moves equal blocks.
   Tensor length = Tensor::full({1}, double(value.size()), DType::i64);
-  Tensor lengths = Tensor::zeros({int64_t(size())}, DType::i64);
+  Tensor lengths = Tensor::zeros({size()}, DType::i64);
   if (device() != Device::cpu()) {
     length = length.to(device());
     lengths = lengths.to(device());
   }
   all_gather(length, lengths);
-  std::vector<int64_t> sizes = lengths.to(Device::cpu()).to_vector<int64_t>();
-  const int64_t block = std::max<int64_t>(1, *std::max_element(sizes.begin(), sizes.end()));
-  Tensor mine = Tensor::zeros({block}, DType::u8);
+  const std::vector<int64_t> sizes = lengths.to(Device::cpu()).to_vector<int64_t>();
+  const int64_t longest = std::max<int64_t>(1, *std::max_element(sizes.begin(), sizes.end()));
+  Tensor mine = Tensor::zeros({longest}, DType::u8);
   std::copy(value.begin(), value.end(), mine.data<uint8_t>());
-  Tensor all = Tensor::zeros({block * size()}, DType::u8);
+  Tensor all = Tensor::zeros({longest * size()}, DType::u8);
   if (device() != Device::cpu()) {
     mine = mine.to(device());
     all = all.to(device());
   }
   all_gather(mine, all);
   Tensor host = all.to(Device::cpu());
-  const auto* p = reinterpret_cast<const char*>(host.data<uint8_t>());
-  std::vector<std::string> out;
-  for (int r = 0; r < size(); ++r) out.emplace_back(p + r * block, size_t(sizes[size_t(r)]));
-  return out;
+  const auto* bytes = reinterpret_cast<const char*>(host.data<uint8_t>());
+  std::vector<std::string> values;
+  for (int r = 0; r < size(); ++r) values.emplace_back(bytes + r * longest, size_t(sizes[size_t(r)]));
+  return values;
 }
 
 // ---- MpiWorld -----------------------------------------------------------------------

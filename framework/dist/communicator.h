@@ -70,8 +70,8 @@ class Communicator {
   double all_reduce_scalar(double value, ReduceOp op);
   // root's string on every rank (e.g. rank 0's run directory or decision).
   std::string broadcast_string(const std::string& value, int root);
-  // Every rank's string, in rank order (e.g. the node each rank runs on).
-  std::vector<std::string> all_gather_strings(const std::string& value);
+  // Every rank's string on every rank, in rank order (e.g. each rank's verdict).
+  std::vector<std::string> all_gather_string(const std::string& value);
 
  protected:
   // Whether the backend can reduce this dtype at all.

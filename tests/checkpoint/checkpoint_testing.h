@@ -14,6 +14,7 @@
 
 #include "framework/checkpoint/checkpoint.h"
 #include "framework/dist/communicator.h"
+#include "tests/support/scratch_dir.h"
 
 namespace ft::testing {
 
@@ -41,11 +42,11 @@ inline std::pair<int64_t, int64_t> uneven_piece(int64_t length, int r, int parts
   return {edge(r), edge(r + 1) - edge(r)};
 }
 
-// A fresh folder under `base` (default: the system temp dir), named by rank 0 and
-// made known to every rank.
+// A fresh folder under `base` (default: the tests' scratch root), named by rank 0
+// and made known to every rank; the caller removes it.
 inline std::filesystem::path shared_scratch(dist::Communicator& comm, const std::string& label,
                                             std::filesystem::path base = {}) {
-  if (base.empty()) base = std::filesystem::temp_directory_path();
+  if (base.empty()) base = scratch_root();
   std::string name;
   if (comm.rank() == 0) {
     static int counter = 0;

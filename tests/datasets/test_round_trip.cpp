@@ -8,6 +8,7 @@
 #include "datasets/convert.h"
 #include "datasets/verify.h"
 #include "tests/datasets/test_support.h"
+#include "tests/support/test_data.h"
 
 namespace ft::datasets {
 using namespace testing;
@@ -39,10 +40,11 @@ void write_bytes(const std::filesystem::path& path, const std::vector<uint8_t>& 
 BOOST_AUTO_TEST_SUITE(round_trip)
 
 BOOST_AUTO_TEST_CASE(fashion_mnist_from_debian_equals_the_idx_files) {
-  const std::string root = "/usr/share/datasets/fashion-mnist/";
-  std::string images_path = root + "t10k-images-idx3-ubyte.gz", labels_path = root + "t10k-labels-idx1-ubyte.gz";
-  if (!std::filesystem::exists(images_path)) {
-    BOOST_TEST_MESSAGE("dataset-fashion-mnist is not installed; skipping");
+  const std::filesystem::path root = ft::testing::fashion_mnist_dir();
+  std::string images_path = (root / "t10k-images-idx3-ubyte.gz").string();
+  std::string labels_path = (root / "t10k-labels-idx1-ubyte.gz").string();
+  if (root.empty() || !std::filesystem::exists(images_path)) {
+    BOOST_TEST_MESSAGE("no Fashion-MNIST at $FLOWTRAIN_FASHION_MNIST (" << root << "); skipping");
     return;
   }
   ScratchDir scratch("fmnist");

@@ -15,17 +15,6 @@
 
 namespace ft::datasets::testing {
 
-ScratchDir::ScratchDir(const std::string& tag) {
-  path_ = std::filesystem::temp_directory_path() / ("flowtrain-test-" + tag + "-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(path_);
-  std::filesystem::create_directories(path_);
-}
-
-ScratchDir::~ScratchDir() {
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 Image make_image(int64_t height, int64_t width, int64_t channels, uint32_t seed) {
   Image image{height, width, channels, std::vector<uint8_t>(size_t(height * width * channels))};
   uint32_t state = seed * 2654435761u + 12345u;

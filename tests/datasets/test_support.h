@@ -1,4 +1,4 @@
-// Helpers for the datasets tests: scratch folders, small generated images and
+// Helpers for the datasets tests: small generated images and
 // source files, reading a whole dataset back, running the flowtrain binary.
 #pragma once
 #include <cstdint>
@@ -8,20 +8,11 @@
 
 #include "datasets/image.h"
 #include "datasets/manifest.h"
+#include "tests/support/scratch_dir.h"
 
 namespace ft::datasets::testing {
 
-// A fresh folder under the system temp dir, removed at destruction.
-class ScratchDir {
- public:
-  explicit ScratchDir(const std::string& tag);
-  ~ScratchDir();
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
+using ft::testing::ScratchDir;  // tests/support/scratch_dir.h
 
 // Deterministic pseudo-random pixels (distinct per seed).
 Image make_image(int64_t height, int64_t width, int64_t channels, uint32_t seed);

@@ -14,9 +14,7 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
 #include <exception>
-#include <filesystem>
 #include <functional>
 #include <map>
 #include <set>
@@ -24,22 +22,25 @@
 #include <vector>
 
 #include "framework/ops/ops.h"
-#include "tests/framework/golden_file.h"
+#include "tests/support/golden_file.h"
+#include "tests/support/tensor_compare.h"
 
 namespace {
 
 using ft::Tensor;
-using ft::testing::GoldenCase;
 using ft::testing::GoldenFile;
+using ft::testing::GoldenGroup;
 
-// The requirement: forward and backward agree to 1e-5 relative in f32.
+// The requirement: forward and backward agree to 1e-5 relative in f32, in
+// the tests' one metric (tests/support/tensor_compare.h): error relative to the
+// tensor's scale, max|ours - torch| / max|torch|.
 constexpr double kRelTol = 1e-5;
 
 // Builds the op of one case from its inputs (in golden order) and returns its outputs.
-using OpFn = std::function<std::vector<Tensor>(const GoldenCase&, const std::vector<Tensor>&)>;
+using OpFn = std::function<std::vector<Tensor>(const GoldenGroup&, const std::vector<Tensor>&)>;
 
 std::vector<Tensor> one(Tensor t) { return {std::move(t)}; }
-bool flag(const GoldenCase& c, const char* name) { return c.attr_int(name) != 0; }
+bool flag(const GoldenGroup& c, const char* name) { return c.attr_int(name) != 0; }
 
 // How to rebuild each golden `op` attribute in C++. The keys must be exactly the
 // ops in the golden file: test case `every_golden_op_is_checked` enforces it.
@@ -48,102 +49,102 @@ const std::map<std::string, OpFn>& registry() {
     std::map<std::string, OpFn> m;
     using In = const std::vector<Tensor>&;
     // element-wise
-    m["add"] = [](const GoldenCase&, In in) { return one(ft::add(in[0], in[1])); };
-    m["sub"] = [](const GoldenCase&, In in) { return one(ft::sub(in[0], in[1])); };
-    m["mul"] = [](const GoldenCase&, In in) { return one(ft::mul(in[0], in[1])); };
-    m["div"] = [](const GoldenCase&, In in) { return one(ft::div(in[0], in[1])); };
-    m["add_scalar"] = [](const GoldenCase& c, In in) { return one(ft::add(in[0], c.attr_double("scalar"))); };
-    m["mul_scalar"] = [](const GoldenCase& c, In in) { return one(ft::mul(in[0], c.attr_double("scalar"))); };
-    m["neg"] = [](const GoldenCase&, In in) { return one(ft::neg(in[0])); };
-    m["exp"] = [](const GoldenCase&, In in) { return one(ft::exp(in[0])); };
-    m["log"] = [](const GoldenCase&, In in) { return one(ft::log(in[0])); };
-    m["sqrt"] = [](const GoldenCase&, In in) { return one(ft::sqrt(in[0])); };
-    m["square"] = [](const GoldenCase&, In in) { return one(ft::square(in[0])); };
-    m["pow"] = [](const GoldenCase& c, In in) { return one(ft::pow(in[0], c.attr_double("exponent"))); };
-    m["abs"] = [](const GoldenCase&, In in) { return one(ft::abs(in[0])); };
-    m["sigmoid"] = [](const GoldenCase&, In in) { return one(ft::sigmoid(in[0])); };
-    m["log_sigmoid"] = [](const GoldenCase&, In in) { return one(ft::log_sigmoid(in[0])); };
-    m["softplus"] = [](const GoldenCase&, In in) { return one(ft::softplus(in[0])); };
-    m["tanh"] = [](const GoldenCase&, In in) { return one(ft::tanh(in[0])); };
-    m["relu"] = [](const GoldenCase&, In in) { return one(ft::relu(in[0])); };
-    m["gelu"] = [](const GoldenCase&, In in) { return one(ft::gelu(in[0])); };
+    m["add"] = [](const GoldenGroup&, In in) { return one(ft::add(in[0], in[1])); };
+    m["sub"] = [](const GoldenGroup&, In in) { return one(ft::sub(in[0], in[1])); };
+    m["mul"] = [](const GoldenGroup&, In in) { return one(ft::mul(in[0], in[1])); };
+    m["div"] = [](const GoldenGroup&, In in) { return one(ft::div(in[0], in[1])); };
+    m["add_scalar"] = [](const GoldenGroup& c, In in) { return one(ft::add(in[0], c.attr_double("scalar"))); };
+    m["mul_scalar"] = [](const GoldenGroup& c, In in) { return one(ft::mul(in[0], c.attr_double("scalar"))); };
+    m["neg"] = [](const GoldenGroup&, In in) { return one(ft::neg(in[0])); };
+    m["exp"] = [](const GoldenGroup&, In in) { return one(ft::exp(in[0])); };
+    m["log"] = [](const GoldenGroup&, In in) { return one(ft::log(in[0])); };
+    m["sqrt"] = [](const GoldenGroup&, In in) { return one(ft::sqrt(in[0])); };
+    m["square"] = [](const GoldenGroup&, In in) { return one(ft::square(in[0])); };
+    m["pow"] = [](const GoldenGroup& c, In in) { return one(ft::pow(in[0], c.attr_double("exponent"))); };
+    m["abs"] = [](const GoldenGroup&, In in) { return one(ft::abs(in[0])); };
+    m["sigmoid"] = [](const GoldenGroup&, In in) { return one(ft::sigmoid(in[0])); };
+    m["log_sigmoid"] = [](const GoldenGroup&, In in) { return one(ft::log_sigmoid(in[0])); };
+    m["softplus"] = [](const GoldenGroup&, In in) { return one(ft::softplus(in[0])); };
+    m["tanh"] = [](const GoldenGroup&, In in) { return one(ft::tanh(in[0])); };
+    m["relu"] = [](const GoldenGroup&, In in) { return one(ft::relu(in[0])); };
+    m["gelu"] = [](const GoldenGroup&, In in) { return one(ft::gelu(in[0])); };
     // reductions
-    m["sum"] = [](const GoldenCase& c, In in) {
+    m["sum"] = [](const GoldenGroup& c, In in) {
       return one(c.has_attr("all_dims") ? ft::sum(in[0]) : ft::sum(in[0], c.attr_ints("dims"), flag(c, "keepdim")));
     };
-    m["mean"] = [](const GoldenCase& c, In in) {
+    m["mean"] = [](const GoldenGroup& c, In in) {
       return one(c.has_attr("all_dims") ? ft::mean(in[0])
                                         : ft::mean(in[0], c.attr_ints("dims"), flag(c, "keepdim")));
     };
-    m["max"] = [](const GoldenCase& c, In in) {
+    m["max"] = [](const GoldenGroup& c, In in) {
       return one(ft::max(in[0], c.attr_int("dim"), flag(c, "keepdim")));
     };
     // products
-    m["matmul"] = [](const GoldenCase&, In in) { return one(ft::matmul(in[0], in[1])); };
-    m["linear"] = [](const GoldenCase& c, In in) {
+    m["matmul"] = [](const GoldenGroup&, In in) { return one(ft::matmul(in[0], in[1])); };
+    m["linear"] = [](const GoldenGroup& c, In in) {
       return one(ft::linear(in[0], in[1], flag(c, "has_bias") ? in[2] : Tensor()));
     };
-    m["conv2d"] = [](const GoldenCase& c, In in) {
+    m["conv2d"] = [](const GoldenGroup& c, In in) {
       return one(ft::conv2d(in[0], in[1], flag(c, "has_bias") ? in[2] : Tensor(), c.attr_int("padding")));
     };
     // normalisation and attention
-    m["layer_norm"] = [](const GoldenCase& c, In in) {
+    m["layer_norm"] = [](const GoldenGroup& c, In in) {
       size_t next = 1;
       Tensor weight = flag(c, "has_weight") ? in[next++] : Tensor();
       Tensor bias = flag(c, "has_bias") ? in[next++] : Tensor();
       return one(ft::layer_norm(in[0], weight, bias, c.attr_double("eps")));
     };
-    m["softmax"] = [](const GoldenCase& c, In in) { return one(ft::softmax(in[0], c.attr_int("dim"))); };
-    m["log_softmax"] = [](const GoldenCase& c, In in) { return one(ft::log_softmax(in[0], c.attr_int("dim"))); };
-    m["causal_attention"] = [](const GoldenCase& c, In in) {
+    m["softmax"] = [](const GoldenGroup& c, In in) { return one(ft::softmax(in[0], c.attr_int("dim"))); };
+    m["log_softmax"] = [](const GoldenGroup& c, In in) { return one(ft::log_softmax(in[0], c.attr_int("dim"))); };
+    m["causal_attention"] = [](const GoldenGroup& c, In in) {
       // No scale attribute: the op's default 1/sqrt(D) (0.0 asks for it).
       double scale = c.has_attr("scale") ? c.attr_double("scale") : 0.0;
       return one(ft::causal_attention(in[0], in[1], in[2], scale));
     };
     // shape and indexing
-    m["concat"] = [](const GoldenCase& c, In in) { return one(ft::concat(in, c.attr_int("dim"))); };
-    m["split"] = [](const GoldenCase& c, In in) {
+    m["concat"] = [](const GoldenGroup& c, In in) { return one(ft::concat(in, c.attr_int("dim"))); };
+    m["split"] = [](const GoldenGroup& c, In in) {
       return ft::split(in[0], c.attr_ints("sizes"), c.attr_int("dim"));
     };
-    m["chunk"] = [](const GoldenCase& c, In in) {
+    m["chunk"] = [](const GoldenGroup& c, In in) {
       return ft::chunk(in[0], c.attr_int("chunks"), c.attr_int("dim"));
     };
-    m["flip"] = [](const GoldenCase& c, In in) { return one(ft::flip(in[0], c.attr_int("dim"))); };
-    m["index_select"] = [](const GoldenCase& c, In in) {
+    m["flip"] = [](const GoldenGroup& c, In in) { return one(ft::flip(in[0], c.attr_int("dim"))); };
+    m["index_select"] = [](const GoldenGroup& c, In in) {
       return one(ft::index_select(in[0], c.attr_int("dim"), in[1]));
     };
-    m["space_to_depth"] = [](const GoldenCase& c, In in) {
+    m["space_to_depth"] = [](const GoldenGroup& c, In in) {
       return one(ft::space_to_depth(in[0], c.attr_int("factor")));
     };
-    m["depth_to_space"] = [](const GoldenCase& c, In in) {
+    m["depth_to_space"] = [](const GoldenGroup& c, In in) {
       return one(ft::depth_to_space(in[0], c.attr_int("factor")));
     };
     // views (Tensor methods)
-    m["reshape"] = [](const GoldenCase& c, In in) { return one(in[0].reshape(c.attr_ints("shape"))); };
-    m["permute"] = [](const GoldenCase& c, In in) { return one(in[0].permute(c.attr_ints("order"))); };
-    m["transpose"] = [](const GoldenCase& c, In in) {
+    m["reshape"] = [](const GoldenGroup& c, In in) { return one(in[0].reshape(c.attr_ints("shape"))); };
+    m["permute"] = [](const GoldenGroup& c, In in) { return one(in[0].permute(c.attr_ints("order"))); };
+    m["transpose"] = [](const GoldenGroup& c, In in) {
       std::vector<int64_t> dims = c.attr_ints("dims");
       return one(in[0].transpose(dims.at(0), dims.at(1)));
     };
-    m["slice"] = [](const GoldenCase& c, In in) {
+    m["slice"] = [](const GoldenGroup& c, In in) {
       return one(in[0].slice(c.attr_int("dim"), c.attr_int("start"), c.attr_int("end")));
     };
-    m["select"] = [](const GoldenCase& c, In in) { return one(in[0].select(c.attr_int("dim"), c.attr_int("index"))); };
-    m["expand"] = [](const GoldenCase& c, In in) { return one(in[0].expand(c.attr_ints("shape"))); };
-    m["unsqueeze"] = [](const GoldenCase& c, In in) { return one(in[0].unsqueeze(c.attr_int("dim"))); };
-    m["flatten"] = [](const GoldenCase& c, In in) {
+    m["select"] = [](const GoldenGroup& c, In in) { return one(in[0].select(c.attr_int("dim"), c.attr_int("index"))); };
+    m["expand"] = [](const GoldenGroup& c, In in) { return one(in[0].expand(c.attr_ints("shape"))); };
+    m["unsqueeze"] = [](const GoldenGroup& c, In in) { return one(in[0].unsqueeze(c.attr_int("dim"))); };
+    m["flatten"] = [](const GoldenGroup& c, In in) {
       return one(in[0].flatten(c.attr_int("start"), c.attr_int("end")));
     };
     // small linear algebra
-    m["logabsdet"] = [](const GoldenCase& c, In in) {
+    m["logabsdet"] = [](const GoldenGroup& c, In in) {
       double sign = 0.0;
       Tensor y = ft::logabsdet(in[0], &sign);
       BOOST_CHECK_MESSAGE(sign == c.attr_double("sign"),
                           c.name() << ": sign of det " << sign << ", torch " << c.attr_double("sign"));
       return one(y);
     };
-    m["inverse"] = [](const GoldenCase&, In in) { return one(ft::inverse(in[0])); };
-    m["triangular_solve"] = [](const GoldenCase& c, In in) {
+    m["inverse"] = [](const GoldenGroup&, In in) { return one(ft::inverse(in[0])); };
+    m["triangular_solve"] = [](const GoldenGroup& c, In in) {
       return one(ft::triangular_solve(in[0], in[1], flag(c, "lower"), flag(c, "unit_diagonal")));
     };
     return m;
@@ -153,20 +154,9 @@ const std::map<std::string, OpFn>& registry() {
 
 // ---- the golden file ------------------------------------------------------------------------
 
-std::string golden_path() {
-  const char* dir = std::getenv("FLOWTRAIN_GOLDEN_DIR");
-  return std::string(dir && *dir ? dir : "golden") + "/ops.h5";
-}
-
 // Opened once per process; BOOST_REQUIRE fails the calling test case when it is missing.
 const GoldenFile& golden() {
-  static const std::string path = golden_path();
-  BOOST_REQUIRE_MESSAGE(std::filesystem::exists(path),
-                        "golden file " << path
-                                       << " is missing: run the tests through ctest from the build directory "
-                                          "(ctest -R \"golden_ops|test_framework\"), so the golden_ops fixture "
-                                          "writes it first, or set FLOWTRAIN_GOLDEN_DIR to where it is");
-  static const GoldenFile file(path);
+  static const GoldenFile file("ops.h5", "golden_ops");
   return file;
 }
 
@@ -182,43 +172,10 @@ const std::map<std::string, std::vector<std::string>>& cases_by_op() {
 
 // ---- comparison -------------------------------------------------------------------------------
 
-// Parity rule, per tensor: element i passes when
-//     |a_i - b_i| <= kRelTol * max(|b_i|, scale),   scale = max_j |b_j|,
-// with a our value and b PyTorch's. Since scale >= |b_i| the bound is kRelTol * scale:
-// an error relative to the tensor's magnitude. A per-element ratio would blow up on
-// elements near zero (sums that cancel, gradients in saturated tails), where the
-// f32 rounding of their larger neighbours, not the element itself, sets the error.
-// Shapes must match exactly; a NaN or an infinity never passes.
-// Checks one tensor; returns max |a - b| / scale, the figure to set against kRelTol.
+// Checks one tensor against torch's: the shapes match exactly and the error
+// relative to the tensor's scale is at most kRelTol (a NaN or infinity never passes).
 double compare(const std::string& what, const Tensor& ours, const Tensor& torch_value) {
-  if (ours.shape() != torch_value.shape()) {
-    BOOST_CHECK_MESSAGE(false, what << ": shape " << ft::shape_str(ours.shape()) << ", torch "
-                                    << ft::shape_str(torch_value.shape()));
-    return INFINITY;
-  }
-  std::vector<double> a = ours.to_double_vector();
-  std::vector<double> b = torch_value.to_double_vector();
-  if (b.empty()) return 0.0;  // equal shapes with no elements agree
-  double scale = 0.0;
-  for (double v : b) scale = std::max(scale, std::abs(v));
-  size_t failures = 0, worst_index = 0;
-  double worst_diff = -1.0;
-  for (size_t i = 0; i < b.size(); ++i) {
-    // A NaN or infinity on either side counts as an infinite difference: it fails
-    // (even against an infinite scale) and is the element reported.
-    double diff = std::isfinite(a[i]) && std::isfinite(b[i]) ? std::abs(a[i] - b[i]) : INFINITY;
-    if (!(std::isfinite(diff) && diff <= kRelTol * std::max(std::abs(b[i]), scale))) ++failures;
-    if (diff > worst_diff) {
-      worst_diff = diff;
-      worst_index = i;
-    }
-  }
-  double worst = scale > 0.0 ? worst_diff / scale : worst_diff;
-  BOOST_CHECK_MESSAGE(failures == 0, what << ": " << failures << " of " << b.size() << " elements differ (scale "
-                                      << scale << "); worst at flat index " << worst_index << ": ours "
-                                      << a[worst_index] << ", torch " << b[worst_index] << ", |diff| "
-                                      << worst_diff << " = " << worst << " x scale, allowed " << kRelTol);
-  return worst;
+  return ft::testing::check_close(what, ours, torch_value, kRelTol);
 }
 
 // ---- running one op ---------------------------------------------------------------------------
@@ -227,7 +184,7 @@ enum class Layout { dense, transposed };
 const char* layout_name(Layout layout) { return layout == Layout::dense ? "dense" : "transposed views"; }
 
 // Runs one case in one layout; returns the worst error relative to scale seen.
-double run_case(const GoldenCase& c, const OpFn& fn, Layout layout) {
+double run_case(const GoldenGroup& c, const OpFn& fn, Layout layout) {
   const std::string label = c.name() + " (" + layout_name(layout) + ")";
   const int64_t num_inputs = c.attr_int("num_inputs");
   const int64_t num_outputs = c.attr_int("num_outputs");
@@ -288,7 +245,7 @@ void check_op(const std::string& op) {
                                                   << "; is tests/golden/make_op_golden.py up to date?");
   double worst = 0.0;
   for (const std::string& name : cases->second) {
-    GoldenCase c = golden().open_case(name);
+    GoldenGroup c = golden().open_case(name);
     for (Layout layout : {Layout::dense, Layout::transposed}) {
       try {
         worst = std::max(worst, run_case(c, fn->second, layout));

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "framework/core/check.h"
-#include "temp_dir.h"
+#include "tests/support/scratch_dir.h"
 
 using namespace ft::io;
 using nlohmann::json;
@@ -26,7 +26,7 @@ std::vector<json> read_lines(const std::string& path) {
 BOOST_AUTO_TEST_SUITE(metrics_writer)
 
 BOOST_AUTO_TEST_CASE(one_object_per_line_flushed) {
-  testing::TempDir dir;
+  ft::testing::ScratchDir dir("io");
   const std::string path = dir.str("metrics.jsonl");
   MetricsWriter w(path, false);
   w.write({{"step", 1}, {"loss", 3.25}, {"tag", "a\nb"}});
@@ -41,7 +41,7 @@ BOOST_AUTO_TEST_CASE(one_object_per_line_flushed) {
 }
 
 BOOST_AUTO_TEST_CASE(truncate_versus_append) {
-  testing::TempDir dir;
+  ft::testing::ScratchDir dir("io");
   const std::string path = dir.str("metrics.jsonl");
   MetricsWriter(path, false).write({{"step", 1}});
   MetricsWriter(path, true).write({{"step", 2}});  // resume keeps step 1
@@ -69,13 +69,13 @@ BOOST_AUTO_TEST_CASE(errors_name_the_file) {
   // /dev/full accepts the open and fails every write with ENOSPC: a full disk.
   MetricsWriter full("/dev/full", true);
   BOOST_CHECK_EXCEPTION(full.write({{"step", 1}}), ft::Error, names("/dev/full"));
-  testing::TempDir dir;
+  ft::testing::ScratchDir dir("io");
   MetricsWriter w(dir.str("m.jsonl"), false);
   BOOST_CHECK_THROW(w.write(json::array({1, 2})), ft::Error);
 }
 
 BOOST_AUTO_TEST_CASE(resume_drops_the_records_past_the_checkpoint) {
-  testing::TempDir dir;
+  ft::testing::ScratchDir dir("io");
   std::string path = dir.str("metrics.jsonl");
   {
     std::ofstream out(path);

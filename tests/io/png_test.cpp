@@ -2,6 +2,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
+#include <iterator>
+
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -9,12 +12,17 @@
 #include "framework/core/check.h"
 #include "framework/io/image_grid.h"
 #include "framework/io/png_writer.h"
-#include "temp_dir.h"
+#include "tests/support/scratch_dir.h"
 
 using namespace ft;
 using namespace ft::io;
 
 namespace {
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
 struct Decoded {
   std::vector<uint8_t> pixels;
@@ -77,11 +85,11 @@ BOOST_AUTO_TEST_CASE(libpng_errors_become_ft_error) {
 }
 
 BOOST_AUTO_TEST_CASE(write_file_atomically) {
-  testing::TempDir dir;
+  ft::testing::ScratchDir dir("io");
   const std::vector<uint8_t> pixels = pattern(5, 7, 3);
   const std::string path = dir.str("sample.png");
   write_png_file(path, pixels.data(), 5, 7, 3);
-  BOOST_TEST(decode_png(testing::read_bytes(path)).pixels == pixels,
+  BOOST_TEST(decode_png(read_bytes(path)).pixels == pixels,
              boost::test_tools::per_element());
   // Only the final name remains: the temporary was renamed.
   BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir.path()),

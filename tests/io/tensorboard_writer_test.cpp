@@ -15,7 +15,7 @@
 
 #include "framework/core/check.h"
 #include "framework/io/png_writer.h"
-#include "temp_dir.h"
+#include "tests/support/scratch_dir.h"
 
 using namespace ft::io;
 using nlohmann::json;
@@ -83,7 +83,7 @@ using ScalarKey = std::pair<std::string, int64_t>;  // (tag, step)
 BOOST_AUTO_TEST_SUITE(tensorboard_writer)
 
 BOOST_AUTO_TEST_CASE(scalars_images_and_resume_read_by_tensorboard) {
-  testing::TempDir dir;
+  ft::testing::ScratchDir dir("io");
   const std::string run_dir = dir.str("run");  // created by the writer
   std::map<ScalarKey, float> want_scalars;
   const std::vector<uint8_t> kept_png = test_png(6, 10, 3, 1), later_png = test_png(4, 5, 1, 2);
@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(scalars_images_and_resume_read_by_tensorboard) {
 }
 
 BOOST_AUTO_TEST_CASE(large_steps_and_values) {
-  testing::TempDir dir;
+  ft::testing::ScratchDir dir("io");
   TensorBoardWriter w(dir.str());
   const int64_t big = int64_t(1) << 40;  // multi-byte varints
   w.add_scalar("x", 1e30, big);
@@ -166,7 +166,7 @@ BOOST_AUTO_TEST_CASE(large_steps_and_values) {
 }
 
 BOOST_AUTO_TEST_CASE(errors_name_the_file) {
-  testing::TempDir dir;
+  ft::testing::ScratchDir dir("io");
   const std::string blocker = dir.str("not_a_dir");
   { std::FILE* f = std::fopen(blocker.c_str(), "w"); std::fclose(f); }
   // A regular file where the run directory should be: creation must fail loudly.

@@ -9,6 +9,8 @@
 
 #include "framework/dist/communicator.h"
 #include "launch/trainer.h"
+#include "tests/support/scratch_dir.h"
+#include "tests/support/test_data.h"
 
 using namespace ft;
 using namespace ft::launch;
@@ -16,10 +18,10 @@ using namespace ft::launch;
 namespace {
 
 std::filesystem::path fashion_test_set(const std::filesystem::path& dir) {
-  if (std::filesystem::exists(dir / "manifest.json")) return dir;
   const char* binary = std::getenv("FLOWTRAIN_BINARY");
   BOOST_TEST_REQUIRE(binary != nullptr, "FLOWTRAIN_BINARY is not set (run through ctest)");
-  std::string fashion = "/usr/share/datasets/fashion-mnist";
+  const std::string fashion = testing::fashion_mnist_dir().string();
+  BOOST_TEST_REQUIRE(!fashion.empty(), "FLOWTRAIN_FASHION_MNIST is not set (run through ctest)");
   std::string command = fmt::format("{} data convert --from idx {}/t10k-images-idx3-ubyte.gz "
                                     "{}/t10k-labels-idx1-ubyte.gz --out {} --shards 2 > /dev/null",
                                     binary, fashion, fashion, dir.string());
@@ -32,8 +34,7 @@ std::filesystem::path fashion_test_set(const std::filesystem::path& dir) {
 BOOST_AUTO_TEST_SUITE(fp16_loss_scaling)
 
 BOOST_AUTO_TEST_CASE(injected_overflow_skips_the_step_and_backs_off) {
-  std::filesystem::path scratch = std::filesystem::temp_directory_path() / "flowtrain-fp16-test";
-  std::filesystem::remove_all(scratch / "run");
+  testing::ScratchDir scratch("fp16");
   std::filesystem::path data = fashion_test_set(scratch / "data");
   Config config = Config::parse(
       "[model]\nkind = \"glow\"\nchannels = 1\nimage_size = 28\nlevels = 2\ndepth = 2\nwidth = 8\n"

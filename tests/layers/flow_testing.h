@@ -1,4 +1,5 @@
-// Shared helpers for flow tests: random parameters, brute-force Jacobians.
+// Shared helpers for flow tests (Glow and TARFLOW): random parameters, brute-force
+// Jacobians. Comparisons are tests/support/tensor_compare.h.
 #pragma once
 #include <functional>
 
@@ -6,6 +7,7 @@
 #include "framework/nn/module.h"
 #include "framework/ops/ops.h"
 #include "framework/random/generator.h"
+#include "tests/support/tensor_compare.h"
 
 namespace ft::testing {
 
@@ -38,13 +40,6 @@ inline Tensor jacobian(const std::function<Tensor(const Tensor&)>& f, const Tens
     if (g.defined()) jac.select(0, i).copy_(g.reshape({-1}));
   }
   return jac;
-}
-
-inline double max_abs_difference(const Tensor& a, const Tensor& b) {
-  std::vector<double> va = a.to_double_vector(), vb = b.to_double_vector();
-  double worst = 0.0;
-  for (size_t i = 0; i < va.size(); ++i) worst = std::max(worst, std::abs(va[i] - vb[i]));
-  return va.size() == vb.size() ? worst : 1e300;
 }
 
 }  // namespace ft::testing

@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(patchify_is_channel_major_within_patches) {
   // Token 1 is the patch at rows 0-1, columns 2-3: channel 0's four pixels, then channel 1's.
   std::vector<double> expected = {2, 3, 6, 7, 18, 19, 22, 23};
   BOOST_TEST(t.select(0, 0).select(0, 1).to_double_vector() == expected, boost::test_tools::per_element());
-  BOOST_TEST(max_abs_diff(unpatchify(t, 2, 4, 2), x) == 0.0);
+  BOOST_TEST(max_abs_difference(unpatchify(t, 2, 4, 2), x) == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(block_init_matches_ml_tarflow) {
@@ -114,8 +114,8 @@ BOOST_AUTO_TEST_CASE(block_inverts_forward) {
       Tensor x = normal({3, 4, 8}, 0.0, 1.0, gen, dtype);
       Tensor labels = labels_of({2, -1, 0});
       FlowResult r = block->forward(x, labels);
-      BOOST_TEST(max_abs_diff(block->inverse(r.y, labels), x) < tol);
-      BOOST_TEST(max_abs_diff(r.y, x) > 1e-2);  // not the identity
+      BOOST_TEST(max_abs_difference(block->inverse(r.y, labels), x) < tol);
+      BOOST_TEST(max_abs_difference(r.y, x) > 1e-2);  // not the identity
     }
   }
 }
@@ -130,7 +130,7 @@ BOOST_AUTO_TEST_CASE(model_inverts_forward) {
       Tensor labels = classes ? labels_of({1, -1}) : Tensor();
       ModelOutput out = model->forward(x, labels);
       BOOST_TEST((out.latents.at(0).shape() == Shape{2, 4, 8}));
-      BOOST_TEST(max_abs_diff(model->reconstruct(out.latents, labels), x) < tol);
+      BOOST_TEST(max_abs_difference(model->reconstruct(out.latents, labels), x) < tol);
     }
   }
 }
@@ -194,7 +194,7 @@ BOOST_AUTO_TEST_CASE(block_jacobian_is_triangular_in_block_order) {
   Tensor first = jac.slice(0, 24, 32).slice(1, 24, 32);
   Tensor identity = Tensor::zeros({8, 8}, DType::f64);
   for (int64_t i = 0; i < 8; ++i) identity.select(0, i).select(0, i).fill_(1.0);
-  BOOST_TEST(max_abs_diff(first, identity) == 0.0);
+  BOOST_TEST(max_abs_difference(first, identity) == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(kv_cache_inverse_equals_uncached_inverse) {
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(kv_cache_inverse_equals_uncached_inverse) {
     cached.guidance = uncached.guidance = guidance;
     cached.attention_temperature = uncached.attention_temperature = 0.8;
     uncached.kv_cache = false;
-    BOOST_TEST(max_abs_diff(block->inverse(z, labels, cached), block->inverse(z, labels, uncached)) < 1e-12);
+    BOOST_TEST(max_abs_difference(block->inverse(z, labels, cached), block->inverse(z, labels, uncached)) < 1e-12);
   }
   // The model's sampler (cached) against an uncached reverse of the same prior draw.
   auto model = make_model(tiny_config(3), DType::f32, 63, 0.05);
@@ -222,7 +222,7 @@ BOOST_AUTO_TEST_CASE(kv_cache_inverse_equals_uncached_inverse) {
   InverseOptions uncached;
   uncached.guidance = 1.0;
   uncached.kv_cache = false;
-  BOOST_TEST(max_abs_diff(sampled, model->reverse(z, options.labels, uncached)) < 1e-5);
+  BOOST_TEST(max_abs_difference(sampled, model->reverse(z, options.labels, uncached)) < 1e-5);
 }
 
 BOOST_AUTO_TEST_CASE(guidance_extrapolates_alpha_and_mu_with_annealing) {
@@ -250,8 +250,8 @@ BOOST_AUTO_TEST_CASE(guidance_extrapolates_alpha_and_mu_with_annealing) {
   InverseOptions options;
   options.guidance = w;
   Tensor x = block->inverse(z, label, options);
-  BOOST_TEST(max_abs_diff(x.select(1, 1), expected) < 1e-10);
-  BOOST_TEST(max_abs_diff(x.select(1, 0), z.select(1, 0)) == 0.0);
+  BOOST_TEST(max_abs_difference(x.select(1, 1), expected) < 1e-10);
+  BOOST_TEST(max_abs_difference(x.select(1, 0), z.select(1, 0)) == 0.0);
 }
 
 BOOST_AUTO_TEST_CASE(zero_guidance_equals_unguided_sampling) {
@@ -264,8 +264,8 @@ BOOST_AUTO_TEST_CASE(zero_guidance_equals_unguided_sampling) {
   guided.guidance = 1.0;
   Generator g1(82), g2(82), g3(82);
   Tensor a = model->sample(2, plain, g1), b = model->sample(2, zero, g2), c = model->sample(2, guided, g3);
-  BOOST_TEST(max_abs_diff(a, b) == 0.0);
-  BOOST_TEST(max_abs_diff(a, c) > 1e-4);
+  BOOST_TEST(max_abs_difference(a, b) == 0.0);
+  BOOST_TEST(max_abs_difference(a, c) > 1e-4);
   // An unconditional model's two passes differ only by the attention temperature.
   auto uncond = make_model(tiny_config(0), DType::f64, 83, 0.05);
   SampleOptions u_plain, u_same, u_temp;
@@ -274,8 +274,8 @@ BOOST_AUTO_TEST_CASE(zero_guidance_equals_unguided_sampling) {
   u_temp.attention_temperature = 0.5;
   Generator h1(84), h2(84), h3(84);
   Tensor pa = uncond->sample(2, u_plain, h1), pb = uncond->sample(2, u_same, h2), pc = uncond->sample(2, u_temp, h3);
-  BOOST_TEST(max_abs_diff(pa, pb) < 1e-12);
-  BOOST_TEST(max_abs_diff(pa, pc) > 1e-6);
+  BOOST_TEST(max_abs_difference(pa, pb) < 1e-12);
+  BOOST_TEST(max_abs_difference(pa, pc) > 1e-6);
 }
 
 BOOST_AUTO_TEST_CASE(no_label_is_the_mean_class_embedding) {
@@ -286,9 +286,9 @@ BOOST_AUTO_TEST_CASE(no_label_is_the_mean_class_embedding) {
   Generator gen(92);
   Tensor x = normal({1, 4, 8}, 0.0, 1.0, gen, DType::f64);
   Tensor dropped = block->forward(x, labels_of({-1})).y;
-  BOOST_TEST(max_abs_diff(dropped, block->forward(x, labels_of({0})).y) < 1e-14);
-  BOOST_TEST(max_abs_diff(dropped, block->forward(x, Tensor()).y) < 1e-14);
-  BOOST_TEST(max_abs_diff(dropped, block->forward(x, labels_of({1})).y) > 1e-6);
+  BOOST_TEST(max_abs_difference(dropped, block->forward(x, labels_of({0})).y) < 1e-14);
+  BOOST_TEST(max_abs_difference(dropped, block->forward(x, Tensor()).y) < 1e-14);
+  BOOST_TEST(max_abs_difference(dropped, block->forward(x, labels_of({1})).y) > 1e-6);
   BOOST_CHECK_THROW(block->forward(x, labels_of({3})), Error);
 }
 
@@ -315,8 +315,8 @@ BOOST_AUTO_TEST_CASE(label_dropout_is_deterministic_and_training_only) {
   Tensor eval_kept = model->transform(x, labels).z;
   model->set_training(true);
   Tensor train = model->transform(x, labels).z;
-  BOOST_TEST(max_abs_diff(train, eval_dropped) == 0.0);
-  BOOST_TEST(max_abs_diff(train, eval_kept) > 0.0);
+  BOOST_TEST(max_abs_difference(train, eval_dropped) == 0.0);
+  BOOST_TEST(max_abs_difference(train, eval_kept) > 0.0);
   BOOST_TEST(model->label_dropout_generator().offset() == stream.offset());
 }
 
@@ -365,7 +365,7 @@ BOOST_AUTO_TEST_CASE(sample_shapes_and_determinism) {
   Generator g1(5), g2(5);
   Tensor a = model->sample(3, options, g1), b = model->sample(3, options, g2);
   BOOST_TEST((a.shape() == Shape{3, 2, 4, 4}));
-  BOOST_TEST(max_abs_diff(a, b) == 0.0);
+  BOOST_TEST(max_abs_difference(a, b) == 0.0);
   for (double v : a.to_double_vector()) BOOST_TEST(std::isfinite(v));
   options.labels = labels_of({0, 1});
   BOOST_CHECK_THROW(model->sample(3, options, g1), Error);

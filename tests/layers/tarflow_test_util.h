@@ -1,14 +1,13 @@
-// Helpers shared by the TARFLOW test files: tiny configs, perturbed weights,
-// comparisons and brute-force Jacobians.
+// Helpers shared by the TARFLOW test files: tiny configs and perturbed weights;
+// Jacobians from flow_testing.h, comparisons from tests/support/tensor_compare.h.
 #pragma once
-#include <algorithm>
-#include <cmath>
-#include <functional>
 #include <string>
 
 #include "framework/ops/ops.h"
 #include "framework/random/generator.h"
 #include "layers/tarflow/tarflow.h"
+#include "tests/layers/flow_testing.h"
+#include "tests/support/tensor_compare.h"
 
 namespace ft::tarflow_test {
 
@@ -50,36 +49,8 @@ inline void perturb(nn::Module& module, Generator& gen, double out_std = 0.2) {
   }
 }
 
-inline double max_abs_diff(const Tensor& a, const Tensor& b) {
-  std::vector<double> va = a.to_double_vector(), vb = b.to_double_vector();
-  FT_CHECK(va.size() == vb.size(), "comparing {} with {} elements", va.size(), vb.size());
-  double m = 0.0;
-  for (size_t i = 0; i < va.size(); ++i) m = std::max(m, std::abs(va[i] - vb[i]));
-  return m;
-}
-
-inline double max_abs(const Tensor& a) {
-  double m = 0.0;
-  for (double v : a.to_double_vector()) m = std::max(m, std::abs(v));
-  return m;
-}
-
-// d f(x) / d x as a dense [numel(f(x)), numel(x)] f64 matrix, one backward pass per row.
-inline Tensor jacobian(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  Tensor xi = x.detach().clone();
-  xi.set_requires_grad(true);
-  Tensor y = f(xi);
-  int64_t rows = y.numel(), cols = xi.numel();
-  y = y.reshape({rows});
-  Tensor j = Tensor::zeros({rows, cols}, DType::f64);
-  for (int64_t r = 0; r < rows; ++r) {
-    Tensor seed = Tensor::zeros({rows}, y.dtype());
-    seed.select(0, r).fill_(1.0);
-    xi.set_grad(Tensor());
-    y.backward(seed, /*retain_graph=*/true);
-    j.select(0, r).copy_(xi.grad().reshape({cols}).to(DType::f64));
-  }
-  return j;
-}
+using testing::jacobian;
+using testing::max_abs;
+using testing::max_abs_difference;
 
 }  // namespace ft::tarflow_test

@@ -71,8 +71,14 @@ BOOST_AUTO_TEST_CASE(world_layout) {
   auto& mpi = dist::MpiWorld::instance();
   BOOST_TEST(comm->rank() == mpi.rank());
   BOOST_TEST(comm->size() == mpi.size());
-  BOOST_TEST(comm->rank() >= 0);
   BOOST_TEST(comm->rank() < comm->size());
+  // Every rank reports a different rank: gathered in rank order they are exactly 0..R-1.
+  Tensor mine = Tensor::from_vector<double>({double(comm->rank())}, {1});
+  Tensor gathered = Tensor::zeros({comm->size()}, DType::f64);
+  comm->all_gather(mine, gathered);
+  std::vector<double> ranks = gathered.to_double_vector(), expected;
+  for (int r = 0; r < comm->size(); ++r) expected.push_back(double(r));
+  BOOST_TEST(ranks == expected, boost::test_tools::per_element());
   BOOST_TEST(comm->local_rank() < comm->local_size());
   BOOST_TEST(comm->local_size() <= comm->size());
   // mpirun tells every rank the world size; MPI's answer must agree.

@@ -26,8 +26,8 @@ SLURM_CONF = pathlib.Path(os.environ["FLOWTRAIN_SLURM_DIR"]) / "slurm.conf"
 ENV = dict(os.environ, SLURM_CONF=str(SLURM_CONF), OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
            OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
 
-sys.path.insert(0, str(SOURCE / "tests" / "train"))
-from test_training import read_vectors, latest_checkpoint  # noqa: E402  (one checkpoint reader)
+sys.path.insert(0, str(SOURCE / "tests" / "support"))
+from checkpoint_files import latest_checkpoint, read_vectors  # noqa: E402,F401  (tests/support/)
 
 # The job every test starts from: the tiny Glow, EMA on, a step per log line.
 BASE_SETS = [f"data.train={DATA / 'train'}", "optim.ema=0.99", "log.every_steps=1"]
