@@ -56,6 +56,7 @@ class SecondSignal(unittest.TestCase):
                 self.assertEqual(resumed.returncode, 0, resumed.stderr)
                 self.assertIn(f"(step {step}, written by 2 ranks, now 2)", resumed.stdout)
                 shutil.rmtree(run)
+        (SCRATCH / "second-signal").rmdir()  # empty once every case passed
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import unittest
 
-from slurm_testing import BINARY, CONFIGS, DATA, ENV, scratch
+from slurm_testing import BINARY, CONFIGS, DATA, ENV, SCRATCH, scratch
 
 CONFIG = CONFIGS / "tiny-glow.toml"
 
@@ -25,6 +25,13 @@ class SubmitScript(unittest.TestCase):
 
     def passed(self):
         shutil.rmtree(self.scratch)
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            (SCRATCH / "submit-script").rmdir()  # empty once every test passed
+        except OSError:
+            pass
 
     def test_gpu_dry_run_script(self):
         result = submit("--nodes", "4", "--gpus-per-node", "8", "--cpus-per-task", "12", "--time", "24:00:00",
