@@ -17,28 +17,23 @@ namespace {
 
 struct EvalArguments {
   CheckpointChoice model;
-  std::string data;
   int64_t batches = 0;
 };
 
 void run_eval(const EvalArguments& args) {
   auto comm = dist::make_mpi_communicator();
   run_on_every_rank(*comm, [&] {
-    std::vector<std::string> overrides;
-    if (!args.data.empty()) overrides.push_back("data.test=" + args.data);
     std::optional<LoadedModel> loaded;
-    dist::run_agreed(*comm, [&] { loaded.emplace(load_model(args.model, comm, overrides)); });
+    dist::run_agreed(*comm, [&] { loaded.emplace(load_model(args.model, comm)); });
     verify_dataset_across_ranks(*comm, loaded->config.string("data.test"));
     EvalResult result = evaluate_bits_per_dim(*loaded->model, loaded->config, *comm, args.batches);
     if (comm->rank() != 0) return;
     nlohmann::json out = {{"bits_per_dim", result.bits_per_dim},
                           {"nats_per_dim", result.nats_per_dim},
                           {"images", result.images},
-                          {"step", loaded->step},
-                          {"weights", loaded->ema ? "ema" : "parameters"},
-                          {"checkpoint", loaded->checkpoint.string()},
                           {"data", loaded->config.string("data.test")},
                           {"ranks", comm->size()}};
+    out.update(describe_source(*loaded));
     fmt::print("{}\n", out.dump());  // doubles printed round-trip exact
   });
 }
@@ -48,8 +43,7 @@ void run_eval(const EvalArguments& args) {
 void register_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArguments>();
   CLI::App* cmd = app.add_subcommand("eval", "test bits/dim of a checkpoint, as JSON");
-  add_checkpoint_options(*cmd, args->model);
-  cmd->add_option("--data", args->data, "test set folder (default: data.test of the run)");
+  add_checkpoint_options(*cmd, args->model, true);
   cmd->add_option("--batches", args->batches, "evaluate only the first N global batches (default: all)");
   cmd->callback([args] { run_eval(*args); });
 }

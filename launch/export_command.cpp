@@ -18,16 +18,14 @@ struct ExportArguments {
 
 void run_export(const ExportArguments& args) {
   auto comm = dist::make_mpi_communicator();
-  LoadedModel loaded = load_model(args.model, comm, {}, args.ema ? Weights::ema : Weights::parameters);
+  LoadedModel loaded = load_model(args.model, comm, args.ema ? Weights::ema : Weights::parameters);
   if (comm->rank() != 0) return;
   export_weights(args.out, loaded.config, *loaded.model);
-  fmt::print("{}\n", nlohmann::json({{"out", args.out},
-                                      {"kind", loaded.config.model_kind()},
-                                      {"parameters", loaded.layout->parameter_count()},
-                                      {"step", loaded.step},
-                                      {"weights", loaded.ema ? "ema" : "parameters"},
-                                      {"checkpoint", loaded.checkpoint.string()}})
-                         .dump());
+  nlohmann::json out = {{"out", args.out},
+                         {"kind", loaded.config.model_kind()},
+                         {"parameters", loaded.layout->parameter_count()}};
+  out.update(describe_source(loaded));
+  fmt::print("{}\n", out.dump());
 }
 
 }  // namespace

@@ -16,30 +16,27 @@ namespace {
 struct InterpolateArguments {
   CheckpointChoice model;
   std::vector<int64_t> from_test;
-  std::string data, out;
+  std::string out;
   int64_t steps = 9;
 };
 
 void run_interpolate(const InterpolateArguments& args) {
   if (args.steps < 2) FT_FAIL("--steps {}: a path needs at least its two endpoints", args.steps);
   auto comm = dist::make_mpi_communicator();
-  std::vector<std::string> overrides;
-  if (!args.data.empty()) overrides.push_back("data.test=" + args.data);
-  LoadedModel loaded = load_model(args.model, comm, overrides);
+  LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   const ModelImages pair = to_model_space(datasets::read_images_at(loaded.config.string("data.test"), args.from_test),
                                           loaded.config, *loaded.model);
   const Tensor path = interpolate(*loaded.model, pair, args.steps);
   const layers::DataScaling s = loaded.model->scaling();
   io::ImageGrid grid = io::make_image_grid(path, int(args.steps), s.shift, s.brightest);
-  io::write_png_file(args.out, grid.pixels.data(), grid.height, grid.width, grid.channels);
-  fmt::print("{}\n", nlohmann::json({{"out", args.out},
-                                      {"from_test", args.from_test},
-                                      {"steps", args.steps},
-                                      {"step", loaded.step},
-                                      {"data", loaded.config.string("data.test")},
-                                      {"weights", loaded.ema ? "ema" : "parameters"}})
-                         .dump());
+  io::write_png_file(args.out, grid);
+  nlohmann::json out = {{"out", args.out},
+                         {"from_test", args.from_test},
+                         {"steps", args.steps},
+                         {"data", loaded.config.string("data.test")}};
+  out.update(describe_source(loaded));
+  fmt::print("{}\n", out.dump());
 }
 
 }  // namespace
@@ -47,12 +44,11 @@ void run_interpolate(const InterpolateArguments& args) {
 void register_interpolate_command(CLI::App& app) {
   auto args = std::make_shared<InterpolateArguments>();
   CLI::App* cmd = app.add_subcommand("interpolate", "decode the path between two test images' latents into a strip");
-  add_checkpoint_options(*cmd, args->model);
+  add_checkpoint_options(*cmd, args->model, true);
   cmd->add_option("--from-test", args->from_test, "the two test images, by index in the test set")
       ->expected(2)
       ->required();
   cmd->add_option("--steps", args->steps, "images on the path, endpoints included (default 9)");
-  cmd->add_option("--data", args->data, "test set folder (default: data.test of the run)");
   cmd->add_option("--out", args->out, "output PNG file")->required();
   cmd->callback([args] { run_interpolate(*args); });
 }

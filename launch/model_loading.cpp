@@ -47,9 +47,16 @@ std::string verify_checkpoint_on_rank0(const std::filesystem::path& dir, dist::C
   return comm.broadcast_string(problem, 0);
 }
 
-void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice) {
+void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice, bool with_test_data) {
   command.add_option("--checkpoint", choice.checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");
   command.add_option("--run-dir", choice.run_dir, "a run directory: its newest valid checkpoint");
+  if (with_test_data) command.add_option("--data", choice.test_data, "test set folder (default: data.test of the run)");
+}
+
+nlohmann::json describe_source(const LoadedModel& loaded) {
+  return {{"step", loaded.step},
+          {"weights", loaded.ema ? "ema" : "parameters"},
+          {"checkpoint", loaded.checkpoint.string()}};
 }
 
 void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& small_tensors,
@@ -63,7 +70,9 @@ void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& sma
 }
 
 LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
-                       const std::vector<std::string>& overrides, Weights weights) {
+                       Weights weights) {
+  std::vector<std::string> overrides;
+  if (!choice.test_data.empty()) overrides.push_back("data.test=" + choice.test_data);
   LoadedModel loaded{Config::parse("", "<none>"), nullptr, nullptr, {}, 0, false};
   loaded.checkpoint = resolve_checkpoint(choice, *comm);
   checkpoint::CheckpointReader reader(loaded.checkpoint);

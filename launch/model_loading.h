@@ -19,10 +19,12 @@ namespace ft::launch {
 // Which trained model a command reads: --checkpoint PATH (a step folder) or
 // --run-dir DIR (its newest valid checkpoint). Every command that reads a model
 // registers the pair through add_checkpoint_options, so they all spell it alike.
+// Commands that read test images also take --data DIR, in place of the run's data.test.
 struct CheckpointChoice {
   std::string checkpoint, run_dir;
+  std::string test_data;
 };
-void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice);
+void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice, bool with_test_data = false);
 
 struct LoadedModel {
   Config config;
@@ -52,6 +54,9 @@ enum class Weights {
 
 // Exactly one of the choice's two is given, else an error naming the flags. Collective.
 LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
-                       const std::vector<std::string>& overrides = {}, Weights weights = Weights::ema_when_kept);
+                       Weights weights = Weights::ema_when_kept);
+
+// Where a command's weights came from, for its JSON output: step, weights, checkpoint.
+nlohmann::json describe_source(const LoadedModel& loaded);
 
 }  // namespace ft::launch

@@ -18,16 +18,14 @@ namespace {
 
 struct ReconstructArguments {
   CheckpointChoice model;
-  std::string data, out;
+  std::string out;
   int64_t n = 8;
 };
 
 void run_reconstruct(const ReconstructArguments& args) {
   if (args.n < 1) FT_FAIL("--n must be >= 1, got {}", args.n);
   auto comm = dist::make_mpi_communicator();
-  std::vector<std::string> overrides;
-  if (!args.data.empty()) overrides.push_back("data.test=" + args.data);
-  LoadedModel loaded = load_model(args.model, comm, overrides);
+  LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   std::vector<int64_t> indices(size_t(args.n));
   std::iota(indices.begin(), indices.end(), int64_t(0));
@@ -37,15 +35,14 @@ void run_reconstruct(const ReconstructArguments& args) {
   const layers::DataScaling s = loaded.model->scaling();
   // One row of originals, one row of their reconstructions.
   io::ImageGrid grid = io::make_image_grid(concat({images.x, result.decoded}, 0), int(args.n), s.shift, s.brightest);
-  io::write_png_file(args.out, grid.pixels.data(), grid.height, grid.width, grid.channels);
-  fmt::print("{}\n", nlohmann::json({{"out", args.out},
-                                      {"images", args.n},
-                                      {"max_abs_error", result.max_abs_error},
-                                      {"log_prob", result.log_prob.to_double_vector()},
-                                      {"step", loaded.step},
-                                      {"data", loaded.config.string("data.test")},
-                                      {"weights", loaded.ema ? "ema" : "parameters"}})
-                         .dump());
+  io::write_png_file(args.out, grid);
+  nlohmann::json out = {{"out", args.out},
+                         {"images", args.n},
+                         {"max_abs_error", result.max_abs_error},
+                         {"log_prob", result.log_prob.to_double_vector()},
+                         {"data", loaded.config.string("data.test")}};
+  out.update(describe_source(loaded));
+  fmt::print("{}\n", out.dump());
 }
 
 }  // namespace
@@ -53,9 +50,8 @@ void run_reconstruct(const ReconstructArguments& args) {
 void register_reconstruct_command(CLI::App& app) {
   auto args = std::make_shared<ReconstructArguments>();
   CLI::App* cmd = app.add_subcommand("reconstruct", "test images next to decode(encode(x)), with the largest error");
-  add_checkpoint_options(*cmd, args->model);
+  add_checkpoint_options(*cmd, args->model, true);
   cmd->add_option("--n", args->n, "number of test images, the first N of the set (default 8)");
-  cmd->add_option("--data", args->data, "test set folder (default: data.test of the run)");
   cmd->add_option("--out", args->out, "output PNG file")->required();
   cmd->callback([args] { run_reconstruct(*args); });
 }

@@ -30,7 +30,7 @@ void write_each_sample(const layers::FlowModel& model, const Tensor& images, con
   for (int64_t i = 0; i < images.size(0); ++i) {
     io::ImageGrid one = io::make_image_grid(images.slice(0, i, i + 1), 1, s.shift, s.brightest);
     const std::string path = (std::filesystem::path(dir) / fmt::format("sample_{:05d}.png", i)).string();
-    io::write_png_file(path, one.pixels.data(), one.height, one.width, one.channels);
+    io::write_png_file(path, one);
   }
 }
 
@@ -61,16 +61,15 @@ void run_sample(const SampleArguments& args) {
     FT_FAIL("--guidance applies to TARFLOW models; this checkpoint is a Glow model");
   const Tensor images = draw_samples(*loaded.model, request);
   io::ImageGrid grid = tile_samples(*loaded.model, images);
-  io::write_png_file(args.out, grid.pixels.data(), grid.height, grid.width, grid.channels);
+  io::write_png_file(args.out, grid);
   if (!args.out_dir.empty()) write_each_sample(*loaded.model, images, args.out_dir);
-  fmt::print("{}\n", nlohmann::json({{"out", args.out},
-                                      {"images", args.n},
-                                      {"grid", {grid.height, grid.width, grid.channels}},
-                                      {"step", loaded.step},
-                                      {"temperature", args.temperature},
-                                      {"out_dir", args.out_dir},
-                                      {"weights", loaded.ema ? "ema" : "parameters"}})
-                         .dump());
+  nlohmann::json out = {{"out", args.out},
+                         {"images", args.n},
+                         {"grid", {grid.height, grid.width, grid.channels}},
+                         {"temperature", args.temperature},
+                         {"out_dir", args.out_dir}};
+  out.update(describe_source(loaded));
+  fmt::print("{}\n", out.dump());
 }
 
 }  // namespace

@@ -259,7 +259,7 @@ void Trainer::sample_and_log() {
   with_ema_weights([&] { grid = sample_grid(*model_, request); });
   std::vector<uint8_t> png = grid_png(grid);
   std::filesystem::path file = run_dir_.samples() / fmt::format("step_{:08}.png", progress_.step);
-  io::write_png_file(file.string(), grid.pixels.data(), grid.height, grid.width, grid.channels);
+  io::write_png_file(file.string(), grid);
   events_->add_image("samples", png, grid.height, grid.width, grid.channels, progress_.step);
   events_->flush();
 }

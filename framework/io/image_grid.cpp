@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "framework/core/check.h"
+#include "framework/io/png_writer.h"
 
 namespace ft::io {
 namespace {
@@ -62,6 +63,10 @@ ImageGrid make_image_grid(const Tensor& images, int columns, double low, double 
   const double scale = 255.0 / (high - low);
   for (int64_t i = 0; i < n; ++i) place_tile(values, i, g, low, scale, grid);
   return grid;
+}
+
+void write_png_file(const std::string& path, const ImageGrid& grid) {
+  write_png_file(path, grid.pixels.data(), grid.height, grid.width, grid.channels);
 }
 
 }  // namespace ft::io

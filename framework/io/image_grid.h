@@ -2,6 +2,7 @@
 // for PNG files and TensorBoard).
 #pragma once
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "framework/core/tensor.h"
@@ -22,5 +23,8 @@ struct ImageGrid {
 // unused cells of the last row stay black.
 ImageGrid make_image_grid(const Tensor& images, int columns, double low, double high,
                           int padding = 2);
+
+// The grid as a PNG file, written atomically.
+void write_png_file(const std::string& path, const ImageGrid& grid);
 
 }  // namespace ft::io
