@@ -12,6 +12,7 @@
 #include "framework/dist/communicator.h"
 #include "framework/dist/agreement.h"
 #include "launch/commands.h"
+#include "launch/slurm_environment.h"
 #include "launch/job_failure.h"
 #include "launch/trainer.h"
 
@@ -67,7 +68,7 @@ void bench_steps(const BenchArguments& args, const Config& config, Trainer& trai
 }
 
 void run_bench(const BenchArguments& args) {
-  auto comm = dist::make_mpi_communicator();
+  auto comm = start_ranks();
   std::unique_ptr<Trainer> trainer;  // outlives the body: a rank that fails aborts the job before it is torn down
   run_on_every_rank(*comm, [&] {
     std::optional<Config> config;

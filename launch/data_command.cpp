@@ -11,6 +11,7 @@
 #include "framework/dist/agreement.h"
 #include "framework/dist/communicator.h"
 #include "launch/commands.h"
+#include "launch/slurm_environment.h"
 #include "launch/job_failure.h"
 #include "launch/progress_line.h"
 
@@ -31,7 +32,7 @@ struct ConvertArguments {
 // and rank 0 writes the manifest once every shard is done. A shard's bytes depend
 // only on its own images, so the set is the same as a one-process conversion's.
 void run_convert(const ConvertArguments& args) {
-  auto comm = dist::make_mpi_communicator();
+  auto comm = start_ranks();
   run_on_every_rank(*comm, [&] {
     datasets::ConvertOptions options;
     options.out = args.out;

@@ -6,6 +6,7 @@
 
 #include "framework/dist/agreement.h"
 #include "launch/commands.h"
+#include "launch/slurm_environment.h"
 #include "launch/evaluation.h"
 #include "launch/job_failure.h"
 #include "launch/model_loading.h"
@@ -21,7 +22,7 @@ struct EvalArguments {
 };
 
 void run_eval(const EvalArguments& args) {
-  auto comm = dist::make_mpi_communicator();
+  auto comm = start_ranks();
   run_on_every_rank(*comm, [&] {
     std::optional<LoadedModel> loaded;
     dist::run_agreed(*comm, [&] { loaded.emplace(load_model(args.model, comm)); });

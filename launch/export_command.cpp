@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 
 #include "launch/commands.h"
+#include "launch/slurm_environment.h"
 #include "launch/model_loading.h"
 #include "launch/weight_export.h"
 
@@ -17,7 +18,7 @@ struct ExportArguments {
 };
 
 void run_export(const ExportArguments& args) {
-  auto comm = dist::make_mpi_communicator();
+  auto comm = start_ranks();
   LoadedModel loaded = load_model(args.model, comm, args.ema ? Weights::ema : Weights::parameters);
   if (comm->rank() != 0) return;
   export_weights(args.out, loaded.config, *loaded.model);

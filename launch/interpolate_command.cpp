@@ -6,6 +6,7 @@
 #include "framework/io/image_grid.h"
 #include "framework/io/png_writer.h"
 #include "launch/commands.h"
+#include "launch/slurm_environment.h"
 #include "launch/latent_pictures.h"
 #include "launch/model_loading.h"
 
@@ -22,7 +23,7 @@ struct InterpolateArguments {
 
 void run_interpolate(const InterpolateArguments& args) {
   if (args.steps < 2) FT_FAIL("--steps {}: a path needs at least its two endpoints", args.steps);
-  auto comm = dist::make_mpi_communicator();
+  auto comm = start_ranks();
   LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   const ModelImages pair = to_model_space(datasets::read_images_at(loaded.config.string("data.test"), args.from_test),

@@ -9,6 +9,7 @@
 #include "framework/io/png_writer.h"
 #include "framework/ops/ops.h"
 #include "launch/commands.h"
+#include "launch/slurm_environment.h"
 #include "launch/latent_pictures.h"
 #include "launch/model_loading.h"
 
@@ -24,7 +25,7 @@ struct ReconstructArguments {
 
 void run_reconstruct(const ReconstructArguments& args) {
   if (args.n < 1) FT_FAIL("--n must be >= 1, got {}", args.n);
-  auto comm = dist::make_mpi_communicator();
+  auto comm = start_ranks();
   LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   std::vector<int64_t> indices(size_t(args.n));

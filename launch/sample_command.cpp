@@ -4,6 +4,7 @@
 
 #include "framework/io/png_writer.h"
 #include "launch/commands.h"
+#include "launch/slurm_environment.h"
 #include "launch/model_loading.h"
 #include "launch/sampling.h"
 
@@ -35,7 +36,7 @@ void write_each_sample(const layers::FlowModel& model, const Tensor& images, con
 }
 
 void run_sample(const SampleArguments& args) {
-  auto comm = dist::make_mpi_communicator();
+  auto comm = start_ranks();
   LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   if (args.n < 1) FT_FAIL("--n must be >= 1, got {}", args.n);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "framework/core/check.h"
+#include "launch/exit_codes.h"
 #include "launch/subprocess.h"
 
 namespace ft::launch {
@@ -71,6 +72,16 @@ void check_step_has_pmi() {
           "launch with `srun --mpi=pmix flowtrain train ...` (or mpirun inside the allocation), as `flowtrain "
           "submit` does",
           tasks, environment("SLURM_JOB_ID"), environment("SLURM_STEP_ID"));
+}
+
+std::shared_ptr<dist::Communicator> start_ranks() {
+  try {
+    check_step_has_pmi();
+  } catch (const Error& e) {
+    fmt::print(stderr, "flowtrain: error: {}\n", e.what());
+    throw ReportedError{kExitError};
+  }
+  return dist::make_mpi_communicator();
 }
 
 void check_world_matches_job(const SlurmJob& job, int world_size) {

@@ -2,6 +2,7 @@
 // identity (for logs and for requeueing itself), how many ranks the launch should
 // have started, and which node each rank runs on.
 #pragma once
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,12 @@ std::optional<SlurmJob> slurm_job_from_environment();
 // management interface (PMIx, PMI-2), which would make each task a world of one
 // (Open MPI then aborts in MPI_Init with a page about how it was built).
 void check_step_has_pmi();
+
+// What every command that runs on all ranks starts with: check_step_has_pmi (its
+// failure printed by every task, as none knows it is rank 0), then the MPI world's
+// communicator. MPI_Init comes after the check because Open MPI aborts inside it,
+// with a page of its own, when srun gave it no PMI.
+std::shared_ptr<dist::Communicator> start_ranks();
 
 // Fails (on every rank, with one line) when the MPI world does not have the ranks
 // the job asked for: srun without PMI starts N worlds of one.

@@ -49,13 +49,7 @@ void requeue_after_time_limit(Trainer& trainer, const SlurmJob& job, const Train
 }
 
 void run_train(const TrainArguments& args) {
-  try {
-    check_step_has_pmi();
-  } catch (const Error& e) {
-    fmt::print(stderr, "flowtrain: error: {}\n", e.what());  // every task: none is rank 0 of the job
-    throw ReportedError{kExitError};
-  }
-  auto comm = dist::make_mpi_communicator();
+  auto comm = start_ranks();
   // Before anything slow: SIGUSR1's default action ends the process, and SLURM may
   // send it at any time (after MPI_Init, which installs handlers of its own).
   install_stop_signal_handlers();

@@ -184,16 +184,6 @@ MpiWorld::MpiWorld() {
   int length = 0;
   FT_MPI_CHECK(MPI_Get_processor_name(name, &length));
   processor_name_.assign(name, size_t(length));
-
-  // srun without PMI/PMIx support starts N singletons that each believe they are
-  // rank 0 of 1 and would train N unsynchronised copies; catch that at start.
-  if (const char* tasks = std::getenv("SLURM_STEP_NUM_TASKS")) {
-    const long n = std::strtol(tasks, nullptr, 10);
-    if (n > 1 && size_ == 1)
-      FT_FAIL("SLURM started {} tasks but MPI sees a world of 1: MPI was not launched through PMI/PMIx "
-              "(try srun --mpi=pmix, or mpirun)",
-              n);
-  }
 }
 
 void MpiWorld::abort(int error_code) const {
