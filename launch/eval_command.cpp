@@ -34,8 +34,11 @@ void run_eval(const EvalArguments& args) {
                           {"images", result.images},
                           {"data", loaded->config.string("data.test")},
                           {"ranks", comm->size()}};
+    double floor = noise_floor_bits_per_dim(*loaded->model, loaded->config);
+    if (floor > 0.0) out["noise_floor_bits_per_dim"] = floor;
     out.update(describe_source(*loaded));
     fmt::print("{}\n", out.dump());  // doubles printed round-trip exact
+    fmt::print(stderr, "{}\n", explain_bits_per_dim(result, *loaded->model, loaded->config));
   });
 }
 

@@ -2,6 +2,7 @@
 // exactly once, with fixed dequantization noise (deterministic for a seed).
 #pragma once
 #include <memory>
+#include <string>
 
 #include "framework/dist/communicator.h"
 #include "launch/config.h"
@@ -20,5 +21,13 @@ struct EvalResult {
 // (verify_dataset_across_ranks), as train and eval do at start-up.
 EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config, dist::Communicator& comm,
                                  int64_t max_batches);
+
+// The least bits/dim a model trained on data.noise = "gaussian" can reach: the entropy of
+// the added noise itself, (ln sqrt(2 pi e) sigma + ln bins_per_unit) / ln 2. 0 for uniform
+// dequantization, whose bits/dim is an exact bound on the discrete likelihood.
+double noise_floor_bits_per_dim(const layers::FlowModel& model, const Config& config);
+
+// One line for a person: what this bits/dim measures, and what it compares with.
+std::string explain_bits_per_dim(const EvalResult& result, const layers::FlowModel& model, const Config& config);
 
 }  // namespace ft::launch
