@@ -1,6 +1,9 @@
 // flowtrain sample --checkpoint PATH|--run-dir DIR --n N --out FILE.png [--out-dir DIR]
 //                  [--temperature T] [--seed S] [--label K --guidance W]
+//                  [--method sequential|jacobi [--jacobi-block B] [--tolerance T] [--max-iterations K]]
 #include <fmt/core.h>
+
+#include <chrono>
 
 #include "framework/io/png_writer.h"
 #include "launch/commands.h"
@@ -20,7 +23,36 @@ struct SampleArguments {
   uint64_t seed = 0;
   int64_t label = -1;
   bool no_denoise = false;
+  std::string method = "sequential";
+  int64_t jacobi_block = 0;  // 0: every token of a block at once
+  double tolerance = -1.0;  // unset: kDefaultTolerance
+  int64_t max_iterations = 0;
 };
+
+// An eighth of one 8-bit level in TARFLOW's [-1, 1] model space: invisible in a PNG.
+constexpr double kDefaultTolerance = 1e-3;
+
+// How TARFLOW's blocks are inverted; Glow has no autoregressive inverse to choose.
+layers::AutoregressiveInversion inversion_of(const SampleArguments& args, const LoadedModel& loaded) {
+  layers::AutoregressiveInversion inversion;
+  if (args.method == "sequential") {
+    if (args.jacobi_block != 0 || args.tolerance >= 0.0 || args.max_iterations != 0)
+      FT_FAIL("--jacobi-block, --tolerance and --max-iterations need --method jacobi");
+    return inversion;
+  }
+  if (loaded.config.model_kind() != "tarflow")
+    FT_FAIL("--method {} applies to TARFLOW models; this checkpoint is a {} model", args.method,
+            loaded.config.model_kind());
+  if (args.jacobi_block < 0) FT_FAIL("--jacobi-block must be >= 0 (0: whole blocks), got {}", args.jacobi_block);
+  double tolerance = args.tolerance == -1.0 ? kDefaultTolerance : args.tolerance;
+  if (!(tolerance >= 0.0)) FT_FAIL("--tolerance must be >= 0, got {}", args.tolerance);
+  if (args.max_iterations < 0) FT_FAIL("--max-iterations must be >= 0 (0: exact), got {}", args.max_iterations);
+  int64_t tokens = loaded.config.integer("model.image_size") / loaded.config.integer("model.patch_size");
+  inversion.jacobi_block = args.jacobi_block > 0 ? args.jacobi_block : tokens * tokens;
+  inversion.tolerance = tolerance;
+  inversion.max_iterations = args.max_iterations;
+  return inversion;
+}
 
 // DIR/sample_00000.png, ...: one file per image, in the grid's order.
 void write_each_sample(const layers::FlowModel& model, const Tensor& images, const std::string& dir) {
@@ -49,6 +81,9 @@ void run_sample(const SampleArguments& args) {
   request.options.guidance = args.guidance;
   request.options.attention_temperature = args.attention_temperature;
   request.options.denoise = !args.no_denoise;
+  request.options.inversion = inversion_of(args, loaded);
+  layers::InversionStats stats;
+  request.options.inversion.stats = &stats;
   if (args.label >= 0) {
     if (classes == 0) FT_FAIL("--label {}: the model is unconditional (model.num_classes = 0)", args.label);
     if (args.label >= classes) FT_FAIL("--label {} is outside [0, {})", args.label, classes);
@@ -60,7 +95,9 @@ void run_sample(const SampleArguments& args) {
   }
   if (args.guidance != 0.0 && loaded.config.model_kind() == "glow")
     FT_FAIL("--guidance applies to TARFLOW models; this checkpoint is a Glow model");
+  auto start = std::chrono::steady_clock::now();
   const Tensor images = draw_samples(*loaded.model, request);
+  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   io::ImageGrid grid = tile_samples(*loaded.model, images);
   io::write_png_file(args.out, grid);
   if (!args.out_dir.empty()) write_each_sample(*loaded.model, images, args.out_dir);
@@ -68,7 +105,14 @@ void run_sample(const SampleArguments& args) {
                          {"images", args.n},
                          {"grid", {grid.height, grid.width, grid.channels}},
                          {"temperature", args.temperature},
-                         {"out_dir", args.out_dir}};
+                         {"out_dir", args.out_dir},
+                         {"sampling_seconds", seconds}};
+  if (loaded.config.model_kind() == "tarflow")
+    out["inversion"] = {{"method", args.method},
+                        {"jacobi_block", request.options.inversion.jacobi_block},
+                        {"tolerance", request.options.inversion.tolerance},
+                        {"windows", stats.windows},
+                        {"iterations", stats.iterations}};
   out.update(describe_source(loaded));
   fmt::print("{}\n", out.dump());
 }
@@ -89,6 +133,12 @@ void register_sample_command(CLI::App& app) {
   cmd->add_option("--attention-temperature", args->attention_temperature,
                   "guidance by attention temperature for unconditional TARFLOW models");
   cmd->add_flag("--no-denoise", args->no_denoise, "skip TARFLOW's score-based denoising step");
+  cmd->add_option("--method", args->method, "TARFLOW inverse: sequential (one pass per token) or jacobi")
+      ->check(CLI::IsMember({"sequential", "jacobi"}));
+  cmd->add_option("--jacobi-block", args->jacobi_block, "tokens solved together by --method jacobi (0: all)");
+  cmd->add_option("--tolerance", args->tolerance, "--method jacobi: stop a window when no token moves more (1e-3)");
+  cmd->add_option("--max-iterations", args->max_iterations,
+                  "--method jacobi: iterations per window (0: the window's size, exact)");
   cmd->callback([args] { run_sample(*args); });
 }
 

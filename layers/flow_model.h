@@ -6,6 +6,7 @@
 
 #include "framework/nn/module.h"
 #include "framework/random/generator.h"
+#include "layers/autoregressive_inversion.h"
 #include "layers/likelihood.h"
 
 namespace ft::layers {
@@ -21,6 +22,7 @@ struct SampleOptions {
   double guidance = 0.0;         // classifier-free guidance weight (TARFLOW)
   double attention_temperature = 1.0;  // guidance of unconditional TARFLOW models
   bool denoise = true;           // TARFLOW: one score step x + sigma^2 grad log p(x)
+  AutoregressiveInversion inversion;  // TARFLOW: sequential or Jacobi windows
 };
 
 class FlowModel : public nn::Module {

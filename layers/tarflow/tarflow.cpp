@@ -112,7 +112,13 @@ Tensor Tarflow::loss(const Tensor& z, const Tensor& logdet) {
 Tensor Tarflow::reverse(const Tensor& z, const Tensor& labels, const InverseOptions& options) {
   Tensor bl = block_labels(labels);
   Tensor x = z;
-  for (auto it = blocks.rbegin(); it != blocks.rend(); ++it) x = (*it)->inverse(x, bl, options);
+  for (size_t b = blocks.size(); b-- > 0;) {
+    try {
+      x = blocks[b]->inverse(x, bl, options);
+    } catch (const Error& e) {
+      FT_FAIL("blocks.{}: {}", b, e.what());  // which block did not converge
+    }
+  }
   return unpatchify(x, config_.channels, config_.image_size, config_.patch_size);
 }
 
@@ -147,6 +153,7 @@ Tensor Tarflow::sample(int64_t n, const SampleOptions& options, Generator& gen) 
   InverseOptions inverse_options;
   inverse_options.guidance = options.guidance;
   inverse_options.attention_temperature = options.attention_temperature;
+  inverse_options.inversion = options.inversion;
   Tensor x = reverse(z, options.labels, inverse_options);
   if (config_.noise_std > 0.0 && options.denoise) x = denoise(x, options.labels);
   return x;

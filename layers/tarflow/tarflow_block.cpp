@@ -92,21 +92,72 @@ FlowResult TarflowBlock::forward(const Tensor& x, const Tensor& labels) {
   return {permute_tokens(z), neg(sum(alpha, {1, 2}))};
 }
 
-std::pair<Tensor, Tensor> TarflowBlock::predict_next(const Tensor& x, const Tensor& pos, int64_t i,
-                                                     const Tensor& cond, Caches* caches, double temperature) const {
+std::pair<Tensor, Tensor> TarflowBlock::predict_window(const Tensor& x, const Tensor& pos, int64_t s, int64_t e,
+                                                       const Tensor& cond, Caches* caches, double temperature) const {
   int64_t d = config_.token_dim;
   Tensor out;
   if (caches) {
-    // Only token i is new: earlier tokens' keys and values are in the caches.
-    Tensor h = add(proj_in->forward(x.slice(1, i, i + 1)), pos.slice(0, i, i + 1));
+    Tensor h = add(proj_in->forward(x.slice(1, s, e)), pos.slice(0, s, e));
     if (cond.defined()) h = add(h, cond);
-    for (size_t k = 0; k < attn_blocks.size(); ++k)
-      h = attn_blocks[k]->forward_cached(h, (*caches)[k], config_.tokens, temperature);
+    for (size_t k = 0; k < attn_blocks.size(); ++k) {
+      nn::KVCache& cache = (*caches)[k];
+      FT_CHECK(cache.length >= s, "KV cache holds {} tokens, the window starts at {}", cache.length, s);
+      cache.length = s;  // forget the window's previous iterate
+      h = attn_blocks[k]->forward_cached(h, cache, config_.tokens, temperature);
+    }
     out = proj_out->forward(h);
   } else {
-    out = transformer(x.slice(1, 0, i + 1), pos.slice(0, 0, i + 1), cond, temperature).slice(1, i, i + 1);
+    out = transformer(x.slice(1, 0, e), pos.slice(0, 0, e), cond, temperature).slice(1, s, e);
   }
   return {out.slice(2, 0, d), out.slice(2, d, 2 * d)};
+}
+
+struct TarflowBlock::InverseState {
+  Tensor pos, cond, uncond;
+  Caches cond_caches, uncond_caches;
+  InverseOptions options;
+  Caches* cached(Caches& caches) { return options.kv_cache ? &caches : nullptr; }
+};
+
+std::pair<Tensor, Tensor> TarflowBlock::guided_window(InverseState& st, const Tensor& x, int64_t s,
+                                                      int64_t e) const {
+  auto [alpha, mu] = predict_window(x, st.pos, s, e, st.cond, st.cached(st.cond_caches), 1.0);
+  double w = st.options.guidance;
+  if (w == 0.0) return {alpha, mu};
+  auto [alpha_u, mu_u] =
+      predict_window(x, st.pos, s, e, st.uncond, st.cached(st.uncond_caches), st.options.attention_temperature);
+  // Annealed over tokens: token i + 1 (predicted at position i) gets (i + 1) / (T - 1) * w.
+  auto ramp = [&](int64_t i) { return double(i + 1) / double(config_.tokens - 1) * w; };
+  if (e - s == 1) return {add(alpha, mul(sub(alpha, alpha_u), ramp(s))), add(mu, mul(sub(mu, mu_u), ramp(s)))};
+  std::vector<double> weights;
+  for (int64_t i = s; i < e; ++i) weights.push_back(ramp(i));
+  Tensor g = Tensor::from_vector(weights, {1, e - s, 1}).to(alpha.dtype()).to(alpha.device());
+  return {add(alpha, mul(sub(alpha, alpha_u), g)), add(mu, mul(sub(mu, mu_u), g))};
+}
+
+void TarflowBlock::solve_window(InverseState& state, const Tensor& z, Tensor& x, int64_t s, int64_t e) const {
+  const AutoregressiveInversion& o = state.options.inversion;
+  int64_t size = e - s;
+  int64_t cap = o.max_iterations > 0 ? std::min(o.max_iterations, size) : size;
+  Tensor tokens = x.slice(1, s + 1, e + 1), noise = z.slice(1, s + 1, e + 1);
+  double residual = 0.0;
+  if (o.stats) ++o.stats->windows;
+  for (int64_t k = 1; k <= cap; ++k) {
+    auto [alpha, mu] = guided_window(state, x, s, e);
+    Tensor next = add(mul(noise, exp(alpha)), mu);
+    if (o.stats) ++o.stats->iterations;
+    // After k passes the window's first k tokens are exact; all of them after `size`.
+    if (k == size) {
+      tokens.copy_(next);
+      return;
+    }
+    residual = max(abs(sub(next, tokens)).reshape({next.numel()}), 0).item();
+    tokens.copy_(next);
+    if (residual <= o.tolerance) return;
+  }
+  FT_FAIL("tarflow inverse: Jacobi window of tokens [{}, {}) not converged after {} iterations: residual {:.3g} > "
+          "tolerance {:.3g} (raise max_iterations or the tolerance)",
+          s + 1, e + 1, cap, residual, o.tolerance);
 }
 
 Tensor TarflowBlock::inverse(const Tensor& z) { return inverse(z, Tensor()); }
@@ -115,28 +166,24 @@ Tensor TarflowBlock::inverse(const Tensor& z, const Tensor& labels, const Invers
   int64_t t = config_.tokens;
   FT_CHECK(z.dim() == 3 && z.size(1) == t && z.size(2) == config_.token_dim,
            "tarflow block inverse input {} (expected [N, {}, {}])", shape_str(z.shape()), t, config_.token_dim);
+  const AutoregressiveInversion& inversion = options.inversion;
+  FT_CHECK(inversion.jacobi_block >= 1, "Jacobi block {} must be >= 1", inversion.jacobi_block);
+  FT_CHECK(inversion.max_iterations >= 0, "Jacobi max_iterations {} must be >= 0", inversion.max_iterations);
+  FT_CHECK(inversion.tolerance >= 0.0, "Jacobi tolerance {} must be >= 0", inversion.tolerance);
   NoGradGuard no_grad;
-  Tensor x = permute_tokens(z).clone();  // filled in place, token by token
-  Tensor pos = permuted_pos_embed();
-  Tensor cond = conditioning(labels);
+  Tensor zp = permute_tokens(z);
+  Tensor x = zp.clone();  // the first iterate; filled in place, window by window
+  InverseState state;
+  state.pos = permuted_pos_embed();
+  state.cond = conditioning(labels);
   // The unconditional pass: the mean class embedding (no label) and the attention temperature.
-  Tensor uncond = conditioning(Tensor());
-  bool guided = options.guidance != 0.0;
-  Caches cond_caches(attn_blocks.size()), uncond_caches(attn_blocks.size());
-  Caches* cc = options.kv_cache ? &cond_caches : nullptr;
-  Caches* uc = options.kv_cache ? &uncond_caches : nullptr;
-  // Token 0 has alpha = mu = 0 and passes through.
-  for (int64_t i = 0; i + 1 < t; ++i) {
-    auto [alpha, mu] = predict_next(x, pos, i, cond, cc, 1.0);
-    if (guided) {
-      auto [alpha_u, mu_u] = predict_next(x, pos, i, uncond, uc, options.attention_temperature);
-      double g = double(i + 1) / double(t - 1) * options.guidance;  // annealed over tokens
-      alpha = add(alpha, mul(sub(alpha, alpha_u), g));
-      mu = add(mu, mul(sub(mu, mu_u), g));
-    }
-    Tensor next = x.slice(1, i + 1, i + 2);
-    next.copy_(add(mul(next, exp(alpha)), mu));
-  }
+  state.uncond = conditioning(Tensor());
+  state.cond_caches.resize(attn_blocks.size());
+  state.uncond_caches.resize(attn_blocks.size());
+  state.options = options;
+  // Token 0 has alpha = mu = 0 and passes through; positions [s, e) predict tokens s + 1 .. e.
+  for (int64_t s = 0; s + 1 < t; s += inversion.jacobi_block)
+    solve_window(state, zp, x, s, std::min(s + inversion.jacobi_block, t - 1));
   return permute_tokens(x);
 }
 

@@ -14,6 +14,7 @@
 #include "framework/nn/layer_norm.h"
 #include "framework/nn/linear.h"
 #include "framework/nn/mlp.h"
+#include "layers/autoregressive_inversion.h"
 #include "layers/flow.h"
 
 namespace ft::layers {
@@ -45,6 +46,7 @@ struct InverseOptions {
   // false: recompute the transformer over the whole prefix for every token
   // instead of using the KV cache (a reference for the cached path).
   bool kv_cache = true;
+  AutoregressiveInversion inversion;  // sequential or Jacobi windows
 };
 
 struct TarflowBlockConfig {
@@ -85,9 +87,15 @@ class TarflowBlock : public FlowLayer {
   Tensor conditioning(const Tensor& labels) const;  // [N or 1, 1, width]; undefined: none
   // proj_out of the transformer over tokens x (block order), before the shift.
   Tensor transformer(const Tensor& x, const Tensor& pos, const Tensor& cond, double temperature) const;
-  // alpha, mu for token i + 1 from tokens <= i of x (block order).
-  std::pair<Tensor, Tensor> predict_next(const Tensor& x, const Tensor& pos, int64_t i, const Tensor& cond,
-                                         Caches* caches, double temperature) const;
+  // alpha, mu [N, e - s, d] for tokens s + 1 .. e from tokens < e of x (block order).
+  // With caches, tokens < s are read from them and the window's keys and values
+  // (re)written, so a window can be passed over again.
+  std::pair<Tensor, Tensor> predict_window(const Tensor& x, const Tensor& pos, int64_t s, int64_t e,
+                                           const Tensor& cond, Caches* caches, double temperature) const;
+  struct InverseState;  // one inverse's conditioning, caches and options
+  std::pair<Tensor, Tensor> guided_window(InverseState& state, const Tensor& x, int64_t s, int64_t e) const;
+  // Fills tokens s + 1 .. e of x (block order) from z by Jacobi iteration.
+  void solve_window(InverseState& state, const Tensor& z, Tensor& x, int64_t s, int64_t e) const;
 
   TarflowBlockConfig config_;
 };

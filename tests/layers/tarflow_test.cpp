@@ -371,6 +371,97 @@ BOOST_AUTO_TEST_CASE(sample_shapes_and_determinism) {
   BOOST_CHECK_THROW(model->sample(3, options, g1), Error);
 }
 
+// A block over 9 tokens, so Jacobi windows of 2, 3 and 8 tokens split it differently.
+std::shared_ptr<TarflowBlock> make_long_block(bool reverse_order, DType dtype, uint64_t seed,
+                                              double out_std = 0.1) {
+  Generator gen(seed);
+  TarflowBlockConfig config = tiny_block_config(reverse_order, 3);
+  config.tokens = 9;
+  auto block = std::make_shared<TarflowBlock>(config, gen);
+  perturb(*block, gen, out_std);
+  cast_parameters(*block, dtype);
+  return block;
+}
+
+BOOST_AUTO_TEST_CASE(jacobi_inverse_to_convergence_equals_sequential) {
+  for (bool reverse_order : {false, true}) {
+    for (double guidance : {0.0, 1.5}) {
+      auto block = make_long_block(reverse_order, DType::f64, 151);
+      Generator gen(152);
+      Tensor z = normal({3, 9, 8}, 0.0, 1.0, gen, DType::f64);
+      Tensor labels = labels_of({0, 1, -1});
+      InverseOptions sequential;
+      sequential.guidance = guidance;
+      InversionStats sequential_stats;
+      sequential.inversion.stats = &sequential_stats;
+      Tensor expected = block->inverse(z, labels, sequential);
+      BOOST_TEST(sequential_stats.iterations == 8);  // one pass per token after the first
+      for (int64_t window : {2, 3, 8, 20}) {
+        for (bool kv_cache : {true, false}) {
+          InverseOptions jacobi = sequential;
+          jacobi.kv_cache = kv_cache;
+          jacobi.inversion.jacobi_block = window;
+          InversionStats stats;
+          jacobi.inversion.stats = &stats;
+          BOOST_TEST(max_abs_difference(block->inverse(z, labels, jacobi), expected) < 1e-12);
+          int64_t windows = (8 + std::min<int64_t>(window, 8) - 1) / std::min<int64_t>(window, 8);
+          BOOST_TEST(stats.windows == windows);
+          BOOST_TEST(stats.iterations <= 8);  // never more passes than tokens
+        }
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(jacobi_inverse_stops_at_the_tolerance) {
+  auto block = make_long_block(false, DType::f64, 161, 0.02);
+  Generator gen(162);
+  Tensor z = normal({4, 9, 8}, 0.0, 1.0, gen, DType::f64);
+  Tensor expected = block->inverse(z, Tensor());
+  InverseOptions loose;
+  loose.inversion.jacobi_block = 8;
+  loose.inversion.tolerance = 1e-3;
+  InversionStats stats;
+  loose.inversion.stats = &stats;
+  Tensor x = block->inverse(z, Tensor(), loose);
+  // Stopped early (the weak autoregressive dependence contracts quickly), and close to exact.
+  BOOST_TEST(stats.iterations < 8);
+  BOOST_TEST(max_abs_difference(x, expected) < 1e-2);
+  BOOST_TEST(max_abs_difference(x, expected) > 0.0);
+}
+
+BOOST_AUTO_TEST_CASE(jacobi_inverse_fails_naming_the_window_when_capped) {
+  auto model = make_model(tiny_config(), DType::f32, 171, 0.2);
+  SampleOptions options;
+  options.denoise = false;
+  options.inversion.jacobi_block = 3;
+  options.inversion.max_iterations = 1;
+  options.inversion.tolerance = 1e-9;
+  Generator g(172);
+  try {
+    model->sample(2, options, g);
+    BOOST_FAIL("a capped Jacobi inverse above its tolerance must fail");
+  } catch (const Error& e) {
+    std::string message = e.what();
+    BOOST_TEST(message.find("blocks.1: tarflow inverse: Jacobi window of tokens [1, 4) not converged after 1 "
+                            "iterations") != std::string::npos,
+               message);
+  }
+  options.inversion.jacobi_block = 0;
+  BOOST_CHECK_THROW(model->sample(2, options, g), Error);
+}
+
+BOOST_AUTO_TEST_CASE(jacobi_sampling_equals_sequential_sampling) {
+  auto model = make_model(tiny_config(3), DType::f32, 181, 0.05);
+  SampleOptions sequential;
+  sequential.labels = labels_of({2, 0, 1});
+  sequential.guidance = 1.0;
+  SampleOptions jacobi = sequential;
+  jacobi.inversion.jacobi_block = 3;
+  Generator g1(182), g2(182);
+  BOOST_TEST(max_abs_difference(model->sample(3, jacobi, g1), model->sample(3, sequential, g2)) < 1e-5);
+}
+
 BOOST_AUTO_TEST_CASE(summary_lists_hyperparameters_and_blocks) {
   TarflowConfig config = tiny_config(3);
   Generator gen(141);
