@@ -6,6 +6,7 @@
 #include "launch/commands.h"
 #include "launch/slurm_environment.h"
 #include "launch/model_loading.h"
+#include "launch/progress_line.h"
 #include "launch/sampling.h"
 
 namespace ft::launch {
@@ -60,7 +61,12 @@ void run_sample(const SampleArguments& args) {
   }
   if (args.guidance != 0.0 && loaded.config.model_kind() == "glow")
     FT_FAIL("--guidance applies to TARFLOW models; this checkpoint is a Glow model");
-  const Tensor images = draw_samples(*loaded.model, request);
+  Tensor images;
+  {
+    ProgressLine progress(stderr, "sampling", {.unit = "steps", .file_cadence = FileCadence::every_tenth});
+    request.options.progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
+    images = draw_samples(*loaded.model, request);
+  }  // the progress line ends before the JSON
   io::ImageGrid grid = tile_samples(*loaded.model, images);
   io::write_png_file(args.out, grid);
   if (!args.out_dir.empty()) write_each_sample(*loaded.model, images, args.out_dir);

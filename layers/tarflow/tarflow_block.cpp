@@ -136,6 +136,7 @@ Tensor TarflowBlock::inverse(const Tensor& z, const Tensor& labels, const Invers
     }
     Tensor next = x.slice(1, i + 1, i + 2);
     next.copy_(add(mul(next, exp(alpha)), mu));
+    if (options.on_token) options.on_token();
   }
   return permute_tokens(x);
 }
