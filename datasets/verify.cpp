@@ -6,9 +6,15 @@
 
 namespace ft::datasets {
 
-Manifest verify_dataset(const std::filesystem::path& dir) {
+Manifest verify_dataset(const std::filesystem::path& dir,
+                        const std::function<void(int64_t done, int64_t total)>& on_shard) {
   Manifest manifest = read_manifest(dir);
-  for (size_t shard = 0; shard < manifest.shards.size(); ++shard) check_shard(dir, manifest, shard, true);
+  int64_t checked = 0;
+  for (size_t shard = 0; shard < manifest.shards.size(); ++shard) {
+    check_shard(dir, manifest, shard, true);
+    checked += manifest.shards[shard].count;
+    if (on_shard) on_shard(checked, manifest.count);
+  }
   return manifest;
 }
 

@@ -12,6 +12,7 @@
 #include "framework/checkpoint/manifest.h"
 #include "framework/core/check.h"
 #include "launch/commands.h"
+#include "launch/progress_line.h"
 
 namespace ft::launch {
 
@@ -96,12 +97,19 @@ void verify_command(const std::string& run_dir) {
   const fs::path dir = checkpoints_dir_of(run_dir);
   const auto folders = checkpoint::committed_folders(dir);
   if (folders.empty()) FT_FAIL("{}: no committed checkpoints", dir.string());
+  std::vector<std::string> problems;
+  {
+    ProgressLine progress(stderr, "verifying", {.unit = "checkpoints", .file_cadence = FileCadence::every_tenth});
+    for (const auto& folder : folders) {
+      problems.push_back(checkpoint::verify(folder.dir));
+      progress.update(int64_t(problems.size()), int64_t(folders.size()));
+    }
+  }  // the progress line ends before the verdicts, which would break a terminal line
   std::string first_bad;
   int bad = 0;
-  for (const auto& folder : folders) {
-    const std::string problem = checkpoint::verify(folder.dir);
-    fmt::print("{}: {}\n", folder.dir.filename().string(), problem.empty() ? "ok" : "BAD: " + problem);
-    if (!problem.empty() && bad++ == 0) first_bad = problem;
+  for (size_t i = 0; i < folders.size(); ++i) {
+    fmt::print("{}: {}\n", folders[i].dir.filename().string(), problems[i].empty() ? "ok" : "BAD: " + problems[i]);
+    if (!problems[i].empty() && bad++ == 0) first_bad = problems[i];
   }
   std::fflush(stdout);
   if (bad > 0) FT_FAIL("{} of {} checkpoints failed verification; first: {}", bad, folders.size(), first_bad);

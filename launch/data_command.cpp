@@ -59,7 +59,7 @@ void run_convert(const ConvertArguments& args) {
     int64_t share = plan.first_image(end) - plan.first_image(begin);
     std::optional<ProgressLine> progress;
     if (comm->rank() == 0 && share > 0) {
-      progress.emplace(stderr, "converting", args.progress_seconds);
+      progress.emplace(stderr, "converting", ProgressOptions{.interval_seconds = args.progress_seconds});
       options.report_progress = [&](int64_t read) { progress->update(read * plan.images / share, plan.images); };
     }
     source->skip(plan.first_image(begin));
@@ -109,7 +109,12 @@ void register_data_commands(CLI::App& app) {
   CLI::App* verify = data->add_subcommand("verify", "check every shard against the manifest");
   verify->add_option("dir", *verify_dir, "dataset folder")->required();
   verify->callback([verify_dir] {
-    datasets::Manifest manifest = datasets::verify_dataset(*verify_dir);
+    datasets::Manifest manifest;
+    {
+      ProgressLine progress(stderr, "verifying", {.file_cadence = FileCadence::every_tenth});
+      auto report = [&](int64_t done, int64_t total) { progress.update(done, total); };
+      manifest = datasets::verify_dataset(*verify_dir, report);
+    }  // the progress line ends before the verdict
     fmt::print("ok: {} shards, {} images match {}\n", manifest.shards.size(), manifest.count, datasets::kManifestFile);
   });
 

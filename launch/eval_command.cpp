@@ -10,6 +10,7 @@
 #include "launch/evaluation.h"
 #include "launch/job_failure.h"
 #include "launch/model_loading.h"
+#include "launch/progress_line.h"
 #include "launch/training_data.h"
 
 namespace ft::launch {
@@ -27,7 +28,17 @@ void run_eval(const EvalArguments& args) {
     std::optional<LoadedModel> loaded;
     dist::run_agreed(*comm, [&] { loaded.emplace(load_model(args.model, comm)); });
     verify_dataset_across_ranks(*comm, loaded->config.string("data.test"));
-    EvalResult result = evaluate_bits_per_dim(*loaded->model, loaded->config, *comm, args.batches);
+    // Rank 0's batches stand for the job's: every rank takes one part of each global batch.
+    std::optional<ProgressLine> progress;
+    if (comm->rank() == 0) {
+      progress.emplace(stderr, "evaluating",
+                       ProgressOptions{.unit = "batches", .file_cadence = FileCadence::every_tenth});
+    }
+    auto report = [&](int64_t done, int64_t total) {
+      if (progress) progress->update(done, total);
+    };
+    EvalResult result = evaluate_bits_per_dim(*loaded->model, loaded->config, *comm, args.batches, report);
+    progress.reset();  // the line ends before the JSON
     if (comm->rank() != 0) return;
     nlohmann::json out = {{"bits_per_dim", result.bits_per_dim},
                           {"nats_per_dim", result.nats_per_dim},

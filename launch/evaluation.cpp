@@ -14,7 +14,8 @@
 namespace ft::launch {
 
 EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config, dist::Communicator& comm,
-                                 int64_t max_batches) {
+                                 int64_t max_batches,
+                                 const std::function<void(int64_t done, int64_t total)>& on_batch) {
   NoGradGuard no_grad;
   bool was_training = model.training();
   model.set_training(false);
@@ -32,11 +33,13 @@ EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config,
   int64_t images = 0;
   for (int64_t b = 0; b < batches; ++b) {
     datasets::Batch batch = reader.next();
-    if (batch.images.size(0) == 0) continue;  // the last, partial batch may leave a rank without images
-    Tensor labels = config.integer("model.num_classes") > 0 ? batch.labels : Tensor();
-    layers::ModelOutput out = model.forward(batch.images, labels);
-    log_prob_sum += sum(out.log_prob.to(DType::f64)).item();
-    images += batch.images.size(0);
+    if (batch.images.size(0) > 0) {  // the last, partial batch may leave a rank without images
+      Tensor labels = config.integer("model.num_classes") > 0 ? batch.labels : Tensor();
+      layers::ModelOutput out = model.forward(batch.images, labels);
+      log_prob_sum += sum(out.log_prob.to(DType::f64)).item();
+      images += batch.images.size(0);
+    }
+    if (on_batch) on_batch(b + 1, batches);
   }
   Tensor totals = Tensor::from_vector<double>({log_prob_sum, double(images)}, {2});
   comm.all_reduce(totals, dist::ReduceOp::sum);

@@ -1,6 +1,8 @@
 // Bits per dimension on a held-out set, across ranks: every test image counted
 // exactly once, with fixed dequantization noise (deterministic for a seed).
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -18,9 +20,11 @@ struct EvalResult {
 
 // max_batches <= 0: the whole test set. Runs in eval mode without gradients. A collective;
 // the test shards' checksums are not read here: verify them once per job first
-// (verify_dataset_across_ranks), as train and eval do at start-up.
+// (verify_dataset_across_ranks), as train and eval do at start-up. on_batch(global
+// batches done, batches) after each batch, on every rank, for a progress line.
 EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config, dist::Communicator& comm,
-                                 int64_t max_batches);
+                                 int64_t max_batches,
+                                 const std::function<void(int64_t done, int64_t total)>& on_batch = {});
 
 // The least bits/dim a model trained on data.noise = "gaussian" can reach: the entropy of
 // the added noise itself, (ln sqrt(2 pi e) sigma + ln bins_per_unit) / ln 2. 0 for uniform

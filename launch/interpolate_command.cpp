@@ -9,6 +9,7 @@
 #include "launch/slurm_environment.h"
 #include "launch/latent_pictures.h"
 #include "launch/model_loading.h"
+#include "launch/progress_line.h"
 
 namespace ft::launch {
 
@@ -28,7 +29,12 @@ void run_interpolate(const InterpolateArguments& args) {
   if (comm->rank() != 0) return;
   const ModelImages pair = to_model_space(datasets::read_images_at(loaded.config.string("data.test"), args.from_test),
                                           loaded.config, *loaded.model);
-  const Tensor path = interpolate(*loaded.model, pair, args.steps);
+  Tensor path;
+  {
+    ProgressLine progress(stderr, "interpolating", {.file_cadence = FileCadence::every_tenth});
+    auto report = [&](int64_t done, int64_t total) { progress.update(done, total); };
+    path = interpolate(*loaded.model, pair, args.steps, report);
+  }  // the progress line ends before the JSON
   const layers::DataScaling s = loaded.model->scaling();
   io::ImageGrid grid = io::make_image_grid(path, int(args.steps), s.shift, s.brightest);
   io::write_png_file(args.out, grid);

@@ -60,7 +60,8 @@ Reconstruction reconstruct(layers::FlowModel& model, const ModelImages& images) 
   return out;
 }
 
-Tensor interpolate(layers::FlowModel& model, const ModelImages& pair, int64_t steps) {
+Tensor interpolate(layers::FlowModel& model, const ModelImages& pair, int64_t steps,
+                   const std::function<void(int64_t done, int64_t total)>& on_image) {
   FT_CHECK(pair.x.size(0) == 2, "interpolation between {} images; it takes two", pair.x.size(0));
   if (steps < 2) FT_FAIL("--steps {}: a path needs at least its two endpoints", steps);
   NoGradGuard no_grad;
@@ -74,6 +75,7 @@ Tensor interpolate(layers::FlowModel& model, const ModelImages& pair, int64_t st
     const int64_t nearer = t <= 0.5 ? 0 : 1;
     const Tensor label = pair.labels.defined() ? pair.labels.slice(0, nearer, nearer + 1) : Tensor();
     path.push_back(model.reconstruct(point, label).detach());
+    if (on_image) on_image(k + 1, steps);
   }
   return concat(path, 0).to(DType::f32);
 }

@@ -1,6 +1,8 @@
 // Pictures of a trained flow's latent space: test images encoded and decoded again
 // (the invertibility check), and paths between two images' latents (Glow's demos).
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "datasets/image_lookup.h"
@@ -27,7 +29,9 @@ Reconstruction reconstruct(layers::FlowModel& model, const ModelImages& images);
 // steps points from images 0 to 1 (both included): every latent (each of Glow's
 // split latents too) moves linearly, (1 - t) z0 + t z1. A conditional model
 // decodes the first half of the path with image 0's label, the rest with image 1's,
-// so both endpoints are exact reconstructions.
-Tensor interpolate(layers::FlowModel& model, const ModelImages& pair, int64_t steps);
+// so both endpoints are exact reconstructions. on_image(decoded, steps) after each
+// point, for a progress line.
+Tensor interpolate(layers::FlowModel& model, const ModelImages& pair, int64_t steps,
+                   const std::function<void(int64_t done, int64_t total)>& on_image = {});
 
 }  // namespace ft::launch

@@ -9,6 +9,7 @@
 #include "launch/commands.h"
 #include "launch/slurm_environment.h"
 #include "launch/model_loading.h"
+#include "launch/progress_line.h"
 #include "launch/sampling.h"
 
 namespace ft::launch {
@@ -95,8 +96,13 @@ void run_sample(const SampleArguments& args) {
   }
   if (args.guidance != 0.0 && loaded.config.model_kind() == "glow")
     FT_FAIL("--guidance applies to TARFLOW models; this checkpoint is a Glow model");
+  Tensor images;
   auto start = std::chrono::steady_clock::now();
-  const Tensor images = draw_samples(*loaded.model, request);
+  {
+    ProgressLine progress(stderr, "sampling", {.unit = "steps", .file_cadence = FileCadence::every_tenth});
+    request.options.progress = [&](int64_t done, int64_t total) { progress.update(done, total); };
+    images = draw_samples(*loaded.model, request);
+  }  // the progress line ends before the JSON
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   io::ImageGrid grid = tile_samples(*loaded.model, images);
   io::write_png_file(args.out, grid);

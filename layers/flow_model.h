@@ -1,6 +1,8 @@
 // A generative flow model over images in model space ([N, C, H, W], see
 // DataScaling): exact log-likelihoods per example, exact inversion, sampling.
 #pragma once
+#include <cstdint>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -23,6 +25,10 @@ struct SampleOptions {
   double attention_temperature = 1.0;  // guidance of unconditional TARFLOW models
   bool denoise = true;           // TARFLOW: one score step x + sigma^2 grad log p(x)
   AutoregressiveInversion inversion;  // TARFLOW: sequential or Jacobi windows
+  // Called as sampling advances, for a progress line (set: the caller's business).
+  // TARFLOW counts each token of each block plus the denoising step, so a long
+  // single batch reports; Glow decodes in one pass and reports (1, 1) at the end.
+  std::function<void(int64_t done, int64_t total)> progress;
 };
 
 class FlowModel : public nn::Module {

@@ -80,7 +80,9 @@ Tensor Glow::sample(int64_t n, const SampleOptions& options, Generator& gen) {
     int64_t c = level.split ? level.channels / 2 : level.channels;
     latents.push_back(normal({n, c, level.size, level.size}, 0.0, options.temperature, gen, dtype));
   }
-  return reconstruct(latents, options.labels);
+  Tensor x = reconstruct(latents, options.labels);
+  if (options.progress) options.progress(1, 1);
+  return x;
 }
 
 void Glow::set_statistics_averager(const StatisticsAverager& averager) {

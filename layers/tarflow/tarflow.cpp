@@ -150,12 +150,23 @@ Tensor Tarflow::sample(int64_t n, const SampleOptions& options, Generator& gen) 
   const Tensor& reference = blocks.front()->pos_embed;  // the parameters' dtype and device
   Tensor z = normal({n, config_.tokens(), config_.token_dim()}, 0.0, options.temperature, gen, reference.dtype())
                  .to(reference.device());
+  const bool denoising = config_.noise_std > 0.0 && options.denoise;
+  // Token 0 of each block passes through; every other token is one step.
+  const int64_t steps = int64_t(blocks.size()) * (config_.tokens() - 1) + (denoising ? 1 : 0);
+  int64_t done = 0;
+  auto step_done = [&] {
+    if (options.progress) options.progress(++done, steps);
+  };
   InverseOptions inverse_options;
   inverse_options.guidance = options.guidance;
   inverse_options.attention_temperature = options.attention_temperature;
   inverse_options.inversion = options.inversion;
+  inverse_options.on_token = step_done;
   Tensor x = reverse(z, options.labels, inverse_options);
-  if (config_.noise_std > 0.0 && options.denoise) x = denoise(x, options.labels);
+  if (denoising) {
+    x = denoise(x, options.labels);
+    step_done();
+  }
   return x;
 }
 

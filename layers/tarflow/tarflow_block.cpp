@@ -146,14 +146,14 @@ void TarflowBlock::solve_window(InverseState& state, const Tensor& z, Tensor& x,
     auto [alpha, mu] = guided_window(state, x, s, e);
     Tensor next = add(mul(noise, exp(alpha)), mu);
     if (o.stats) ++o.stats->iterations;
-    // After k passes the window's first k tokens are exact; all of them after `size`.
-    if (k == size) {
-      tokens.copy_(next);
+    bool exact = k == size;  // the window's first k tokens are exact after k passes
+    if (!exact) residual = max(abs(sub(next, tokens)).reshape({next.numel()}), 0).item();
+    tokens.copy_(next);
+    if (exact || residual <= o.tolerance) {
+      if (state.options.on_token)
+        for (int64_t i = 0; i < size; ++i) state.options.on_token();
       return;
     }
-    residual = max(abs(sub(next, tokens)).reshape({next.numel()}), 0).item();
-    tokens.copy_(next);
-    if (residual <= o.tolerance) return;
   }
   FT_FAIL("tarflow inverse: Jacobi window of tokens [{}, {}) not converged after {} iterations: residual {:.3g} > "
           "tolerance {:.3g} (raise max_iterations or the tolerance)",

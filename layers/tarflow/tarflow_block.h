@@ -5,6 +5,7 @@
 //   z_i = (x_i - mu_i) * exp(-alpha_i),   logdet = -sum(alpha),
 // so the Jacobian is block lower-triangular with diagonal blocks exp(-alpha_i).
 #pragma once
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -47,6 +48,8 @@ struct InverseOptions {
   // instead of using the KV cache (a reference for the cached path).
   bool kv_cache = true;
   AutoregressiveInversion inversion;  // sequential or Jacobi windows
+  // Called after each token is produced (progress reports of long sampling runs).
+  std::function<void()> on_token;
 };
 
 struct TarflowBlockConfig {

@@ -38,8 +38,11 @@ BOOST_AUTO_TEST_CASE(convert_verify_info_and_a_corrupted_shard) {
   }
   BOOST_TEST(run_flowtrain("data verify " + set, out) == 1);
   BOOST_TEST_INFO(out);
-  BOOST_TEST(out.find("shard-00001-of-00002.h5: checksum mismatch") != std::string::npos);
-  BOOST_TEST(std::count(out.begin(), out.end(), '\n') == 1);  // one line
+  // One line of cause, after the progress line of the good shard (3 of the 6 images).
+  BOOST_TEST(out.find("verifying: 3/6 images (50.0%)") == 0);
+  const size_t cause = out.find('\n') + 1;
+  BOOST_TEST(out.find("shard-00001-of-00002.h5: checksum mismatch", cause) != std::string::npos);
+  BOOST_TEST(std::count(out.begin() + std::ptrdiff_t(cause), out.end(), '\n') == 1);
 }
 
 BOOST_AUTO_TEST_CASE(bad_arguments_fail_with_one_line) {
