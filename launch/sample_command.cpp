@@ -4,6 +4,8 @@
 #include <fmt/core.h>
 
 #include <chrono>
+#include <cmath>
+#include <limits>
 
 #include "framework/io/png_writer.h"
 #include "launch/commands.h"
@@ -26,7 +28,7 @@ struct SampleArguments {
   bool no_denoise = false;
   std::string method = "sequential";
   int64_t jacobi_block = 0;  // 0: every token of a block at once
-  double tolerance = -1.0;  // unset: kDefaultTolerance
+  double tolerance = std::numeric_limits<double>::quiet_NaN();  // unset: kDefaultTolerance
   int64_t max_iterations = 0;
 };
 
@@ -37,7 +39,7 @@ constexpr double kDefaultTolerance = 1e-3;
 layers::AutoregressiveInversion inversion_of(const SampleArguments& args, const LoadedModel& loaded) {
   layers::AutoregressiveInversion inversion;
   if (args.method == "sequential") {
-    if (args.jacobi_block != 0 || args.tolerance >= 0.0 || args.max_iterations != 0)
+    if (args.jacobi_block != 0 || !std::isnan(args.tolerance) || args.max_iterations != 0)
       FT_FAIL("--jacobi-block, --tolerance and --max-iterations need --method jacobi");
     return inversion;
   }
@@ -45,11 +47,10 @@ layers::AutoregressiveInversion inversion_of(const SampleArguments& args, const 
     FT_FAIL("--method {} applies to TARFLOW models; this checkpoint is a {} model", args.method,
             loaded.config.model_kind());
   if (args.jacobi_block < 0) FT_FAIL("--jacobi-block must be >= 0 (0: whole blocks), got {}", args.jacobi_block);
-  double tolerance = args.tolerance == -1.0 ? kDefaultTolerance : args.tolerance;
+  double tolerance = std::isnan(args.tolerance) ? kDefaultTolerance : args.tolerance;
   if (!(tolerance >= 0.0)) FT_FAIL("--tolerance must be >= 0, got {}", args.tolerance);
   if (args.max_iterations < 0) FT_FAIL("--max-iterations must be >= 0 (0: exact), got {}", args.max_iterations);
-  int64_t tokens = loaded.config.integer("model.image_size") / loaded.config.integer("model.patch_size");
-  inversion.jacobi_block = args.jacobi_block > 0 ? args.jacobi_block : tokens * tokens;
+  inversion.jacobi_block = args.jacobi_block;
   inversion.tolerance = tolerance;
   inversion.max_iterations = args.max_iterations;
   return inversion;

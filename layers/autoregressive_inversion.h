@@ -15,7 +15,9 @@ struct InversionStats {
 };
 
 struct AutoregressiveInversion {
-  int64_t jacobi_block = 1;  // tokens per window; 1 is the sequential inverse, one pass per token
+  // Tokens per window: 1 is the sequential inverse, one pass per token; 0 (or more
+  // than a block has) solves each block as one window.
+  int64_t jacobi_block = 1;
   // A window stops once no token moved by more than this (max abs, model space).
   double tolerance = 0.0;
   // Iterations allowed per window; 0: the window's size (exact). Stopping at the cap

@@ -128,6 +128,7 @@ std::pair<Tensor, Tensor> TarflowBlock::guided_window(InverseState& st, const Te
       predict_window(x, st.pos, s, e, st.uncond, st.cached(st.uncond_caches), st.options.attention_temperature);
   // Annealed over tokens: token i + 1 (predicted at position i) gets (i + 1) / (T - 1) * w.
   auto ramp = [&](int64_t i) { return double(i + 1) / double(config_.tokens - 1) * w; };
+  // One token: the scalar form the sequential sampler has always used, so its numbers stay.
   if (e - s == 1) return {add(alpha, mul(sub(alpha, alpha_u), ramp(s))), add(mu, mul(sub(mu, mu_u), ramp(s)))};
   std::vector<double> weights;
   for (int64_t i = s; i < e; ++i) weights.push_back(ramp(i));
@@ -167,7 +168,7 @@ Tensor TarflowBlock::inverse(const Tensor& z, const Tensor& labels, const Invers
   FT_CHECK(z.dim() == 3 && z.size(1) == t && z.size(2) == config_.token_dim,
            "tarflow block inverse input {} (expected [N, {}, {}])", shape_str(z.shape()), t, config_.token_dim);
   const AutoregressiveInversion& inversion = options.inversion;
-  FT_CHECK(inversion.jacobi_block >= 1, "Jacobi block {} must be >= 1", inversion.jacobi_block);
+  FT_CHECK(inversion.jacobi_block >= 0, "Jacobi block {} must be >= 0 (0: the whole block)", inversion.jacobi_block);
   FT_CHECK(inversion.max_iterations >= 0, "Jacobi max_iterations {} must be >= 0", inversion.max_iterations);
   FT_CHECK(inversion.tolerance >= 0.0, "Jacobi tolerance {} must be >= 0", inversion.tolerance);
   NoGradGuard no_grad;
@@ -182,8 +183,8 @@ Tensor TarflowBlock::inverse(const Tensor& z, const Tensor& labels, const Invers
   state.uncond_caches.resize(attn_blocks.size());
   state.options = options;
   // Token 0 has alpha = mu = 0 and passes through; positions [s, e) predict tokens s + 1 .. e.
-  for (int64_t s = 0; s + 1 < t; s += inversion.jacobi_block)
-    solve_window(state, zp, x, s, std::min(s + inversion.jacobi_block, t - 1));
+  const int64_t window = inversion.jacobi_block == 0 ? t - 1 : std::min(inversion.jacobi_block, t - 1);
+  for (int64_t s = 0; s + 1 < t; s += window) solve_window(state, zp, x, s, std::min(s + window, t - 1));
   return permute_tokens(x);
 }
 

@@ -447,7 +447,7 @@ BOOST_AUTO_TEST_CASE(jacobi_inverse_fails_naming_the_window_when_capped) {
                             "iterations") != std::string::npos,
                message);
   }
-  options.inversion.jacobi_block = 0;
+  options.inversion.jacobi_block = -1;
   BOOST_CHECK_THROW(model->sample(2, options, g), Error);
 }
 
