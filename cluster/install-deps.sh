@@ -10,6 +10,8 @@ packages=(
   openmpi-bin libopenmpi-dev libhdf5-dev hdf5-tools libfmt-dev libboost-test-dev
   # one threading runtime: OpenBLAS built on OpenMP
   libopenblas-openmp-dev libopenblas0-openmp
+  # convolutions and bf16 GEMMs on AVX-512/AMX (oneDNN, on the same OpenMP runtime)
+  libdnnl-dev
   # config, CLI, JSON, images, checksums
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libpng-dev libjpeg62-turbo-dev
   zlib1g-dev libxxhash-dev

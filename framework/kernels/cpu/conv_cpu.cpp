@@ -1,9 +1,11 @@
-// 2-D convolution, stride 1, zero padding, NCHW, through im2col and one GEMM over
-// the whole batch: columns are [C*kh*kw, N*Ho*Wo], so weight gradients are a single
-// GEMM as well.
+// 2-D convolution, stride 1, zero padding, NCHW. f32 and bf16 go to oneDNN
+// (conv_onednn.cpp); f64, which oneDNN lacks, runs here through im2col and one
+// GEMM over the whole batch: columns are [C*kh*kw, N*Ho*Wo], so weight gradients
+// are a single GEMM as well. f64 is the reference the oneDNN path is tested against.
 #include <algorithm>
 #include <cstring>
 
+#include "framework/kernels/cpu/conv_onednn.h"
 #include "framework/kernels/kernels.h"
 
 namespace ft::kernels {
@@ -103,11 +105,27 @@ Tensor columns_of(const Tensor& x, const ConvGeometry& g) {
   return cols;
 }
 
+// Readies x and weight for the path that serves them; true for oneDNN. bf16 pairs
+// stay bf16 for oneDNN's bf16 kernels; f16 and mixed pairs compute in f32; f64
+// stays on im2col.
+bool runs_on_onednn(Tensor& x, Tensor& weight) {
+  if (x.dtype() == DType::f64 || weight.dtype() == DType::f64) {
+    x = upcast_half(x);
+    weight = upcast_half(weight);
+    return false;
+  }
+  if (onednn_conv2d_supports(x, weight)) return true;
+  x = cast(x, DType::f32);
+  weight = cast(weight, DType::f32);
+  return true;
+}
+
 }  // namespace
 
 Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, int64_t padding) {
-  Tensor x = upcast_half(x_in), weight = upcast_half(weight_in);
-  ConvGeometry g = geometry(x.shape(), weight.shape(), padding);
+  ConvGeometry g = geometry(x_in.shape(), weight_in.shape(), padding);
+  Tensor x = x_in, weight = weight_in;
+  if (runs_on_onednn(x, weight)) return onednn_conv2d(x, weight, padding);
   Tensor cols = columns_of(x, g);
   Tensor w2 = weight.detach().reshape({g.o, g.c * g.kh * g.kw});
   Tensor y = matmul(w2, cols);  // [O, N*Ho*Wo]
@@ -116,8 +134,9 @@ Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, int64_t padding) {
 
 void conv2d_backward(const Tensor& x_in, const Tensor& weight_in, const Tensor& grad_y, int64_t padding,
                      Tensor* grad_x, Tensor* grad_weight) {
-  Tensor x = upcast_half(x_in), weight = upcast_half(weight_in);
-  ConvGeometry g = geometry(x.shape(), weight.shape(), padding);
+  ConvGeometry g = geometry(x_in.shape(), weight_in.shape(), padding);
+  Tensor x = x_in, weight = weight_in;
+  if (runs_on_onednn(x, weight)) return onednn_conv2d_backward(x, weight, grad_y, padding, grad_x, grad_weight);
   // gy as [O, N*Ho*Wo]
   Tensor gy = copy(grad_y.detach().permute({1, 0, 2, 3})).reshape({g.o, g.n * g.ho * g.wo});
   if (grad_weight) {

@@ -250,9 +250,18 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
           T* y = o + off[0];
           const T* x1 = pa + off[1];
           const T* x2 = pb + off[2];
+          // Unit-stride and broadcast-scalar forms as plain pointers, so they vectorize.
           if (st[0] == 1 && st[1] == 1 && st[2] == 1) {
 #pragma omp simd
             for (int64_t i = 0; i < n; ++i) y[i] = ::ft::binary_forward<kOp>(x1[i], x2[i]);
+          } else if (st[0] == 1 && st[1] == 1 && st[2] == 0) {
+            const T s2 = x2[0];
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = ::ft::binary_forward<kOp>(x1[i], s2);
+          } else if (st[0] == 1 && st[1] == 0 && st[2] == 1) {
+            const T s1 = x1[0];
+#pragma omp simd
+            for (int64_t i = 0; i < n; ++i) y[i] = ::ft::binary_forward<kOp>(s1, x2[i]);
           } else {
             for (int64_t i = 0; i < n; ++i) y[i * st[0]] = ::ft::binary_forward<kOp>(x1[i * st[1]], x2[i * st[2]]);
           }
@@ -275,7 +284,18 @@ void add_inplace(Tensor& dst, const Tensor& src, double alpha) {
       const T* in = typed<T>(s);
       T a = T(alpha);
       for_each_strided<2>(dst.shape(), {dst.strides(), s.strides()}, [&](auto off, int64_t n, auto st) {
-        for (int64_t i = 0; i < n; ++i) o[off[0] + i * st[0]] += a * in[off[1] + i * st[1]];
+        T* y = o + off[0];
+        const T* x = in + off[1];
+        if (st[0] == 1 && st[1] == 1) {
+#pragma omp simd
+          for (int64_t i = 0; i < n; ++i) y[i] += a * x[i];
+        } else if (st[0] == 1 && st[1] == 0) {
+          const T ax = a * x[0];
+#pragma omp simd
+          for (int64_t i = 0; i < n; ++i) y[i] += ax;
+        } else {
+          for (int64_t i = 0; i < n; ++i) y[i * st[0]] += a * x[i * st[1]];
+        }
       });
     }
   });

@@ -55,7 +55,11 @@ double sum_strided(const T* base, const Shape& shape, const Strides& strides) {
   for (int64_t r = 0; r < outer; ++r) {
     const T* p = base + offset_of(r, outer_shape, outer_strides);
     if (inner_stride == 1) {
-      for (int64_t i = 0; i < inner; ++i) acc += double(p[i]);
+      // Lane-wise partial sums (a fixed order for a given build), so the loop vectorizes.
+      double row = 0.0;
+#pragma omp simd reduction(+ : row)
+      for (int64_t i = 0; i < inner; ++i) row += double(p[i]);
+      acc += row;
     } else {
       for (int64_t i = 0; i < inner; ++i) acc += double(p[i * inner_stride]);
     }
