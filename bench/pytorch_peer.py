@@ -2,18 +2,25 @@
 """PyTorch peer of `flowtrain bench` for configs/glow-bench.toml and configs/tarflow-bench.toml.
 
 Usage: OMP_WAIT_POLICY=PASSIVE /usr/bin/python3 bench/pytorch_peer.py {glow,tarflow}
-           [--threads T] [--steps N] [--warmup W]
+           [--mode train|eval|sample] [--precision fp32|bf16] [--ranks R] [--threads T]
+           [--steps N] [--warmup W]
 (Debian's /usr/bin/python3 with python3-torch; the models follow DESIGN.md section 3
 exactly, parameter for parameter, so parameter_count matches `flowtrain info`.)
 
 Prints one JSON line with the same keys as `flowtrain bench`: images_per_sec,
-ms_per_step_median, peak_rss_mb, threads_per_rank, parameters.
+ms_per_step_median, peak_rss_mb, threads_per_rank, parameters. The modes time what
+`flowtrain bench --mode` times: a training step, a no-grad log-likelihood pass, or
+drawing a batch by the exact inverse (TARFLOW: token by token with a KV cache).
+bf16 is torch.autocast on the CPU. --ranks R runs R processes (DistributedDataParallel
+over gloo for training), each with BATCH / R images, as `mpirun -np R flowtrain bench`.
 """
 import argparse
 import json
 import math
 import resource
+import os
 import statistics
+import tempfile
 import time
 
 import torch
@@ -29,6 +36,12 @@ def squeeze2d(x):
     n, c, h, w = x.shape
     x = x.reshape(n, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4)
     return x.reshape(n, c * 4, h // 2, w // 2)
+
+
+def unsqueeze2d(x):
+    n, c, h, w = x.shape
+    x = x.reshape(n, c // 4, 2, 2, h, w).permute(0, 1, 4, 2, 5, 3)
+    return x.reshape(n, c // 4, h * 2, w * 2)
 
 
 class ActNorm(torch.nn.Module):
@@ -47,6 +60,9 @@ class ActNorm(torch.nn.Module):
                 self.logs.copy_(-torch.log(var.sqrt() + 1e-6))
             self.initialized = True
         return (x + self.bias) * torch.exp(self.logs), x.shape[2] * x.shape[3] * self.logs.sum()
+
+    def reverse(self, y):
+        return y * torch.exp(-self.logs) - self.bias
 
 
 class Conv2dZeros(torch.nn.Module):
@@ -75,12 +91,18 @@ class InvConvLU(torch.nn.Module):
         self.upper = torch.nn.Parameter((u * self.upper_mask.double()).float())
         self.log_s = torch.nn.Parameter(torch.log(s.abs()).float())
 
-    def forward(self, x):
-        c = x.shape[1]
+    def weight(self):
         lower = self.lower * self.lower_mask + self.eye
         upper = self.upper * self.upper_mask + torch.diag(self.sign_s * torch.exp(self.log_s))
-        w = self.permutation @ lower @ upper
-        return F.conv2d(x, w.view(c, c, 1, 1)), x.shape[2] * x.shape[3] * self.log_s.sum()
+        return self.permutation @ lower @ upper
+
+    def forward(self, x):
+        c = x.shape[1]
+        return F.conv2d(x, self.weight().view(c, c, 1, 1)), x.shape[2] * x.shape[3] * self.log_s.sum()
+
+    def reverse(self, y):
+        c = y.shape[1]
+        return F.conv2d(y, torch.inverse(self.weight().double()).float().view(c, c, 1, 1))
 
 
 class CouplingNN(torch.nn.Module):
@@ -114,6 +136,14 @@ class FlowStep(torch.nn.Module):
         shift, pre = h[:, 0::2], h[:, 1::2] + 2.0
         yb = (xb + shift) * torch.sigmoid(pre)
         return torch.cat([xa, yb], 1), ld1 + ld2 + F.logsigmoid(pre).sum([1, 2, 3])
+
+    def reverse(self, y):
+        c = y.shape[1]
+        ya, yb = y[:, :c // 2], y[:, c // 2:]
+        h = self.network(ya)
+        shift, pre = h[:, 0::2], h[:, 1::2] + 2.0
+        z = torch.cat([ya, yb / torch.sigmoid(pre) - shift], 1)
+        return self.actnorm.reverse(self.invconv.reverse(z))
 
 
 def gaussian_logp(x, mean, logs):
@@ -154,6 +184,21 @@ class Glow(torch.nn.Module):
         d = x[0].numel()
         return (-self.forward(x).mean() + d * math.log(256.0)) / (d * math.log(2.0))
 
+    def sample(self, n, image_shape=(3, 32, 32)):
+        c, size = image_shape[0] * 4, image_shape[1] // 2
+        for _ in self.splits:
+            c, size = c * 2, size // 2
+        h = self.top(torch.zeros(n, 2 * c, size, size))
+        z = h[:, :c] + torch.exp(h[:, c:]) * torch.randn(n, c, size, size)
+        for i in reversed(range(len(self.levels))):
+            if i < len(self.splits):
+                z1 = unsqueeze2d(z)
+                h = self.splits[i](z1)
+                z = torch.cat([z1, h[:, 0::2] + torch.exp(h[:, 1::2]) * torch.randn_like(z1)], 1)
+            for step in reversed(self.levels[i]):
+                z = step.reverse(z)
+        return unsqueeze2d(z)
+
 
 # ---- TARFLOW (configs/tarflow-bench.toml: P=4, width 256, 4 blocks x 4 layers, head dim 64) ----
 
@@ -174,6 +219,16 @@ class Attention(torch.nn.Module):
         x = torch.softmax(logits, dim=-1) @ v
         return self.proj(x.transpose(1, 2).reshape(b, t, c))
 
+    def step(self, x, cache):
+        """One new token x [B, 1, C] attending to itself and the cached ones."""
+        b, _, c = x.shape
+        q, k, v = self.qkv(self.norm(x)).reshape(b, 1, 3 * self.heads, -1).transpose(1, 2).chunk(3, dim=1)
+        if cache:
+            k, v = torch.cat([cache[0], k], 2), torch.cat([cache[1], v], 2)
+        cache[:] = [k, v]
+        x = torch.softmax((q @ k.transpose(-1, -2)) * self.scale, dim=-1) @ v
+        return self.proj(x.transpose(1, 2).reshape(b, 1, c))
+
 
 class Layer(torch.nn.Module):
     def __init__(self, width, head_dim):
@@ -186,6 +241,10 @@ class Layer(torch.nn.Module):
     def forward(self, x, mask):
         x = x + self.attention(x, mask)
         return x + self.fc2(F.gelu(self.fc1(self.mlp_norm(x))))  # exact (erf) GELU
+
+    def step(self, x, cache):
+        x = x + self.attention.step(x, cache)
+        return x + self.fc2(F.gelu(self.fc1(self.mlp_norm(x))))
 
 
 class Block(torch.nn.Module):
@@ -216,6 +275,22 @@ class Block(torch.nn.Module):
             z = z.flip(1)
         return z, -alpha.sum(dim=[1, 2])
 
+    def inverse(self, z):
+        """x from z token by token: x_t needs the outputs for tokens < t, kept in a KV cache."""
+        if self.reverse:
+            z = z.flip(1)
+        pos = self.pos_embed.flip(0) if self.reverse else self.pos_embed
+        x = torch.empty_like(z)
+        x[:, :1] = z[:, :1]
+        caches = [[] for _ in self.layers]
+        for t in range(z.shape[1] - 1):
+            h = self.proj_in(x[:, t:t + 1]) + pos[t:t + 1]
+            for layer, cache in zip(self.layers, caches):
+                h = layer.step(h, cache)
+            alpha, mu = self.proj_out(h).chunk(2, dim=-1)
+            x[:, t + 1:t + 2] = z[:, t + 1:t + 2] * torch.exp(alpha) + mu
+        return x.flip(1) if self.reverse else x
+
 
 class TarFlow(torch.nn.Module):
     def __init__(self, channels=3, image_size=32, patch=4, width=256, blocks=4, layers=4, head_dim=64):
@@ -224,6 +299,15 @@ class TarFlow(torch.nn.Module):
         tokens = (image_size // patch) ** 2
         self.blocks = torch.nn.ModuleList([Block(channels * patch * patch, tokens, width, layers, head_dim, b % 2 == 1)
                                            for b in range(blocks)])
+
+    def sample(self, n, image_shape=(3, 32, 32)):
+        c, size = image_shape[0], image_shape[1]
+        p, t = self.patch, (image_shape[1] // self.patch) ** 2
+        z = torch.randn(n, t, c * p * p)
+        for block in reversed(self.blocks):
+            z = block.inverse(z)
+        g = size // p
+        return z.reshape(n, g, g, c, p, p).permute(0, 3, 1, 4, 2, 5).reshape(n, c, size, size)
 
     def loss(self, x):
         n, c, h, w = x.shape
@@ -240,34 +324,60 @@ class TarFlow(torch.nn.Module):
 
 # ---- bench ----------------------------------------------------------------------------
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument('model', choices=['glow', 'tarflow'])
-    ap.add_argument('--threads', type=int, default=1)
-    ap.add_argument('--steps', type=int, default=10)
-    ap.add_argument('--warmup', type=int, default=2)
-    args = ap.parse_args()
+class Loss(torch.nn.Module):
+    """The model's loss as its forward, which is what DistributedDataParallel wraps."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model.loss(x)
+
+
+def run(rank, args, init_file):
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.ranks > 1:
+        torch.distributed.init_process_group('gloo', init_method=f'file://{init_file}', rank=rank,
+                                             world_size=args.ranks)
+    local = BATCH // args.ranks
     if args.model == 'glow':
         model = Glow()
         opt = torch.optim.Adam(model.parameters(), lr=1e-3)
-        x = torch.rand(BATCH, 3, 32, 32) - 0.5  # model space: x/256 - 0.5 + U(0, 1/256)
+        x = torch.rand(local, 3, 32, 32) - 0.5  # model space: x/256 - 0.5 + U(0, 1/256)
     else:
         model = TarFlow()
         opt = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.95), weight_decay=1e-4)
-        x = torch.rand(BATCH, 3, 32, 32) * 2.0 - 1.0 + 0.05 * torch.randn(BATCH, 3, 32, 32)
+        x = torch.rand(local, 3, 32, 32) * 2.0 - 1.0 + 0.05 * torch.randn(local, 3, 32, 32)
     params = sum(p.numel() for p in model.parameters())
+    with torch.no_grad():
+        model.loss(x)  # ActNorm's data-dependent init, as flowtrain's first forward does
+    loss = Loss(model)
+    if args.ranks > 1:
+        loss = torch.nn.parallel.DistributedDataParallel(loss)
+    autocast = torch.autocast('cpu', dtype=torch.bfloat16, enabled=args.precision == 'bf16')
 
-    def step():
+    def train_step():
         opt.zero_grad(set_to_none=True)
-        loss = model.loss(x)
-        loss.backward()
+        with autocast:
+            value = loss(x)
+        value.backward()
         opt.step()
-        return loss
 
+    def eval_step():
+        with torch.no_grad(), autocast:
+            model.loss(x)
+
+    def sample_step():
+        with torch.no_grad(), autocast:
+            model.sample(local)
+
+    step = {'train': train_step, 'eval': eval_step, 'sample': sample_step}[args.mode]
     for _ in range(args.warmup):
         step()
+    if args.ranks > 1:
+        torch.distributed.barrier()
     times = []
     start = time.perf_counter()
     for _ in range(args.steps):
@@ -275,13 +385,38 @@ def main():
         step()
         times.append((time.perf_counter() - t0) * 1e3)
     total = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    if args.ranks > 1:
+        worst = torch.tensor([total, rss], dtype=torch.float64)
+        torch.distributed.all_reduce(worst, op=torch.distributed.ReduceOp.MAX)
+        total, rss = worst.tolist()
+    if rank != 0:
+        return
     print(json.dumps({
-        'config': f'configs/{args.model}-bench.toml', 'model': args.model, 'peer': f'pytorch {torch.__version__}',
+        'config': f'configs/{args.model}-bench.toml', 'mode': args.mode, 'model': args.model,
+        'peer': f'pytorch {torch.__version__}', 'precision': args.precision, 'ranks': args.ranks,
         'parameters': params, 'threads_per_rank': torch.get_num_threads(), 'global_batch': BATCH,
         'steps': args.steps, 'images_per_sec': BATCH * args.steps / total,
         'ms_per_step_median': statistics.median(times), 'ms_per_step_mean': total * 1e3 / args.steps,
-        'peak_rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-    }))
+        'peak_rss_mb': rss,
+    }), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('model', choices=['glow', 'tarflow'])
+    ap.add_argument('--mode', choices=['train', 'eval', 'sample'], default='train')
+    ap.add_argument('--precision', choices=['fp32', 'bf16'], default='fp32')
+    ap.add_argument('--ranks', type=int, default=1)
+    ap.add_argument('--threads', type=int, default=1)
+    ap.add_argument('--steps', type=int, default=10)
+    ap.add_argument('--warmup', type=int, default=2)
+    args = ap.parse_args()
+    if args.ranks == 1:
+        run(0, args, None)
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        torch.multiprocessing.spawn(run, args=(args, os.path.join(scratch, 'init')), nprocs=args.ranks)
 
 
 if __name__ == '__main__':

@@ -1,6 +1,12 @@
-// flowtrain bench CONFIG.toml [--steps N] [--threads N] [--set k=v]...: training
-// steps on random images (no data or files needed), as JSON: images/s, ms per
-// step, peak RSS, and the share of step time spent waiting on gradient all-reduce.
+// flowtrain bench CONFIG.toml [--mode train|eval|sample] [--steps N] [--threads N]
+// [--set k=v]...: on random images (no data or files needed) times one of
+//   train:  training steps of train.global_batch;
+//   eval:   no-grad log-likelihood passes;
+//   sample: drawing a batch at temperature 1 without the denoising step (TARFLOW:
+//           sequential KV-cache inversion), the pure inverse pass;
+// and prints JSON: images/s, ms per step, peak RSS, and for training the share of
+// step time spent waiting on gradient all-reduce. In eval and sample each rank
+// handles its share of train.global_batch; train.precision sets autocast in all three.
 #include <fmt/core.h>
 #include <omp.h>
 #include <sys/resource.h>
@@ -11,6 +17,9 @@
 
 #include "framework/dist/communicator.h"
 #include "framework/dist/agreement.h"
+#include "framework/autograd/grad_mode.h"
+#include "framework/precision/autocast.h"
+#include "framework/random/generator.h"
 #include "launch/commands.h"
 #include "launch/slurm_environment.h"
 #include "launch/job_failure.h"
@@ -22,6 +31,7 @@ namespace {
 
 struct BenchArguments {
   std::string config;
+  std::string mode = "train";
   std::vector<std::string> overrides;
   int64_t steps = 10, warmup = 2;
   int threads = 0;
@@ -33,25 +43,70 @@ double peak_rss_megabytes() {
   return double(usage.ru_maxrss) / 1024.0;  // Linux reports KiB
 }
 
-void bench_steps(const BenchArguments& args, const Config& config, Trainer& trainer, dist::Communicator& comm) {
-  for (int64_t i = 0; i < args.warmup; ++i) trainer.train_step();  // allocator and ActNorm init
+struct Timings {
+  std::vector<double> step_ms;  // sorted
+  double total_seconds = 0.0;
+};
+
+// on_warm runs once the untimed steps are done (resetting the all-reduce timers).
+template <class Step, class OnWarm>
+Timings time_steps(const BenchArguments& args, dist::Communicator& comm, Step&& step, OnWarm&& on_warm) {
+  for (int64_t i = 0; i < args.warmup; ++i) step();  // allocator, JIT kernels and ActNorm init
   comm.barrier();
-  trainer.reducer().reset_timers();
-  std::vector<double> step_ms;
+  on_warm();
+  Timings t;
   auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < args.steps; ++i) {
     auto t0 = std::chrono::steady_clock::now();
-    trainer.train_step();
-    step_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+    step();
+    t.step_ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
   }
-  double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  t.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::sort(t.step_ms.begin(), t.step_ms.end());
+  return t;
+}
+
+// The images of the eval and sample modes: this rank's share, uniform over the model's pixel range.
+Tensor random_images(layers::FlowModel& model, int64_t count, uint64_t seed, int rank) {
+  Generator gen(seed, 0xBE4C1000 + uint64_t(rank));
+  Shape shape = model.image_shape();
+  layers::DataScaling scaling = model.scaling();
+  return uniform({count, shape[0], shape[1], shape[2]}, scaling.shift, scaling.brightest, gen);
+}
+
+Timings time_mode(const BenchArguments& args, const Config& config, Trainer& trainer, dist::Communicator& comm) {
+  if (args.mode == "train")
+    return time_steps(args, comm, [&] { trainer.train_step(); }, [&] { trainer.reducer().reset_timers(); });
+  auto nothing = [] {};
+  layers::FlowModel& model = trainer.model();
+  const int64_t local = config.integer("train.global_batch") / comm.size();
+  const uint64_t seed = uint64_t(config.integer("train.seed"));
+  AutocastGuard autocast(trainer.autocast_dtype());
+  if (args.mode == "eval") {
+    Tensor images = random_images(model, local, seed, comm.rank());
+    return time_steps(args, comm, [&] {
+      NoGradGuard no_grad;
+      model.forward(images, Tensor());
+    }, nothing);
+  }
+  layers::SampleOptions options;
+  options.denoise = false;
+  Generator gen(seed, 0xBE4C2000 + uint64_t(comm.rank()));
+  return time_steps(args, comm, [&] {
+    NoGradGuard no_grad;
+    model.sample(local, options, gen);
+  }, nothing);
+}
+
+void bench_mode(const BenchArguments& args, const Config& config, Trainer& trainer, dist::Communicator& comm) {
+  Timings t = time_mode(args, config, trainer, comm);
   double waiting = comm.all_reduce_scalar(trainer.reducer().seconds_waiting(), dist::ReduceOp::average);
   double rss = comm.all_reduce_scalar(peak_rss_megabytes(), dist::ReduceOp::max);
-  total = comm.all_reduce_scalar(total, dist::ReduceOp::max);
+  double total = comm.all_reduce_scalar(t.total_seconds, dist::ReduceOp::max);
   if (comm.rank() != 0) return;
-  std::sort(step_ms.begin(), step_ms.end());
   int64_t global_batch = config.integer("train.global_batch");
   nlohmann::json out = {{"config", args.config},
+                        {"mode", args.mode},
                         {"model", config.model_kind()},
                         {"parameters", trainer.model().parameter_count()},
                         {"ranks", comm.size()},
@@ -60,10 +115,10 @@ void bench_steps(const BenchArguments& args, const Config& config, Trainer& trai
                         {"global_batch", global_batch},
                         {"steps", args.steps},
                         {"images_per_sec", double(global_batch * args.steps) / total},
-                        {"ms_per_step_median", step_ms[step_ms.size() / 2]},
+                        {"ms_per_step_median", t.step_ms[t.step_ms.size() / 2]},
                         {"ms_per_step_mean", total * 1e3 / double(args.steps)},
-                        {"peak_rss_mb", rss},
-                        {"allreduce_wait_share", waiting / total}};
+                        {"peak_rss_mb", rss}};
+  if (args.mode == "train") out["allreduce_wait_share"] = waiting / total;
   fmt::print("{}\n", out.dump());
 }
 
@@ -74,13 +129,14 @@ void run_bench(const BenchArguments& args) {
     std::optional<Config> config;
     dist::run_agreed(*comm, [&] {
       if (args.steps < 1) FT_FAIL("--steps must be >= 1, got {}", args.steps);
+      if (args.warmup < 0) FT_FAIL("--warmup must be >= 0, got {}", args.warmup);
       config.emplace(Config::load(args.config, args.overrides));
     });
     if (args.threads > 0) omp_set_num_threads(args.threads);
     TrainerOptions options;
     options.synthetic_data = true;
     trainer = std::make_unique<Trainer>(*config, "", comm, options);
-    bench_steps(args, *config, *trainer, *comm);
+    bench_mode(args, *config, *trainer, *comm);
   });
 }
 
@@ -88,8 +144,11 @@ void run_bench(const BenchArguments& args) {
 
 void register_bench_command(CLI::App& app) {
   auto args = std::make_shared<BenchArguments>();
-  CLI::App* cmd = app.add_subcommand("bench", "time training steps of a config on random images; prints JSON");
+  CLI::App* cmd =
+      app.add_subcommand("bench", "time training steps, eval or sampling of a config on random images; prints JSON");
   cmd->add_option("config", args->config, "TOML config")->required();
+  cmd->add_option("--mode", args->mode, "train (default), eval (no-grad log-likelihood) or sample")
+      ->check(CLI::IsMember({"train", "eval", "sample"}));
   cmd->add_option("--steps", args->steps, "timed steps (default 10)");
   cmd->add_option("--warmup", args->warmup, "untimed steps first (default 2)");
   cmd->add_option("--threads", args->threads, "OpenMP threads per rank (default: OMP_NUM_THREADS)");

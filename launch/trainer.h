@@ -76,6 +76,7 @@ class Trainer {
   // The stop signal the ranks agreed on at the last step boundary (0: none).
   int stop_signal() const { return stop_signal_; }
   double loss_scale() const;  // 1 unless train.precision = "fp16"
+  DType autocast_dtype() const { return autocast_; }  // train.precision as the autocast dtype (f32: off)
   // Called after gradients are reduced and unscaled, before the finiteness check,
   // with this rank's optimizer range of the gradient arena: tests inject overflows.
   std::function<void(int64_t step, float* gradients, int64_t n)> gradient_hook;
