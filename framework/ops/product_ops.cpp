@@ -5,11 +5,24 @@
 
 namespace ft {
 
+namespace {
+
+// The gradient as the backward products take it: rounded to bf16 when the saved
+// operand was cast to bf16 by autocast, as PyTorch's autocast does (there the
+// output, and so its gradient, is bf16), so the backward GEMMs run on the bf16
+// kernels too. Any other dtype pair keeps the gradient as it is.
+Tensor gradient_for(const Tensor& g, const Tensor& saved_operand) {
+  return saved_operand.dtype() == DType::bf16 && g.dtype() != DType::bf16 ? kernels::cast(g, DType::bf16) : g;
+}
+
+}  // namespace
+
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = autocast_input(a_in), b = autocast_input(b_in);
   Tensor y = kernels::matmul(a, b);
   bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  record("matmul", y, {a, b}, [as = a.detach(), bs = b.detach(), need_a, need_b](const Tensor& g) {
+  record("matmul", y, {a, b}, [as = a.detach(), bs = b.detach(), need_a, need_b](const Tensor& g_in) {
+    Tensor g = gradient_for(g_in, as);
     return std::vector<Tensor>{
         need_a ? kernels::sum_to(kernels::matmul(g, bs, false, true), as.shape()) : Tensor(),
         need_b ? kernels::sum_to(kernels::matmul(as, g, true, false), bs.shape()) : Tensor()};
@@ -37,8 +50,9 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias) {
   record("linear", y, inputs,
          [x2, ws = weight.detach(), shape = x.shape(), has_bias = bias.defined(), need_x, need_w, out](const Tensor& g) {
            Tensor g2 = g.reshape({-1, out});
-           std::vector<Tensor> grads{need_x ? kernels::matmul(g2, ws).reshape(shape) : Tensor(),
-                                     need_w ? kernels::matmul(g2, x2, true, false) : Tensor()};
+           Tensor g_low = gradient_for(g2, ws);
+           std::vector<Tensor> grads{need_x ? kernels::matmul(g_low, ws).reshape(shape) : Tensor(),
+                                     need_w ? kernels::matmul(g_low, x2, true, false) : Tensor()};
            if (has_bias) grads.push_back(kernels::sum(g2, {0}, false));
            return grads;
          });

@@ -4,6 +4,7 @@
 
 #include "framework/kernels/cpu/fast_math.h"
 #include "framework/kernels/cpu/strided_loop.h"
+#include "framework/kernels/cpu/vector_loops.h"
 #include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
 #if defined(FLOWTRAIN_HAVE_CUDA)
@@ -63,6 +64,19 @@ bool tiled_transpose_copy(Tensor& dst, const Tensor& src) {
   return true;
 }
 
+// The dense f32 <-> bf16 conversions of autocast, on the vector loops; false for other pairs.
+template <class S, class D>
+bool convert_dense(const S* x, D* y, int64_t n) {
+  if constexpr (std::is_same_v<S, float> && std::is_same_v<D, bf16>) {
+    vector_loops::best().float_to_bf16(x, reinterpret_cast<uint16_t*>(y), n);
+    return true;
+  } else if constexpr (std::is_same_v<S, bf16> && std::is_same_v<D, float>) {
+    vector_loops::best().bf16_to_float(reinterpret_cast<const uint16_t*>(x), y, n);
+    return true;
+  }
+  return false;
+}
+
 bool try_tiled_transpose_copy(Tensor& dst, const Tensor& src) {
   switch (dtype_size(dst.dtype())) {
     case 1: return tiled_transpose_copy<uint8_t>(dst, src);
@@ -105,6 +119,7 @@ void copy_into(Tensor& dst, const Tensor& src) {
                           [&](auto off, int64_t n, auto st) {
                             D* o = out + off[0];
                             const S* x = in + off[1];
+                            if (st[0] == 1 && st[1] == 1 && convert_dense(x, o, n)) return;
                             for (int64_t i = 0; i < n; ++i) o[i * st[0]] = convert_element<D>(x[i * st[1]]);
                           });
     });
@@ -167,7 +182,10 @@ Tensor unary(UnaryOp op, const Tensor& x, double p) {
         for_each_strided<2>(x.shape(), {out.strides(), x.strides()}, [&](auto off, int64_t n, auto st) {
           T* y = o + off[0];
           const T* a = in + off[1];
-          if (st[0] == 1 && st[1] == 1) {
+          if (std::is_same_v<T, float> && st[0] == 1 && st[1] == 1) {
+            vector_loops::best().unary(kOp, reinterpret_cast<const float*>(a), reinterpret_cast<float*>(y), n,
+                                       float(pp));
+          } else if (st[0] == 1 && st[1] == 1) {
 #pragma omp simd
             for (int64_t i = 0; i < n; ++i) y[i] = ::ft::unary_forward<kOp, T, CpuMath>(a[i], pp);
           } else {
@@ -209,7 +227,12 @@ Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor
                               const T* gb = gp + off[3];
                               // The common dense case as unit-stride pointers, so the
                               // loop vectorizes (the strided form below cannot).
-                              if (st[0] == 1 && st[1] == 1 && st[2] == 1 && st[3] == 1) {
+                              const bool dense = st[0] == 1 && st[1] == 1 && st[2] == 1 && st[3] == 1;
+                              if (std::is_same_v<T, float> && dense) {
+                                vector_loops::best().unary_backward(
+                                    kOp, reinterpret_cast<const float*>(xb), reinterpret_cast<const float*>(yb),
+                                    reinterpret_cast<const float*>(gb), reinterpret_cast<float*>(ob), n, float(pp));
+                              } else if (dense) {
 #pragma omp simd
                                 for (int64_t i = 0; i < n; ++i)
                                   ob[i] = ::ft::unary_backward<kOp, T, CpuMath>(xb[i], yb[i], gb[i], pp);

@@ -3,7 +3,9 @@
 // OpenMP build runs each GEMM single-threaded.
 #include "framework/kernels/cpu/blas.h"
 
+#include "framework/kernels/cpu/matmul_onednn.h"
 #include "framework/kernels/kernel_shapes.h"
+#include <cstdlib>
 #include "framework/kernels/kernels.h"
 #if defined(FLOWTRAIN_HAVE_CUDA)
 #include "framework/kernels/cuda/kernels_cuda.h"
@@ -47,6 +49,9 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool tra
   if (a_in.device().kind == DeviceKind::cuda || b_in.device().kind == DeviceKind::cuda)
     return cuda::matmul(a_in, b_in, transpose_a, transpose_b);
 #endif
+  static const bool all_onednn = std::getenv("FT_MATMUL_ONEDNN") != nullptr;
+  if (onednn_matmul_supports(a_in, b_in) && (a_in.dtype() == DType::bf16 || all_onednn))
+    return onednn_matmul(a_in, b_in, transpose_a, transpose_b);
   // Low-precision inputs: exact products of the rounded values, accumulated in f32.
   Tensor a = upcast_half(a_in), b = upcast_half(b_in);
   FT_CHECK(a.dtype() == b.dtype() && (a.dtype() == DType::f32 || a.dtype() == DType::f64),

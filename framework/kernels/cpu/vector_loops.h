@@ -1,0 +1,30 @@
+// Dense float loops compiled once per instruction set and chosen at start from the
+// CPU's features, not at build time (a -march=native binary breaks on older
+// machines): vector_loops_isa.h holds the loops, vector_loops_baseline.cpp
+// compiles them for x86-64's SSE2 and vector_loops_avx512.cpp for AVX-512.
+// Both compile without FMA contraction, so they return bit-identical results:
+// only the vector width differs. FLOWTRAIN_CPU_ISA=baseline forces the baseline
+// (for comparisons); the element-wise kernels call through best().
+#pragma once
+#include <cstdint>
+
+#include "framework/kernels/functors.h"
+
+namespace ft::kernels::vector_loops {
+
+struct Table {
+  const char* isa;  // "avx512" or "baseline"
+  // y[i] = f(x[i]) for unit-stride arrays; p is pow's exponent.
+  void (*unary)(UnaryOp op, const float* x, float* y, int64_t n, float p);
+  // out[i] = g[i] * f'(x[i]) given y = f(x); x or y may alias g when op does not read them.
+  void (*unary_backward)(UnaryOp op, const float* x, const float* y, const float* g, float* out, int64_t n, float p);
+  // Conversions with bf16's rounding (framework/core/half.h): bit patterns in uint16_t.
+  void (*float_to_bf16)(const float* x, uint16_t* y, int64_t n);
+  void (*bf16_to_float)(const uint16_t* x, float* y, int64_t n);
+};
+
+const Table& baseline();
+const Table* avx512();  // null when this CPU lacks AVX-512 (F, BW, DQ, VL)
+const Table& best();    // AVX-512 where available, unless FLOWTRAIN_CPU_ISA=baseline
+
+}  // namespace ft::kernels::vector_loops
