@@ -1,5 +1,6 @@
 // Framework micro-benchmarks: GEMM through the framework next to OpenBLAS called
-// directly, element-wise and reduction bandwidth, and autograd overhead per op.
+// directly, TARFLOW's linear layers (x W^T) on OpenBLAS against oneDNN in f32 and
+// bf16, element-wise and reduction bandwidth, and autograd overhead per op.
 // Prints one JSON object per measurement. Measured, never asserted.
 #include <cblas.h>
 #include <fmt/core.h>
@@ -11,6 +12,8 @@
 #include <vector>
 
 #include "framework/autograd/grad_mode.h"
+#include "framework/kernels/cpu/matmul_onednn.h"
+#include "framework/kernels/kernels.h"
 #include "framework/ops/ops.h"
 #include "framework/random/generator.h"
 
@@ -46,6 +49,26 @@ void bench_gemm(int64_t m, int64_t k, int64_t n) {
   fmt::print("{{\"bench\": \"gemm\", \"m\": {}, \"k\": {}, \"n\": {}, \"framework_gflops\": {:.2f}, "
              "\"openblas_gflops\": {:.2f}, \"ratio\": {:.3f}}}\n",
              m, k, n, flops / t_framework * 1e-9, flops / t_blas * 1e-9, t_blas / t_framework);
+}
+
+// y = x W^T, W [n, k] row-major as in nn::Linear: the products that decide which
+// library serves f32 (kernels/cpu/matmul_cpu.cpp).
+void bench_linear(int64_t m, int64_t k, int64_t n) {
+  Generator gen(3, 0);
+  Tensor x = normal({m, k}, 0, 1, gen), w = normal({n, k}, 0, 1, gen), y = Tensor::empty({m, n});
+  Tensor x16 = kernels::cast(x, DType::bf16), w16 = kernels::cast(w, DType::bf16);
+  int repeats = m * n * k > 100000000 ? 5 : 50;
+  double t_blas = time_median(repeats, [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(m), int(n), int(k), 1.0f, x.data<float>(), int(k),
+                w.data<float>(), int(k), 0.0f, y.data<float>(), int(n));
+  });
+  double t_dnnl = time_median(repeats, [&] { y = kernels::onednn_matmul(x, w, false, true); });
+  double t_dnnl_bf16 = time_median(repeats, [&] { y = kernels::onednn_matmul(x16, w16, false, true); });
+  double t_framework = time_median(repeats, [&] { y = kernels::matmul(x, w, false, true); });
+  double gflop = 2.0 * double(m) * double(n) * double(k) * 1e-9;
+  fmt::print("{{\"bench\": \"linear\", \"m\": {}, \"k\": {}, \"n\": {}, \"openblas_f32_gflops\": {:.1f}, "
+             "\"onednn_f32_gflops\": {:.1f}, \"onednn_bf16_gflops\": {:.1f}, \"framework_f32_gflops\": {:.1f}}}\n",
+             m, k, n, gflop / t_blas, gflop / t_dnnl, gflop / t_dnnl_bf16, gflop / t_framework);
 }
 
 void bench_bandwidth(int64_t n) {
@@ -95,6 +118,13 @@ int main() {
   for (int64_t s : {256, 512, 1024}) bench_gemm(s, s, s);
   bench_gemm(2048, 256, 768);  // tarflow-bench: tokens x width -> qkv
   bench_gemm(64, 4096, 64);
+  // tarflow-bench's linears: one token per image while sampling (m 32), all tokens in training (m 2048).
+  for (int64_t m : {32, 2048}) {
+    bench_linear(m, 256, 768);
+    bench_linear(m, 256, 1024);
+    bench_linear(m, 1024, 256);
+    bench_linear(m, 256, 256);
+  }
   bench_bandwidth(int64_t(1) << 24);
   bench_autograd_overhead(1000);
   return 0;

@@ -2,6 +2,7 @@
 // softmax and the value product run in per-thread scratch, so the [T, T] matrix
 // of one head at a time is all that exists. Backward recomputes probabilities
 // from the saved log-sum-exp.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -147,27 +148,34 @@ Tensor cached_attention(const Tensor& q_in, const Tensor& k_cache, const Tensor&
     if constexpr (std::is_floating_point_v<T>) {
       const T *pq = q.data<T>(), *pk = k_cache.data<T>(), *pv = v_cache.data<T>();
       T* po = out.data<T>();
+      // Per query row: scores against each cached key, softmax, then the values
+      // accumulated row by row, so every inner loop runs over contiguous memory in
+      // the working dtype (as the GEMMs of causal_attention do) and vectorizes.
 #pragma omp parallel for schedule(static) if (b * h > 1)
       for (int64_t bh = 0; bh < b * h; ++bh) {
-        std::vector<double> w(size_t(past + tq));
+        std::vector<T> w(size_t(past + tq));
         for (int64_t i = 0; i < tq; ++i) {
           const T* qi = pq + (bh * tq + i) * d;
-          int64_t keys = past + i + 1;
-          double m = -std::numeric_limits<double>::infinity();
+          const int64_t keys = past + i + 1;
+          T m = -std::numeric_limits<T>::infinity();
           for (int64_t j = 0; j < keys; ++j) {
             const T* kj = pk + (bh * cap + j) * d;
-            double s = 0.0;
-            for (int64_t c = 0; c < d; ++c) s += double(qi[c]) * double(kj[c]);
-            w[size_t(j)] = s * scale;
+            T dot = T(0);
+#pragma omp simd reduction(+ : dot)
+            for (int64_t c = 0; c < d; ++c) dot += qi[c] * kj[c];
+            w[size_t(j)] = dot * T(scale);
             m = std::max(m, w[size_t(j)]);
           }
           double sum = 0.0;
-          for (int64_t j = 0; j < keys; ++j) sum += (w[size_t(j)] = std::exp(w[size_t(j)] - m));
+          for (int64_t j = 0; j < keys; ++j) sum += double(w[size_t(j)] = std::exp(w[size_t(j)] - m));
+          const T inv = T(1.0 / sum);
           T* o = po + (bh * tq + i) * d;
-          for (int64_t c = 0; c < d; ++c) {
-            double acc = 0.0;
-            for (int64_t j = 0; j < keys; ++j) acc += w[size_t(j)] * double(pv[(bh * cap + j) * d + c]);
-            o[c] = T(acc / sum);
+          std::fill(o, o + d, T(0));
+          for (int64_t j = 0; j < keys; ++j) {
+            const T p = w[size_t(j)] * inv;
+            const T* vj = pv + (bh * cap + j) * d;
+#pragma omp simd
+            for (int64_t c = 0; c < d; ++c) o[c] += p * vj[c];
           }
         }
       }

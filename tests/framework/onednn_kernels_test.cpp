@@ -1,8 +1,10 @@
-// f32 and bf16 convolutions run on oneDNN; f64 runs on the im2col path. Both paths
+// f32 and bf16 convolutions and bf16 matrix products run on oneDNN; f64 runs on
+// flowtrain's own im2col path and OpenBLAS. Both paths
 // compute the same function: each oneDNN result against the f64 one on the same
 // (rounded) inputs, forward and both gradients, over the shapes that pick
 // different oneDNN kernels (1x1, 3x3 with and without padding, 5x5, few and many
-// channels, a strided input).
+// channels, a strided input), and the matmul operand layouts (transposes, broadcast
+// batch dims, strided views, empty products).
 #include <boost/test/unit_test.hpp>
 
 #include <fmt/format.h>
@@ -54,7 +56,7 @@ void check_against_f64(const std::string& name, const ConvResult& got, const Con
 
 }  // namespace
 
-BOOST_AUTO_TEST_SUITE(conv_onednn)
+BOOST_AUTO_TEST_SUITE(onednn_kernels)
 
 BOOST_AUTO_TEST_CASE(f32_matches_the_f64_reference) {
   Generator gen(11, 0);
@@ -97,6 +99,48 @@ BOOST_AUTO_TEST_CASE(strided_inputs_and_mixed_dtypes_are_accepted) {
   Tensor x16 = kernels::cast(x, DType::f16);
   ConvResult mixed = run_conv(x16, w, gy, 1);
   check_against_f64("f16 x with f32 weight", mixed, run_conv(as_f64(x16), as_f64(w), as_f64(gy), 1), 2e-6);
+}
+
+struct MatmulCase {
+  Shape a, b;
+  bool transpose_a, transpose_b;
+};
+
+BOOST_AUTO_TEST_CASE(bf16_matmul_matches_f64_on_rounded_inputs) {
+  const MatmulCase cases[] = {
+      {{2048, 256}, {1024, 256}, false, true},  // a TARFLOW linear: x W^T
+      {{17, 33}, {33, 9}, false, false},
+      {{33, 17}, {33, 9}, true, false},
+      {{2, 3, 5, 7}, {7, 4}, false, false},     // batch dims broadcast on b
+      {{1, 5, 7}, {3, 4, 7}, false, true},      // and on a
+      {{4, 64, 64}, {4, 64, 32}, false, false},  // attention-like batched product
+  };
+  Generator gen(14, 0);
+  for (const MatmulCase& c : cases) {
+    Tensor a = kernels::cast(normal(c.a, 0, 1, gen), DType::bf16);
+    Tensor b = kernels::cast(normal(c.b, 0, 1, gen), DType::bf16);
+    Tensor got = kernels::matmul(a, b, c.transpose_a, c.transpose_b);
+    BOOST_TEST(got.dtype() == DType::f32);
+    Tensor want = kernels::matmul(as_f64(a), as_f64(b), c.transpose_a, c.transpose_b);
+    check_close(fmt::format("bf16 matmul {}{} @ {}{}", shape_str(c.a), c.transpose_a ? "^T" : "", shape_str(c.b),
+                            c.transpose_b ? "^T" : ""),
+                got, want, 2e-6);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bf16_matmul_takes_views_and_empty_products) {
+  Generator gen(15, 0);
+  Tensor base = kernels::cast(normal({6, 10}, 0, 1, gen), DType::bf16);
+  Tensor view = base.transpose(0, 1);  // [10, 6], column-major
+  Tensor b = kernels::cast(normal({6, 3}, 0, 1, gen), DType::bf16);
+  check_close("bf16 matmul of a transposed view", kernels::matmul(view, b), kernels::matmul(as_f64(view), as_f64(b)),
+              2e-6);
+  Tensor k0a = Tensor::empty({4, 0}, DType::bf16), k0b = Tensor::empty({0, 5}, DType::bf16);
+  Tensor zeros = kernels::matmul(k0a, k0b);
+  BOOST_TEST(zeros.shape() == (Shape{4, 5}));
+  BOOST_TEST(ft::testing::max_abs(zeros) == 0.0);
+  BOOST_TEST(kernels::matmul(Tensor::empty({0, 3}, DType::bf16), b.transpose(0, 1)).numel() == 0);
+  BOOST_CHECK_THROW(kernels::matmul(base, base), Error);  // inner sizes differ: named, not a crash
 }
 
 BOOST_AUTO_TEST_SUITE_END()
