@@ -20,7 +20,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
     sizes.push_back(t.shape()[size_t(d)]);
     shape[size_t(d)] += t.shape()[size_t(d)];
   }
-  Tensor out = Tensor::empty(shape, first.dtype());
+  Tensor out = Tensor::empty(shape, first.dtype(), first.device());
   int64_t start = 0;
   for (const Tensor& t : tensors) {
     Tensor window = out.slice(d, start, start + t.shape()[size_t(d)]);
@@ -72,7 +72,7 @@ Tensor flip(const Tensor& x, int64_t dim) {
   int64_t n = x.size(dim);
   std::vector<int64_t> reversed(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) reversed[size_t(i)] = n - 1 - i;
-  return index_select(x, dim, Tensor::from_vector(reversed, {n}));
+  return index_select(x, dim, Tensor::from_vector(reversed, {n}, x.device()));
 }
 
 Tensor space_to_depth(const Tensor& x, int64_t f) {
