@@ -12,6 +12,8 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
   shape[size_t(d)] = 0;
   std::vector<int64_t> sizes;
   for (const Tensor& t : tensors) {
+    // Checked here: the copies below would move data between devices silently.
+    FT_CHECK(t.device() == first.device(), "concat of tensors on {} and {}", first.device().str(), t.device().str());
     FT_CHECK(t.dim() == first.dim() && t.dtype() == first.dtype(), "concat of {} {} with {} {}",
              dtype_name(first.dtype()), shape_str(first.shape()), dtype_name(t.dtype()), shape_str(t.shape()));
     for (size_t i = 0; i < shape.size(); ++i)
