@@ -101,6 +101,12 @@ void Module::to_dtype(DType dtype) {
     if (is_floating(slot->dtype()) && slot->dtype() != dtype) *slot = slot->to(dtype);
 }
 
+Device Module::device() const {
+  std::vector<std::pair<std::string, Tensor*>> params;
+  collect("", SlotKind::parameter, params);
+  return params.empty() ? Device::cpu() : params.front().second->device();
+}
+
 void Module::to(Device device) {
   std::vector<std::pair<std::string, Tensor*>> params, others;
   collect("", SlotKind::parameter, params);

@@ -30,6 +30,8 @@ class Module {
   // a missing or an unexpected key is an error naming it.
   void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
   int64_t parameter_count() const;
+  // The device of the parameters (Module::to puts them all on one); cpu without any.
+  Device device() const;
 
   // Every registered parameter slot, so data-parallel code can rebind a
   // parameter to a view of a flat arena.
