@@ -1,7 +1,8 @@
 // The kernel table (PyTorch's DispatchStub, per entry point of kernels.h): each
 // backend registers, per op, one kernel for its device kind and the dtypes that
-// kernel takes. The entry points of kernels.h find their kernel here by the device
-// of their inputs and the dtype of their first input; a combination nobody
+// kernel takes. The entry points of kernels.h (kernels.cpp) find their kernel here
+// by the device of their inputs and the dtype of their main input (the first
+// tensor; grad for unary_backward, src for index_add); a combination nobody
 // registered is an ft::Error naming op, device and dtype, so a tensor never
 // reaches a kernel of another device.
 #pragma once

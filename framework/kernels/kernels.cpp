@@ -117,17 +117,14 @@ KernelTable::KernelTable() {
 }
 
 std::vector<const OpCoverage*> KernelTable::ops() const {
-  return {&copy,          &copy_into,        &cast,
-          &upcast_half,   &fill,             &unary,
-          &unary_backward, &binary,          &add_inplace,
-          &scale_shift,   &sum,              &sum_to,
-          &max,           &sum_all,          &matmul,
-          &conv2d,        &conv2d_backward,  &layer_norm,
-          &layer_norm_backward, &softmax,    &softmax_backward,
+  return {&copy, &copy_into, &cast, &upcast_half, &fill,
+          &unary, &unary_backward, &binary, &add_inplace, &scale_shift,
+          &sum, &sum_to, &max, &sum_all,
+          &matmul, &conv2d, &conv2d_backward,
+          &layer_norm, &layer_norm_backward, &softmax, &softmax_backward,
           &causal_attention, &causal_attention_backward, &cached_attention,
-          &index_select,  &index_add,        &slogdet,
-          &inverse,       &triangular_solve, &qr_orthogonal,
-          &lu_decompose};
+          &index_select, &index_add,
+          &slogdet, &inverse, &triangular_solve, &qr_orthogonal, &lu_decompose};
 }
 
 const KernelTable& kernel_table() {
