@@ -32,7 +32,8 @@ const std::vector<KeySpec>& config_schema() {
       {"train.steps", KeyType::integer, "1000", "", {}},
       {"train.global_batch", KeyType::integer, "64", "", {}},
       {"train.seed", KeyType::integer, "0", "", {}},
-      {"train.device", KeyType::string, "\"cpu\"", "", {"cpu", "cuda"}},
+      // cpu:1 is host memory counted as a second device (framework/core/dtype.h), for tests.
+      {"train.device", KeyType::string, "\"cpu\"", "", {"cpu", "cpu:1", "cuda"}},
       {"train.precision", KeyType::string, "\"fp32\"", "", {"fp32", "bf16", "fp16"}},
       {"train.bucket_mb", KeyType::number, "25.0", "", {}},
       {"train.zero1", KeyType::boolean, "false", "", {}},

@@ -34,8 +34,8 @@ EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config,
   for (int64_t b = 0; b < batches; ++b) {
     datasets::Batch batch = reader.next();
     if (batch.images.size(0) > 0) {  // the last, partial batch may leave a rank without images
-      Tensor labels = config.integer("model.num_classes") > 0 ? batch.labels : Tensor();
-      layers::ModelOutput out = model.forward(batch.images, labels);
+      Tensor labels = config.integer("model.num_classes") > 0 ? batch.labels.to(model.device()) : Tensor();
+      layers::ModelOutput out = model.forward(batch.images.to(model.device()), labels);
       log_prob_sum += sum(out.log_prob.to(DType::f64)).item();
       images += batch.images.size(0);
     }

@@ -72,6 +72,8 @@ void Trainer::check_and_build() {
   model_ = build_model(config_, init);
   if (!options_.init_from.empty()) import_weights(options_.init_from, config_, *model_);
   check_training_setup(config_, *model_, comm_->size(), !options_.synthetic_data);
+  device_ = parse_device(config_.string("train.device"));
+  model_->to(device_);
   if (auto* glow = dynamic_cast<layers::Glow*>(model_.get())) {
     // ActNorm's data-dependent initialisation sees the statistics of the whole global batch.
     auto comm_for_stats = comm_;
@@ -149,7 +151,8 @@ int64_t Trainer::optimizer_range_size() const {
 StepResult Trainer::train_step() {
   datasets::Batch batch = next_batch();
   progress_.data = batch.next;
-  Tensor labels = config_.integer("model.num_classes") > 0 ? batch.labels : Tensor();
+  batch.images = batch.images.to(device_);
+  Tensor labels = config_.integer("model.num_classes") > 0 ? batch.labels.to(device_) : Tensor();
   StepResult result;
   result.lr = optim::learning_rate(schedule_, progress_.step);
   model_->set_training(true);
@@ -252,7 +255,7 @@ void Trainer::sample_and_log() {
   if (config_.integer("model.num_classes") > 0) {
     std::vector<int64_t> labels(size_t(request.count));
     for (int64_t i = 0; i < request.count; ++i) labels[size_t(i)] = i % config_.integer("model.num_classes");
-    request.options.labels = Tensor::from_vector(labels, {request.count});
+    request.options.labels = Tensor::from_vector(labels, {request.count}, device_);
   }
   if (!run_dir_.writer()) return;  // rank 0 draws alone; no collective inside
   io::ImageGrid grid;

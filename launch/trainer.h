@@ -102,6 +102,7 @@ class Trainer {
   std::shared_ptr<dist::Communicator> comm_;
   RunDirectory run_dir_;
   std::shared_ptr<layers::FlowModel> model_;
+  Device device_;  // train.device: the model's and every batch's
   std::unique_ptr<dist::GradientReducer> reducer_;
   std::unique_ptr<optim::Optimizer> optimizer_;
   std::unique_ptr<optim::Ema> ema_;

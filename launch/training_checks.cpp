@@ -6,7 +6,7 @@
 namespace ft::launch {
 
 void check_training_setup(const Config& config, const layers::FlowModel& model, int world_size, bool with_data) {
-  if (config.string("train.device") != "cpu")
+  if (parse_device(config.string("train.device")).kind != DeviceKind::cpu)
     FT_FAIL("train.device = \"{}\": this build trains on the CPU; GPU training is not wired into the trainer yet",
             config.string("train.device"));
   if (with_data) reader_options(config, model, Split::train, 0, world_size);

@@ -16,7 +16,7 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
   if (!seed.defined()) {
     FT_CHECK(root.numel() == 1, "backward without a gradient needs a scalar, got shape {}",
              shape_str(root.shape()));
-    seed = Tensor::ones(root.shape(), root.dtype());
+    seed = Tensor::ones(root.shape(), root.dtype(), root.device());
   }
   FT_CHECK(seed.shape() == root.shape(), "backward gradient of shape {} for a root of shape {}",
            shape_str(seed.shape()), shape_str(root.shape()));

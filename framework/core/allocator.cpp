@@ -35,11 +35,17 @@ CachingCpuAllocator& cpu_allocator() {
   return *allocator;
 }
 
+Allocator& cpu_allocator_for(Device device) {
+  FT_CHECK(device.kind == DeviceKind::cpu && device.index >= 0 && device.index < kCpuDevices,
+           "device {}: the CPU devices are cpu:0 to cpu:{}", device.str(), kCpuDevices - 1);
+  return cpu_allocator();
+}
+
 #if !defined(FLOWTRAIN_HAVE_CUDA)
 Allocator& allocator_for(Device device) {
   FT_CHECK(device.kind == DeviceKind::cpu, "device {} requested but flowtrain was built without CUDA",
            device.str());
-  return cpu_allocator();
+  return cpu_allocator_for(device);
 }
 #endif
 

@@ -36,5 +36,7 @@ class CachingCpuAllocator final : public Allocator {
 // The allocator for a device: the CPU one always; a CUDA one when built with CUDA.
 Allocator& allocator_for(Device device);
 CachingCpuAllocator& cpu_allocator();
+// The CPU allocator for cpu:0 and cpu:1 (both host memory); other indices throw.
+Allocator& cpu_allocator_for(Device device);
 
 }  // namespace ft

@@ -38,7 +38,22 @@ DType dtype_from_name(const std::string& name) {
 std::ostream& operator<<(std::ostream& out, DType dtype) { return out << dtype_name(dtype); }
 
 std::string Device::str() const {
-  return kind == DeviceKind::cpu ? std::string("cpu") : fmt::format("cuda:{}", index);
+  if (kind == DeviceKind::cpu) return index == 0 ? std::string("cpu") : fmt::format("cpu:{}", index);
+  return fmt::format("cuda:{}", index);
+}
+
+Device parse_device(const std::string& name) {
+  const size_t colon = name.find(':');
+  const std::string kind = name.substr(0, colon);
+  int index = 0;
+  if (colon != std::string::npos) {
+    const std::string digits = name.substr(colon + 1);
+    FT_CHECK(!digits.empty() && digits.size() <= 4 && digits.find_first_not_of("0123456789") == std::string::npos,
+             "device '{}': the index after ':' must be a number", name);
+    index = std::stoi(digits);
+  }
+  FT_CHECK(kind == "cpu" || kind == "cuda", "device '{}': expected cpu, cpu:N, cuda or cuda:N", name);
+  return kind == "cpu" ? Device::cpu(index) : Device::cuda(index);
 }
 
 }  // namespace ft

@@ -45,13 +45,20 @@ template <class Fn> decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
 
 enum class DeviceKind : uint8_t { cpu, cuda };
 
+// cpu:1 is host memory that counts as a second device, so tests catch an op that
+// allocates on the wrong device (or mixes devices) without a GPU.
+constexpr int kCpuDevices = 2;
+
 struct Device {
   DeviceKind kind = DeviceKind::cpu;
   int index = 0;
   bool operator==(const Device&) const = default;
-  std::string str() const;
-  static Device cpu() { return {}; }
+  std::string str() const;  // "cpu", "cpu:1", "cuda:0"
+  static Device cpu(int i = 0) { return {DeviceKind::cpu, i}; }
   static Device cuda(int i = 0) { return {DeviceKind::cuda, i}; }
 };
+
+// "cpu", "cpu:N", "cuda" (cuda:0) or "cuda:N"; throws naming anything else.
+Device parse_device(const std::string& name);
 
 }  // namespace ft

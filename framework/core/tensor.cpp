@@ -41,34 +41,38 @@ Tensor Tensor::ones(const Shape& shape, DType dtype, Device device) {
   return t;
 }
 
-Tensor Tensor::full(const Shape& shape, double value, DType dtype) {
-  Tensor t = empty(shape, dtype);
+Tensor Tensor::full(const Shape& shape, double value, DType dtype, Device device) {
+  Tensor t = empty(shape, dtype, device);
   t.fill_(value);
   return t;
 }
 
-Tensor Tensor::scalar(double value, DType dtype) { return full({}, value, dtype); }
+Tensor Tensor::scalar(double value, DType dtype, Device device) { return full({}, value, dtype, device); }
 
-Tensor Tensor::arange(int64_t n, DType dtype) {
+Tensor Tensor::arange(int64_t n, DType dtype, Device device) {
   Tensor t = empty({n}, DType::f64);
   double* p = t.data<double>();
   for (int64_t i = 0; i < n; ++i) p[i] = double(i);
-  return dtype == DType::f64 ? t : kernels::cast(t, dtype);
+  return (dtype == DType::f64 ? t : kernels::cast(t, dtype)).to(device);
 }
 
 template <class T>
-Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape) {
+Tensor Tensor::from_vector(const std::vector<T>& values, const Shape& shape, Device device) {
   FT_CHECK(int64_t(values.size()) == numel_of(shape), "{} values for shape {}", values.size(),
            shape_str(shape));
   Tensor t = empty(shape, dtype_of<T>());
   std::copy(values.begin(), values.end(), t.data<T>());
-  return t;
+  return t.to(device);
 }
-template Tensor Tensor::from_vector(const std::vector<float>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<double>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<int32_t>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<int64_t>&, const Shape&);
-template Tensor Tensor::from_vector(const std::vector<uint8_t>&, const Shape&);
+template Tensor Tensor::from_vector(const std::vector<float>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<double>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<int32_t>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<int64_t>&, const Shape&, Device);
+template Tensor Tensor::from_vector(const std::vector<uint8_t>&, const Shape&, Device);
+
+Tensor Tensor::empty_like(const Tensor& like) { return empty(like.shape(), like.dtype(), like.device()); }
+
+Tensor Tensor::zeros_like(const Tensor& like) { return zeros(like.shape(), like.dtype(), like.device()); }
 
 // ---- metadata -------------------------------------------------------------------------
 
@@ -195,8 +199,9 @@ Tensor Tensor::slice(int64_t dim_index, int64_t start, int64_t end) const {
   Tensor out = make_view(*this, s, strides(), offset() + start * strides()[size_t(d)]);
   Shape full_shape = shape();
   DType dt = dtype();
-  record("slice", out, {*this}, [full_shape, d, start, end, dt](const Tensor& g) {
-    Tensor grad = Tensor::zeros(full_shape, dt);
+  Device dev = device();
+  record("slice", out, {*this}, [full_shape, d, start, end, dt, dev](const Tensor& g) {
+    Tensor grad = Tensor::zeros(full_shape, dt, dev);
     Tensor window = grad.slice(d, start, end);
     window.copy_(g);
     return std::vector<Tensor>{grad};
@@ -296,6 +301,8 @@ Tensor Tensor::to(Device target) const {
   if (target == device()) return *this;
   Tensor out = empty(shape(), dtype(), target);
   out.copy_(*this);
+  Device source = device();
+  record("to_device", out, {*this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
   return out;
 }
 

@@ -54,11 +54,14 @@ class Tensor {
   static Tensor empty(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
   static Tensor zeros(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
   static Tensor ones(const Shape& shape, DType dtype = DType::f32, Device device = Device::cpu());
-  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32);
-  static Tensor scalar(double value, DType dtype = DType::f32);
-  static Tensor arange(int64_t n, DType dtype = DType::f32);
+  static Tensor full(const Shape& shape, double value, DType dtype = DType::f32, Device device = Device::cpu());
+  static Tensor scalar(double value, DType dtype = DType::f32, Device device = Device::cpu());
+  static Tensor arange(int64_t n, DType dtype = DType::f32, Device device = Device::cpu());
   template <class T>
-  static Tensor from_vector(const std::vector<T>& values, const Shape& shape);
+  static Tensor from_vector(const std::vector<T>& values, const Shape& shape, Device device = Device::cpu());
+  // Shape, dtype and device of like.
+  static Tensor empty_like(const Tensor& like);
+  static Tensor zeros_like(const Tensor& like);
 
   // ---- metadata ----------------------------------------------------------------
   bool defined() const { return impl_ != nullptr; }
@@ -100,7 +103,7 @@ class Tensor {
   Tensor contiguous() const;  // differentiable; returns *this when already contiguous
   Tensor clone() const;       // differentiable dense copy
   Tensor to(DType dtype) const;     // differentiable between floating types
-  Tensor to(Device device) const;
+  Tensor to(Device device) const;  // differentiable: the gradient is copied back
   Tensor detach() const;      // same storage and view, no autograd history
   void copy_(const Tensor& src);    // in place, broadcasting src; not recorded by autograd
   void fill_(double value);         // in place; not recorded by autograd

@@ -40,8 +40,11 @@ const char* reduce_op_name(ReduceOp op) {
 
 void Communicator::check_tensor(const Tensor& t, const char* what) const {
   FT_CHECK(t.defined(), "{} of an undefined tensor", what);
-  FT_CHECK(t.device() == device(), "{} of a tensor on {}: this rank's communicator takes tensors on {}", what,
-           t.device().str(), device().str());
+  // A host communicator (MPI) moves host memory, which every CPU device is.
+  const bool host_memory = device().kind == DeviceKind::cpu && t.device().kind == DeviceKind::cpu;
+  FT_CHECK(t.device() == device() || host_memory,
+           "{} of a tensor on {}: this rank's communicator takes tensors on {}", what, t.device().str(),
+           device().str());
   FT_CHECK(t.is_contiguous(), "{} of a non-contiguous tensor (shape {}); call contiguous() first", what,
            shape_str(t.shape()));
 }

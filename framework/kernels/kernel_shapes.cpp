@@ -1,5 +1,7 @@
 #include "framework/kernels/kernel_shapes.h"
 
+#include <algorithm>
+
 namespace ft::kernels {
 
 MatmulShape plan_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
@@ -19,6 +21,14 @@ MatmulShape plan_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool
   s.out.push_back(s.m);
   s.out.push_back(s.n);
   return s;
+}
+
+GemmLayout plan_gemm_operand(const Tensor& t, bool transpose) {
+  const int64_t rows = t.size(-2), cols = t.size(-1);
+  const int64_t rs = t.strides()[t.strides().size() - 2], cs = t.strides().back();
+  if (cs == 1 && (rs >= std::max<int64_t>(cols, 1) || rows == 1)) return {false, transpose, std::max<int64_t>(rs, cols)};
+  if (rs == 1 && (cs >= std::max<int64_t>(rows, 1) || cols == 1)) return {false, !transpose, std::max<int64_t>(cs, rows)};
+  return {true, transpose, std::max<int64_t>(cols, 1)};
 }
 
 }  // namespace ft::kernels

@@ -1,9 +1,42 @@
 // Checks and shape arithmetic shared by the CPU and CUDA kernels, so both backends
 // accept exactly the same inputs and name the same problems.
 #pragma once
+#include <array>
+
 #include "framework/core/tensor.h"
 
 namespace ft::kernels {
+
+// N strided operands of one logical shape with size-1 dims dropped and the dims
+// that are contiguous in every operand merged: dense tensors become one flat dim.
+template <size_t N>
+struct StridedLayout {
+  Shape sizes;                     // merged sizes, innermost last
+  std::array<Strides, N> strides;  // per operand, in elements
+};
+
+template <size_t N>
+StridedLayout<N> merge_dims(const Shape& shape, const std::array<Strides, N>& strides) {
+  StridedLayout<N> out;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool mergeable = !out.sizes.empty();
+    for (size_t k = 0; k < N && mergeable; ++k)
+      mergeable = out.strides[k].back() == strides[k][d] * shape[d];
+    if (mergeable) {
+      out.sizes.back() *= shape[d];
+      for (size_t k = 0; k < N; ++k) out.strides[k].back() = strides[k][d];
+    } else {
+      out.sizes.push_back(shape[d]);
+      for (size_t k = 0; k < N; ++k) out.strides[k].push_back(strides[k][d]);
+    }
+  }
+  if (out.sizes.empty()) {
+    out.sizes.push_back(1);
+    for (size_t k = 0; k < N; ++k) out.strides[k].push_back(0);
+  }
+  return out;
+}
 
 // C[b] = op(A[b]) @ op(B[b]): sizes of one product and the broadcast batch.
 struct MatmulShape {
@@ -15,6 +48,18 @@ struct MatmulShape {
 
 // Throws naming both shapes when an operand is not a matrix or the inner sizes differ.
 MatmulShape plan_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
+
+// How a row-major GEMM (BLAS, or cuBLAS through the transpose identity) reads the
+// last two dims of t, used as op(t) with op = transpose or not: unit stride on one
+// of them with leading dimension ld; transposed when the unit stride is along the
+// rows. When neither dim has unit stride, the caller copies t densely and reads
+// it as the layout says.
+struct GemmLayout {
+  bool needs_dense_copy = false;
+  bool transposed = false;
+  int64_t ld = 0;
+};
+GemmLayout plan_gemm_operand(const Tensor& t, bool transpose);
 
 inline void check_float(const Tensor& t, const char* what) {
   FT_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, "{} needs f32 or f64, got {}", what,

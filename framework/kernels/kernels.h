@@ -1,5 +1,7 @@
 // Compute kernels: raw math on tensors, no autograd and no autocast. Floating
-// math runs in f32 or f64; ops cast other floating types before calling.
+// math runs in f32 or f64; ops cast other floating types before calling. Each
+// entry point runs the kernel that its inputs' device registered in the kernel
+// table (dispatch.h) for its dtype; inputs on two devices are an error.
 #pragma once
 #include <vector>
 

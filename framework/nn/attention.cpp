@@ -34,8 +34,8 @@ Tensor CausalSelfAttention::forward_cached(const Tensor& x_new, KVCache& cache, 
            shape_str(x_new.shape()), width_);
   int64_t b = x_new.size(0), t = x_new.size(1);
   if (!cache.k.defined() || cache.k.size(0) != b || cache.k.size(2) != capacity) {
-    cache.k = Tensor::zeros({b, heads_, capacity, head_dim_}, x_new.dtype());
-    cache.v = Tensor::zeros({b, heads_, capacity, head_dim_}, x_new.dtype());
+    cache.k = Tensor::zeros({b, heads_, capacity, head_dim_}, x_new.dtype(), x_new.device());
+    cache.v = Tensor::zeros({b, heads_, capacity, head_dim_}, x_new.dtype(), x_new.device());
     cache.length = 0;
   }
   FT_CHECK(cache.length + t <= capacity, "KV cache holds {} tokens; {} more do not fit", capacity, t);

@@ -15,21 +15,27 @@ void Module::register_buffer(const std::string& name, Tensor* slot) {
   buffers_.emplace_back(name, slot);
 }
 
-void Module::collect(const std::string& prefix, bool parameters,
+void Module::register_constant(const std::string& name, Tensor* slot) {
+  FT_CHECK(slot->defined(), "constant '{}' registered before it was created", name);
+  constants_.emplace_back(name, slot);
+}
+
+void Module::collect(const std::string& prefix, SlotKind kind,
                      std::vector<std::pair<std::string, Tensor*>>& out) const {
-  for (const auto& [name, slot] : parameters ? params_ : buffers_) out.emplace_back(prefix + name, slot);
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", parameters, out);
+  const auto& own = kind == SlotKind::parameter ? params_ : kind == SlotKind::buffer ? buffers_ : constants_;
+  for (const auto& [name, slot] : own) out.emplace_back(prefix + name, slot);
+  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", kind, out);
 }
 
 std::vector<std::pair<std::string, Tensor*>> Module::parameter_slots() {
   std::vector<std::pair<std::string, Tensor*>> out;
-  collect("", true, out);
+  collect("", SlotKind::parameter, out);
   return out;
 }
 
 NamedTensors Module::named_parameters() const {
   std::vector<std::pair<std::string, Tensor*>> slots;
-  collect("", true, slots);
+  collect("", SlotKind::parameter, slots);
   NamedTensors out;
   for (auto& [name, slot] : slots) out.emplace_back(name, *slot);
   return out;
@@ -43,7 +49,7 @@ std::vector<Tensor> Module::parameters() const {
 
 NamedTensors Module::named_buffers() const {
   std::vector<std::pair<std::string, Tensor*>> slots;
-  collect("", false, slots);
+  collect("", SlotKind::buffer, slots);
   NamedTensors out;
   for (auto& [name, slot] : slots) out.emplace_back(name, *slot);
   return out;
@@ -58,8 +64,8 @@ std::map<std::string, Tensor> Module::state_dict() const {
 
 void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool strict) {
   std::vector<std::pair<std::string, Tensor*>> slots;
-  collect("", true, slots);
-  collect("", false, slots);
+  collect("", SlotKind::parameter, slots);
+  collect("", SlotKind::buffer, slots);
   std::set<std::string> used;
   for (auto& [name, slot] : slots) {
     auto it = state.find(name);
@@ -84,8 +90,8 @@ int64_t Module::parameter_count() const {
 
 void Module::to_dtype(DType dtype) {
   std::vector<std::pair<std::string, Tensor*>> params, buffers;
-  collect("", true, params);
-  collect("", false, buffers);
+  collect("", SlotKind::parameter, params);
+  collect("", SlotKind::buffer, buffers);
   for (auto& [name, slot] : params) {
     if (slot->dtype() == dtype) continue;
     *slot = slot->detach().to(dtype);
@@ -95,6 +101,25 @@ void Module::to_dtype(DType dtype) {
     if (is_floating(slot->dtype()) && slot->dtype() != dtype) *slot = slot->to(dtype);
 }
 
+Device Module::device() const {
+  std::vector<std::pair<std::string, Tensor*>> params;
+  collect("", SlotKind::parameter, params);
+  return params.empty() ? Device::cpu() : params.front().second->device();
+}
+
+void Module::to(Device device) {
+  std::vector<std::pair<std::string, Tensor*>> params, others;
+  collect("", SlotKind::parameter, params);
+  collect("", SlotKind::buffer, others);
+  collect("", SlotKind::constant, others);
+  for (auto& [name, slot] : params) {
+    if (slot->device() == device) continue;
+    *slot = slot->detach().to(device);  // a new leaf on device
+    slot->set_requires_grad(true);
+  }
+  for (auto& [name, slot] : others) *slot = slot->detach().to(device);
+}
+
 void Module::set_training(bool training) {
   training_ = training;
   for (auto& [name, child] : children_) child->set_training(training);
@@ -102,7 +127,7 @@ void Module::set_training(bool training) {
 
 void Module::zero_grad() {
   std::vector<std::pair<std::string, Tensor*>> slots;
-  collect("", true, slots);
+  collect("", SlotKind::parameter, slots);
   for (auto& [name, slot] : slots) {
     Tensor g = slot->grad();
     if (g.defined()) g.zero_();

@@ -30,6 +30,8 @@ class Module {
   // a missing or an unexpected key is an error naming it.
   void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
   int64_t parameter_count() const;
+  // The device of the parameters (Module::to puts them all on one); cpu without any.
+  Device device() const;
 
   // Every registered parameter slot, so data-parallel code can rebind a
   // parameter to a view of a flat arena.
@@ -37,6 +39,8 @@ class Module {
 
   // Converts every floating parameter and buffer to dtype (f64 for exact tests).
   void to_dtype(DType dtype);
+  // Moves every parameter, buffer and constant to device.
+  void to(Device device);
 
   void set_training(bool training);
   bool training() const { return training_; }
@@ -45,6 +49,9 @@ class Module {
  protected:
   void register_parameter(const std::string& name, Tensor* slot);  // marks it requires_grad
   void register_buffer(const std::string& name, Tensor* slot);
+  // A tensor the module computes with but that is no state (PyTorch's non-persistent
+  // buffer): it moves with to(device), and is in no state dict or checkpoint.
+  void register_constant(const std::string& name, Tensor* slot);
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
     children_.emplace_back(name, child);
@@ -52,8 +59,9 @@ class Module {
   }
 
  private:
-  void collect(const std::string& prefix, bool parameters, std::vector<std::pair<std::string, Tensor*>>& out) const;
-  std::vector<std::pair<std::string, Tensor*>> params_, buffers_;
+  enum class SlotKind { parameter, buffer, constant };
+  void collect(const std::string& prefix, SlotKind kind, std::vector<std::pair<std::string, Tensor*>>& out) const;
+  std::vector<std::pair<std::string, Tensor*>> params_, buffers_, constants_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };

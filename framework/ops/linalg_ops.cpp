@@ -15,7 +15,7 @@ Tensor triangle_of(const Tensor& m, bool lower, bool with_diagonal) {
       bool keep = lower ? (j < i || (with_diagonal && i == j)) : (j > i || (with_diagonal && i == j));
       if (!keep) v[size_t(i * n + j)] = 0.0;
     }
-  return kernels::cast(Tensor::from_vector(v, m.shape()), m.dtype());
+  return kernels::cast(Tensor::from_vector(v, m.shape(), m.device()), m.dtype());
 }
 
 }  // namespace
@@ -24,7 +24,7 @@ Tensor logabsdet(const Tensor& a, double* sign) {
   double s = 0.0, value = 0.0;
   kernels::slogdet(a, &s, &value);
   if (sign) *sign = s;
-  Tensor y = Tensor::scalar(value, a.dtype());
+  Tensor y = Tensor::scalar(value, a.dtype(), a.device());
   record("logabsdet", y, {a}, [as = a.detach()](const Tensor& g) {
     // d log|det A| / dA = A^{-T}
     Tensor inv_t = kernels::copy(kernels::inverse(as).transpose(0, 1));

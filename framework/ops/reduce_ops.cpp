@@ -45,7 +45,7 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   int d = normalize_dim(dim, x.shape().size());
   record("max", y, {x}, [shape = x.shape(), d, idx = indices, kept = kept_shape(x.shape(), {d})](const Tensor& g) {
     // Scatter each gradient to the position of its maximum along d.
-    Tensor grad = Tensor::zeros(shape, g.dtype());
+    Tensor grad = Tensor::zeros(shape, g.dtype(), g.device());
     Tensor gk = kernels::copy(g.reshape(kept));
     Tensor ik = idx.reshape(kept);
     const int64_t* pi = ik.data<int64_t>();

@@ -12,6 +12,8 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
   shape[size_t(d)] = 0;
   std::vector<int64_t> sizes;
   for (const Tensor& t : tensors) {
+    // Checked here: the copies below would move data between devices silently.
+    FT_CHECK(t.device() == first.device(), "concat of tensors on {} and {}", first.device().str(), t.device().str());
     FT_CHECK(t.dim() == first.dim() && t.dtype() == first.dtype(), "concat of {} {} with {} {}",
              dtype_name(first.dtype()), shape_str(first.shape()), dtype_name(t.dtype()), shape_str(t.shape()));
     for (size_t i = 0; i < shape.size(); ++i)
@@ -20,7 +22,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
     sizes.push_back(t.shape()[size_t(d)]);
     shape[size_t(d)] += t.shape()[size_t(d)];
   }
-  Tensor out = Tensor::empty(shape, first.dtype());
+  Tensor out = Tensor::empty(shape, first.dtype(), first.device());
   int64_t start = 0;
   for (const Tensor& t : tensors) {
     Tensor window = out.slice(d, start, start + t.shape()[size_t(d)]);
@@ -72,7 +74,7 @@ Tensor flip(const Tensor& x, int64_t dim) {
   int64_t n = x.size(dim);
   std::vector<int64_t> reversed(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) reversed[size_t(i)] = n - 1 - i;
-  return index_select(x, dim, Tensor::from_vector(reversed, {n}));
+  return index_select(x, dim, Tensor::from_vector(reversed, {n}, x.device()));
 }
 
 Tensor space_to_depth(const Tensor& x, int64_t f) {

@@ -34,7 +34,7 @@ FlowResult CouplingLayer::forward(const Tensor& x) {
   auto halves = chunk(x, 2, 1);
   Tensor h = network->forward(halves[0]);
   if (type_ == Coupling::additive)
-    return {concat({halves[0], add(halves[1], h)}, 1), Tensor::zeros({x.size(0)}, x.dtype())};
+    return {concat({halves[0], add(halves[1], h)}, 1), Tensor::zeros({x.size(0)}, x.dtype(), x.device())};
   auto [shift, raw_scale] = interleaved_halves(h);
   Tensor pre = add(raw_scale, 2.0);
   Tensor yb = mul(add(halves[1], shift), sigmoid(pre));

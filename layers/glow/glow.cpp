@@ -32,7 +32,7 @@ ModelOutput Glow::forward(const Tensor& x, const Tensor& labels) {
   FT_CHECK(x.shape() == expected, "Glow expects images {} but got {}", shape_str(expected), shape_str(x.shape()));
   ModelOutput out;
   Tensor z = squeeze_.forward(x).y;
-  Tensor log_prob = Tensor::zeros({x.size(0)}, x.dtype());
+  Tensor log_prob = Tensor::zeros({x.size(0)}, x.dtype(), x.device());
   for (Level& level : levels_) {
     for (auto& step : level.steps) {
       FlowResult r = step->forward(z);
@@ -46,7 +46,7 @@ ModelOutput Glow::forward(const Tensor& x, const Tensor& labels) {
     out.latents.push_back(mul(sub(halves[1], prior.mean), exp(neg(prior.logs))));
     z = squeeze_.forward(halves[0]).y;
   }
-  GaussianParams top = top_prior_->forward(z.size(0), z.size(2), z.size(3), labels, z.dtype());
+  GaussianParams top = top_prior_->forward(z.size(0), z.size(2), z.size(3), labels, z.dtype(), z.device());
   log_prob = add(log_prob, gaussian_log_prob(z, top.mean, top.logs));
   out.latents.push_back(mul(sub(z, top.mean), exp(neg(top.logs))));
   out.log_prob = log_prob;
@@ -58,7 +58,8 @@ Tensor Glow::reconstruct(const std::vector<Tensor>& latents, const Tensor& label
            levels_.size(), latents.size());
   const Tensor& top_noise = latents.back();
   int64_t n = top_noise.size(0);
-  GaussianParams top = top_prior_->forward(n, top_noise.size(2), top_noise.size(3), labels, top_noise.dtype());
+  GaussianParams top =
+      top_prior_->forward(n, top_noise.size(2), top_noise.size(3), labels, top_noise.dtype(), top_noise.device());
   Tensor z = add(top.mean, mul(exp(top.logs), top_noise));
   for (size_t i = levels_.size(); i-- > 0;) {
     Level& level = levels_[i];
@@ -74,11 +75,12 @@ Tensor Glow::reconstruct(const std::vector<Tensor>& latents, const Tensor& label
 
 Tensor Glow::sample(int64_t n, const SampleOptions& options, Generator& gen) {
   NoGradGuard no_grad;
-  DType dtype = levels_.front().steps.front()->actnorm->logs.dtype();
+  const Tensor& reference = levels_.front().steps.front()->actnorm->logs;
   std::vector<Tensor> latents;
   for (const Level& level : levels_) {
     int64_t c = level.split ? level.channels / 2 : level.channels;
-    latents.push_back(normal({n, c, level.size, level.size}, 0.0, options.temperature, gen, dtype));
+    latents.push_back(
+        normal({n, c, level.size, level.size}, 0.0, options.temperature, gen, reference.dtype()).to(reference.device()));
   }
   Tensor x = reconstruct(latents, options.labels);
   if (options.progress) options.progress(1, 1);

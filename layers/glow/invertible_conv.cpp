@@ -48,6 +48,9 @@ InvertibleConv1x1::InvertibleConv1x1(int64_t channels, Permutation form, Generat
   register_parameter("log_s", &log_s);
   register_buffer("permutation", &permutation);
   register_buffer("sign_s", &sign_s);
+  register_constant("lower_mask", &lower_mask_);
+  register_constant("upper_mask", &upper_mask_);
+  register_constant("identity", &identity_);
 }
 
 Tensor InvertibleConv1x1::weight_matrix() const {

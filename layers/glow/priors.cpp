@@ -22,8 +22,10 @@ TopPrior::TopPrior(int64_t channels, bool learn_top, int64_t num_classes, Genera
                                       std::make_shared<nn::Linear>(num_classes, 2 * channels, true, gen, nn::Init::zeros));
 }
 
-GaussianParams TopPrior::forward(int64_t n, int64_t height, int64_t width, const Tensor& labels, DType dtype) const {
-  Tensor h = conv ? conv->forward_zeros(n, height, width, dtype) : Tensor::zeros({n, 2 * channels_, height, width}, dtype);
+GaussianParams TopPrior::forward(int64_t n, int64_t height, int64_t width, const Tensor& labels, DType dtype,
+                                 Device device) const {
+  Tensor h = conv ? conv->forward_zeros(n, height, width, dtype)
+                  : Tensor::zeros({n, 2 * channels_, height, width}, dtype, device);
   if (label_embedding) {
     FT_CHECK(labels.defined() && labels.numel() == n, "a class-conditional Glow needs {} labels", n);
     Tensor embedding = label_embedding->forward(one_hot(labels, num_classes_, dtype));
@@ -41,7 +43,7 @@ Tensor one_hot(const Tensor& labels, int64_t num_classes, DType dtype) {
     FT_CHECK(values[i] >= 0 && values[i] < num_classes, "label {} outside [0, {})", values[i], num_classes);
     p[i * size_t(num_classes) + size_t(values[i])] = 1.0;
   }
-  return out.to(dtype);
+  return out.to(dtype).to(labels.device());
 }
 
 }  // namespace ft::layers

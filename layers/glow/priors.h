@@ -25,7 +25,8 @@ class SplitPrior : public nn::Module {
 class TopPrior : public nn::Module {
  public:
   TopPrior(int64_t channels, bool learn_top, int64_t num_classes, Generator& gen);
-  GaussianParams forward(int64_t n, int64_t height, int64_t width, const Tensor& labels, DType dtype) const;
+  GaussianParams forward(int64_t n, int64_t height, int64_t width, const Tensor& labels, DType dtype,
+                         Device device) const;
   std::shared_ptr<Conv2dZeros> conv;
   std::shared_ptr<nn::Linear> label_embedding;
 

@@ -5,7 +5,7 @@
 namespace ft::layers {
 
 FlowResult Squeeze::forward(const Tensor& x) {
-  return {space_to_depth(x, 2), Tensor::zeros({x.size(0)}, x.dtype())};
+  return {space_to_depth(x, 2), Tensor::zeros({x.size(0)}, x.dtype(), x.device())};
 }
 
 Tensor Squeeze::inverse(const Tensor& y) { return depth_to_space(y, 2); }

@@ -84,6 +84,17 @@ BOOST_AUTO_TEST_CASE(lu_initialisation_is_a_rotation) {
   BOOST_TEST(std::abs(conv.log_abs_det().item()) < 1e-5);
 }
 
+BOOST_AUTO_TEST_CASE(invertible_conv_moves_with_its_masks) {
+  Generator gen(4, 0);
+  InvertibleConv1x1 conv(4, Permutation::lu, gen);
+  Tensor x = input({2, 4, 3, 3}, 5, DType::f32);
+  Tensor on_cpu = conv.forward(x).y;
+  conv.to(Device::cpu(1));  // the masks too, or forward mixes devices and throws
+  Tensor moved = conv.forward(x.to(Device::cpu(1))).y;
+  BOOST_TEST(moved.device().str() == "cpu:1");
+  BOOST_TEST(moved.to(Device::cpu()).to_double_vector() == on_cpu.to_double_vector(), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(actnorm_initialises_to_zero_mean_unit_std) {
   ActNorm actnorm(3);
   Tensor x = add(mul(input({8, 3, 5, 5}, 2, DType::f32), 3.0), 1.5);

@@ -8,9 +8,10 @@
 #include <vector>
 
 #include "framework/kernels/cpu/blas.h"
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernels.h"
 
-namespace ft::kernels {
+namespace ft::kernels::cpu {
 
 namespace {
 
@@ -49,8 +50,8 @@ Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
   Tensor q = upcast_half(q_in), k = upcast_half(k_in), v = upcast_half(v_in);
   check_qkv(q, k, v);
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
-  Tensor out = Tensor::empty(q.shape(), q.dtype());
-  Tensor lse = Tensor::empty({b, h, t}, q.dtype());
+  Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
+  Tensor lse = Tensor::empty({b, h, t}, q.dtype(), q.device());
   dispatch_dtype(q.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -81,9 +82,9 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
   check_qkv(q, k, v);
   Tensor grad_out = grad_out_in.is_contiguous() ? grad_out_in : copy(grad_out_in);
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
-  Tensor gq = Tensor::empty(q.shape(), q.dtype());
-  Tensor gk = Tensor::empty(q.shape(), q.dtype());
-  Tensor gv = Tensor::empty(q.shape(), q.dtype());
+  Tensor gq = Tensor::empty(q.shape(), q.dtype(), q.device());
+  Tensor gk = Tensor::empty(q.shape(), q.dtype(), q.device());
+  Tensor gv = Tensor::empty(q.shape(), q.dtype(), q.device());
   dispatch_dtype(q.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -142,7 +143,7 @@ Tensor cached_attention(const Tensor& q_in, const Tensor& k_cache, const Tensor&
            past, tq);
   FT_CHECK(k_cache.is_contiguous() && v_cache.is_contiguous(), "KV cache must be contiguous");
   int64_t cap = k_cache.size(2);
-  Tensor out = Tensor::empty(q.shape(), q.dtype());
+  Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
   dispatch_dtype(q.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -184,4 +185,10 @@ Tensor cached_attention(const Tensor& q_in, const Tensor& k_cache, const Tensor&
   return out;
 }
 
-}  // namespace ft::kernels
+void register_attention(KernelTable& table) {
+  table.causal_attention.add(DeviceKind::cpu, causal_attention, kFloating);
+  table.causal_attention_backward.add(DeviceKind::cpu, causal_attention_backward, kFloating);
+  table.cached_attention.add(DeviceKind::cpu, cached_attention, kFloat32And64);
+}
+
+}  // namespace ft::kernels::cpu

@@ -6,9 +6,10 @@
 #include <cstring>
 
 #include "framework/kernels/cpu/conv_onednn.h"
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernels.h"
 
-namespace ft::kernels {
+namespace ft::kernels::cpu {
 
 namespace {
 
@@ -97,7 +98,7 @@ void col2im(const T* cols, const ConvGeometry& g, T* x) {
 
 Tensor columns_of(const Tensor& x, const ConvGeometry& g) {
   Tensor dense = x.is_contiguous() ? x : copy(x);
-  Tensor cols = Tensor::empty({g.c * g.kh * g.kw, g.n * g.ho * g.wo}, x.dtype());
+  Tensor cols = Tensor::empty({g.c * g.kh * g.kw, g.n * g.ho * g.wo}, x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) im2col(static_cast<const T*>(dense.raw_data()), g, cols.data<T>());
@@ -146,7 +147,7 @@ void conv2d_backward(const Tensor& x_in, const Tensor& weight_in, const Tensor& 
   if (grad_x) {
     Tensor w2 = weight.detach().reshape({g.o, g.c * g.kh * g.kw});
     Tensor gcols = matmul(w2, gy, true, false);  // [C*kh*kw, N*Ho*Wo]
-    Tensor gx = Tensor::empty(x.shape(), x.dtype());
+    Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
     dispatch_dtype(x.dtype(), [&](auto tag) {
       using T = decltype(tag);
       if constexpr (std::is_floating_point_v<T>) col2im(gcols.data<T>(), g, gx.data<T>());
@@ -155,4 +156,9 @@ void conv2d_backward(const Tensor& x_in, const Tensor& weight_in, const Tensor& 
   }
 }
 
-}  // namespace ft::kernels
+void register_conv(KernelTable& table) {
+  table.conv2d.add(DeviceKind::cpu, conv2d, kFloating);
+  table.conv2d_backward.add(DeviceKind::cpu, conv2d_backward, kFloating);
+}
+
+}  // namespace ft::kernels::cpu

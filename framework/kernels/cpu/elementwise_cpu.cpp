@@ -6,12 +6,10 @@
 #include "framework/kernels/cpu/strided_loop.h"
 #include "framework/kernels/cpu/vector_loops.h"
 #include "framework/kernels/kernel_shapes.h"
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernels.h"
-#if defined(FLOWTRAIN_HAVE_CUDA)
-#include "framework/kernels/cuda/kernels_cuda.h"
-#endif
 
-namespace ft::kernels {
+namespace ft::kernels::cpu {
 
 namespace {
 
@@ -89,18 +87,7 @@ bool try_tiled_transpose_copy(Tensor& dst, const Tensor& src) {
 
 }  // namespace
 
-#if defined(FLOWTRAIN_HAVE_CUDA)
-void cuda_copy_into(Tensor& dst, const Tensor& src);  // kernels/cuda
-void cuda_fill(Tensor& dst, double value);
-#endif
-
 void copy_into(Tensor& dst, const Tensor& src) {
-#if defined(FLOWTRAIN_HAVE_CUDA)
-  if (dst.device().kind == DeviceKind::cuda || src.device().kind == DeviceKind::cuda) {
-    cuda_copy_into(dst, src);
-    return;
-  }
-#endif
   check_cpu(dst, "copy");
   check_cpu(src, "copy");
   Tensor source = src.shape() == dst.shape() ? src : src.detach().expand(dst.shape());
@@ -126,31 +113,7 @@ void copy_into(Tensor& dst, const Tensor& src) {
   });
 }
 
-Tensor copy(const Tensor& x) {
-  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  copy_into(out, x);
-  return out;
-}
-
-Tensor cast(const Tensor& x, DType dtype) {
-  if (x.dtype() == dtype && x.is_contiguous()) return x.detach();
-  Tensor out = Tensor::empty(x.shape(), dtype, x.device());
-  copy_into(out, x);
-  return out;
-}
-
-Tensor upcast_half(const Tensor& x) {
-  if (!x.defined() || (x.dtype() != DType::bf16 && x.dtype() != DType::f16)) return x;
-  return cast(x, DType::f32);
-}
-
 void fill(Tensor& dst, double value) {
-#if defined(FLOWTRAIN_HAVE_CUDA)
-  if (dst.device().kind == DeviceKind::cuda) {
-    cuda_fill(dst, value);
-    return;
-  }
-#endif
   check_cpu(dst, "fill");
   dispatch_dtype(dst.dtype(), [&](auto tag) {
     using T = decltype(tag);
@@ -165,12 +128,9 @@ void fill(Tensor& dst, double value) {
 
 
 Tensor unary(UnaryOp op, const Tensor& x, double p) {
-#if defined(FLOWTRAIN_HAVE_CUDA)
-  if (x.device().kind == DeviceKind::cuda) return cuda::unary(op, x, p);
-#endif
   check_cpu(x, "unary op");
   check_float(x, "unary op");
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -199,13 +159,8 @@ Tensor unary(UnaryOp op, const Tensor& x, double p) {
 }
 
 Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double p) {
-#if defined(FLOWTRAIN_HAVE_CUDA)
-  if (grad.device().kind == DeviceKind::cuda || (x.defined() && x.device().kind == DeviceKind::cuda) ||
-      (y.defined() && y.device().kind == DeviceKind::cuda))
-    return cuda::unary_backward(op, x, y, grad, p);
-#endif
   check_float(grad, "unary backward");
-  Tensor out = Tensor::empty(grad.shape(), grad.dtype());
+  Tensor out = Tensor::empty(grad.shape(), grad.dtype(), grad.device());
   // x or y may be undefined when the formula does not use them; pass grad in their place.
   const Tensor& xs = x.defined() ? x : grad;
   const Tensor& ys = y.defined() ? y : grad;
@@ -249,9 +204,6 @@ Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor
 }
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
-#if defined(FLOWTRAIN_HAVE_CUDA)
-  if (a.device().kind == DeviceKind::cuda || b.device().kind == DeviceKind::cuda) return cuda::binary(op, a, b);
-#endif
   check_cpu(a, "binary op");
   check_cpu(b, "binary op");
   check_float(a, "binary op");
@@ -260,7 +212,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   Shape shape = broadcast_shapes(a.shape(), b.shape());
   Tensor ea = a.shape() == shape ? a : a.detach().expand(shape);
   Tensor eb = b.shape() == shape ? b : b.detach().expand(shape);
-  Tensor out = Tensor::empty(shape, a.dtype());
+  Tensor out = Tensor::empty(shape, a.dtype(), a.device());
   dispatch_dtype(a.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -326,7 +278,7 @@ void add_inplace(Tensor& dst, const Tensor& src, double alpha) {
 
 Tensor scale_shift(const Tensor& x, double scale, double shift) {
   check_float(x, "scale_shift");
-  Tensor out = Tensor::empty(x.shape(), x.dtype());
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -341,4 +293,14 @@ Tensor scale_shift(const Tensor& x, double scale, double shift) {
   return out;
 }
 
-}  // namespace ft::kernels
+void register_elementwise(KernelTable& table) {
+  table.copy_into.add(DeviceKind::cpu, copy_into, kAllDTypes);
+  table.fill.add(DeviceKind::cpu, fill, kAllDTypes);
+  table.unary.add(DeviceKind::cpu, unary, kFloat32And64);
+  table.unary_backward.add(DeviceKind::cpu, unary_backward, kFloat32And64);
+  table.binary.add(DeviceKind::cpu, binary, kFloat32And64);
+  table.add_inplace.add(DeviceKind::cpu, add_inplace, kFloat32And64);
+  table.scale_shift.add(DeviceKind::cpu, scale_shift, kFloat32And64);
+}
+
+}  // namespace ft::kernels::cpu

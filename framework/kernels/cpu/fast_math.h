@@ -3,7 +3,7 @@
 // straight-line polynomials with selects instead of branches, which the compiler
 // turns into SIMD code inside `#pragma omp simd` loops. Float only: double keeps
 // std:: functions (f64 finite-difference gradient checks compare against them),
-// and the CUDA kernels keep their own intrinsics.
+// and the device backends keep their own intrinsics.
 //
 // Accuracy (checked against double-precision std::exp/std::erf over dense grids
 // by the fast_math cases of tests/framework/op_parity_test.cpp): exp within 1 ulp

@@ -1,9 +1,10 @@
 // Gathering and scattering whole slices along one dimension.
 #include <cstring>
 
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernels.h"
 
-namespace ft::kernels {
+namespace ft::kernels::cpu {
 
 namespace {
 
@@ -36,7 +37,7 @@ Tensor index_select(const Tensor& x_in, int64_t dim, const Tensor& index) {
   SliceGeometry g = split_at(x.shape(), d);
   Shape out_shape = x.shape();
   out_shape[size_t(d)] = int64_t(idx.size());
-  Tensor out = Tensor::empty(out_shape, x.dtype());
+  Tensor out = Tensor::empty(out_shape, x.dtype(), x.device());
   size_t bytes = size_t(g.inner) * dtype_size(x.dtype());
   const char* src = static_cast<const char*>(x.raw_data());
   char* dst = static_cast<char*>(out.raw_data());
@@ -56,7 +57,7 @@ Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Ten
   int64_t m = int64_t(idx.size());
   FT_CHECK(src.numel() == g.outer * m * g.inner, "index_add source {} for {} indices into {}",
            shape_str(src.shape()), m, shape_str(shape));
-  Tensor out = Tensor::zeros(shape, src.dtype());
+  Tensor out = Tensor::zeros(shape, src.dtype(), src.device());
   dispatch_dtype(src.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -75,4 +76,9 @@ Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Ten
   return out;
 }
 
-}  // namespace ft::kernels
+void register_index(KernelTable& table) {
+  table.index_select.add(DeviceKind::cpu, index_select, kAllDTypes);
+  table.index_add.add(DeviceKind::cpu, index_add, kFloat32And64);
+}
+
+}  // namespace ft::kernels::cpu

@@ -3,9 +3,10 @@
 #include <cmath>
 #include <vector>
 
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernels.h"
 
-namespace ft::kernels {
+namespace ft::kernels::cpu {
 
 namespace {
 
@@ -88,7 +89,7 @@ Tensor inverse(const Tensor& t) {
     }
     for (int64_t i = 0; i < n; ++i) inv[size_t(i * n + j)] = x[size_t(i)];
   }
-  return cast(Tensor::from_vector(inv, {n, n}), t.dtype());
+  return cast(Tensor::from_vector(inv, {n, n}), t.dtype()).to(t.device());
 }
 
 Tensor triangular_solve(const Tensor& a_in, const Tensor& b_in, bool lower, bool unit_diagonal) {
@@ -113,7 +114,7 @@ Tensor triangular_solve(const Tensor& a_in, const Tensor& b_in, bool lower, bool
       }
     }
   }
-  return cast(Tensor::from_vector(x, {n, cols}), b_in.dtype());
+  return cast(Tensor::from_vector(x, {n, cols}), b_in.dtype()).to(b_in.device());
 }
 
 Tensor qr_orthogonal(const Tensor& a_in) {
@@ -146,7 +147,7 @@ Tensor qr_orthogonal(const Tensor& a_in) {
       for (int64_t j = k; j < n; ++j) q[size_t(i * n + j)] -= 2.0 * dot * v[size_t(j)] / vv;
     }
   }
-  return cast(Tensor::from_vector(q, {n, n}), a_in.dtype());
+  return cast(Tensor::from_vector(q, {n, n}), a_in.dtype()).to(a_in.device());
 }
 
 LUFactors lu_decompose(const Tensor& a_in) {
@@ -164,8 +165,17 @@ LUFactors lu_decompose(const Tensor& a_in) {
     l[size_t(i * n + i)] = 1.0;
   }
   DType d = a_in.dtype();
-  return {cast(Tensor::from_vector(p, {n, n}), d), cast(Tensor::from_vector(l, {n, n}), d),
-          cast(Tensor::from_vector(u, {n, n}), d)};
+  const Device device = a_in.device();
+  return {cast(Tensor::from_vector(p, {n, n}), d).to(device), cast(Tensor::from_vector(l, {n, n}), d).to(device),
+          cast(Tensor::from_vector(u, {n, n}), d).to(device)};
 }
 
-}  // namespace ft::kernels
+void register_linalg(KernelTable& table) {
+  table.slogdet.add(DeviceKind::cpu, slogdet, kFloating);
+  table.inverse.add(DeviceKind::cpu, inverse, kFloating);
+  table.triangular_solve.add(DeviceKind::cpu, triangular_solve, kFloating);
+  table.qr_orthogonal.add(DeviceKind::cpu, qr_orthogonal, kFloating);
+  table.lu_decompose.add(DeviceKind::cpu, lu_decompose, kFloating);
+}
+
+}  // namespace ft::kernels::cpu

@@ -4,13 +4,11 @@
 #include "framework/kernels/cpu/blas.h"
 
 #include "framework/kernels/cpu/matmul_onednn.h"
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
-#if defined(FLOWTRAIN_HAVE_CUDA)
-#include "framework/kernels/cuda/kernels_cuda.h"
-#endif
 
-namespace ft::kernels {
+namespace ft::kernels::cpu {
 
 namespace {
 
@@ -23,12 +21,8 @@ struct GemmOperand {
 
 // Makes the last two dims BLAS-compatible: unit stride on one of them.
 GemmOperand as_gemm_operand(const Tensor& t, bool transpose) {
-  int64_t rows = t.size(-2), cols = t.size(-1);
-  int64_t rs = t.strides()[t.strides().size() - 2], cs = t.strides().back();
-  if (cs == 1 && (rs >= std::max<int64_t>(cols, 1) || rows == 1)) return {t, transpose, std::max<int64_t>(rs, cols)};
-  if (rs == 1 && (cs >= std::max<int64_t>(rows, 1) || cols == 1)) return {t, !transpose, std::max<int64_t>(cs, rows)};
-  Tensor dense = copy(t);
-  return {dense, transpose, cols};
+  const GemmLayout layout = plan_gemm_operand(t, transpose);
+  return {layout.needs_dense_copy ? copy(t) : t, layout.transposed, layout.ld};
 }
 
 int64_t batch_offset(int64_t index, const Shape& batch_shape, const Strides& strides) {
@@ -56,10 +50,6 @@ bool prefers_onednn(const Tensor& a, const Tensor& b, bool transpose_a) {
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool transpose_b) {
-#if defined(FLOWTRAIN_HAVE_CUDA)
-  if (a_in.device().kind == DeviceKind::cuda || b_in.device().kind == DeviceKind::cuda)
-    return cuda::matmul(a_in, b_in, transpose_a, transpose_b);
-#endif
   if (onednn_matmul_supports(a_in, b_in) && prefers_onednn(a_in, b_in, transpose_a))
     return onednn_matmul(a_in, b_in, transpose_a, transpose_b);
   // Low-precision inputs: exact products of the rounded values, accumulated in f32.
@@ -76,7 +66,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool tra
   Strides a_bs(ga.storage.strides().begin(), ga.storage.strides().end() - 2);
   Strides b_bs(gb.storage.strides().begin(), gb.storage.strides().end() - 2);
 
-  Tensor out = Tensor::empty(s.out, a.dtype());
+  Tensor out = Tensor::empty(s.out, a.dtype(), a.device());
   int64_t batches = numel_of(batch);
   if (out.numel() == 0) return out;
   if (k == 0) {
@@ -100,4 +90,6 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool tra
   return out;
 }
 
-}  // namespace ft::kernels
+void register_matmul(KernelTable& table) { table.matmul.add(DeviceKind::cpu, matmul, kFloating); }
+
+}  // namespace ft::kernels::cpu

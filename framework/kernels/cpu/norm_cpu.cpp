@@ -4,9 +4,10 @@
 #include <cmath>
 #include <limits>
 
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernels.h"
 
-namespace ft::kernels {
+namespace ft::kernels::cpu {
 
 namespace {
 
@@ -30,9 +31,9 @@ Tensor layer_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
   int64_t d = x.size(-1), rows = x.numel() / std::max<int64_t>(d, 1);
   if (weight.defined()) FT_CHECK(weight.shape() == Shape{d}, "layer_norm weight {} for rows of {}", shape_str(weight.shape()), d);
   if (bias.defined()) FT_CHECK(bias.shape() == Shape{d}, "layer_norm bias {} for rows of {}", shape_str(bias.shape()), d);
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
-  Tensor mean = Tensor::empty({rows}, x.dtype());
-  Tensor rstd = Tensor::empty({rows}, x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor mean = Tensor::empty({rows}, x.dtype(), x.device());
+  Tensor rstd = Tensor::empty({rows}, x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -71,9 +72,9 @@ void layer_norm_backward(const Tensor& grad_y_in, const Tensor& x_in, const Tens
   Tensor x = x_in.is_contiguous() ? x_in : copy(x_in);
   Tensor gy = grad_y_in.is_contiguous() ? grad_y_in : copy(grad_y_in);
   int64_t d = x.size(-1), rows = x.numel() / std::max<int64_t>(d, 1);
-  Tensor gx = Tensor::empty(x.shape(), x.dtype());
-  Tensor gw = Tensor::zeros({d}, DType::f64);
-  Tensor gb = Tensor::zeros({d}, DType::f64);
+  Tensor gx = Tensor::empty(x.shape(), x.dtype(), x.device());
+  Tensor gw = Tensor::zeros({d}, DType::f64, x.device());
+  Tensor gb = Tensor::zeros({d}, DType::f64, x.device());
   dispatch_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -127,7 +128,7 @@ Tensor softmax(const Tensor& x_in) {
   check_rows(x_in, "softmax");
   Tensor x = x_in.is_contiguous() ? x_in : copy(x_in);
   int64_t d = x.size(-1), rows = x.numel() / std::max<int64_t>(d, 1);
-  Tensor y = Tensor::empty(x.shape(), x.dtype());
+  Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   dispatch_dtype(x.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -156,7 +157,7 @@ Tensor softmax_backward(const Tensor& y_in, const Tensor& grad_in) {
   Tensor y = y_in.is_contiguous() ? y_in : copy(y_in);
   Tensor g = grad_in.is_contiguous() ? grad_in : copy(grad_in);
   int64_t d = y.size(-1), rows = y.numel() / std::max<int64_t>(d, 1);
-  Tensor gx = Tensor::empty(y.shape(), y.dtype());
+  Tensor gx = Tensor::empty(y.shape(), y.dtype(), y.device());
   dispatch_dtype(y.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
@@ -174,4 +175,11 @@ Tensor softmax_backward(const Tensor& y_in, const Tensor& grad_in) {
   return gx;
 }
 
-}  // namespace ft::kernels
+void register_norm(KernelTable& table) {
+  table.layer_norm.add(DeviceKind::cpu, layer_norm, kFloat32And64);
+  table.layer_norm_backward.add(DeviceKind::cpu, layer_norm_backward, kFloat32And64);
+  table.softmax.add(DeviceKind::cpu, softmax, kFloat32And64);
+  table.softmax_backward.add(DeviceKind::cpu, softmax_backward, kFloat32And64);
+}
+
+}  // namespace ft::kernels::cpu

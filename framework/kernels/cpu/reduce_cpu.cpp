@@ -3,9 +3,10 @@
 #include <limits>
 
 #include "framework/kernels/cpu/strided_loop.h"
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernels.h"
 
-namespace ft::kernels {
+namespace ft::kernels::cpu {
 
 namespace {
 
@@ -103,7 +104,7 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   FT_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::f64, "sum needs f32 or f64, got {}",
            dtype_name(x.dtype()));
   ReductionPlan plan = plan_reduction(x, dims, keepdim);
-  Tensor out = Tensor::empty(plan.out_shape, x.dtype());
+  Tensor out = Tensor::empty(plan.out_shape, x.dtype(), x.device());
   int64_t n_out = numel_of(plan.kept_shape);
   int64_t n_reduced = numel_of(plan.reduced_shape);
   dispatch_dtype(x.dtype(), [&](auto tag) {
@@ -159,42 +160,14 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   return out;
 }
 
-Tensor sum_to(const Tensor& x, const Shape& shape) {
-  if (x.shape() == shape) return x;
-  FT_CHECK(x.shape().size() >= shape.size(), "cannot sum {} down to {}", shape_str(x.shape()),
-           shape_str(shape));
-  size_t lead = x.shape().size() - shape.size();
-  std::vector<int64_t> dims;
-  for (size_t d = 0; d < x.shape().size(); ++d) {
-    if (d < lead) {
-      dims.push_back(int64_t(d));
-    } else if (shape[d - lead] == 1 && x.shape()[d] != 1) {
-      dims.push_back(int64_t(d));
-    } else {
-      FT_CHECK(shape[d - lead] == x.shape()[d], "cannot sum {} down to {}", shape_str(x.shape()),
-               shape_str(shape));
-    }
-  }
-  Tensor reduced = sum(x, dims, true);
-  // Drop the leading dims, keep the 1-dims of the target.
-  return reduced.detach().reshape(shape);
-}
-
-double sum_all(const Tensor& x) {
-  std::vector<int64_t> dims(x.shape().size());
-  for (size_t i = 0; i < dims.size(); ++i) dims[i] = int64_t(i);
-  Tensor s = sum(x.dtype() == DType::f64 || x.dtype() == DType::f32 ? x : cast(x, DType::f64), dims, false);
-  return s.item();
-}
-
 Tensor max(const Tensor& x, int64_t dim, bool keepdim, Tensor* indices) {
   FT_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::f64, "max needs f32 or f64, got {}",
            dtype_name(x.dtype()));
   int d = normalize_dim(dim, x.shape().size());
   FT_CHECK(x.shape()[size_t(d)] > 0, "max over an empty dimension {}", d);
   ReductionPlan plan = plan_reduction(x, {d}, keepdim);
-  Tensor out = Tensor::empty(plan.out_shape, x.dtype());
-  Tensor idx = Tensor::empty(plan.out_shape, DType::i64);
+  Tensor out = Tensor::empty(plan.out_shape, x.dtype(), x.device());
+  Tensor idx = Tensor::empty(plan.out_shape, DType::i64, x.device());
   int64_t n_out = numel_of(plan.kept_shape);
   int64_t n = x.shape()[size_t(d)];
   int64_t stride = x.strides()[size_t(d)];
@@ -225,4 +198,9 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim, Tensor* indices) {
   return out;
 }
 
-}  // namespace ft::kernels
+void register_reduce(KernelTable& table) {
+  table.sum.add(DeviceKind::cpu, sum, kFloat32And64);
+  table.max.add(DeviceKind::cpu, max, kFloat32And64);
+}
+
+}  // namespace ft::kernels::cpu

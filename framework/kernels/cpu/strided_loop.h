@@ -1,11 +1,12 @@
 // Parallel iteration over N strided operands sharing one logical shape. Dimensions
-// that are contiguous for every operand are merged, so dense tensors run as one
-// flat loop split across OpenMP threads.
+// that are contiguous for every operand are merged (merge_dims, kernel_shapes.h),
+// so dense tensors run as one flat loop split across OpenMP threads.
 #pragma once
 #include <array>
 #include <cstdint>
 
 #include "framework/core/shape.h"
+#include "framework/kernels/kernel_shapes.h"
 
 namespace ft::kernels {
 
@@ -15,35 +16,6 @@ namespace ft::kernels {
 // thread has been descheduled. At 32Ki the tarflow-bench step ran slower on 2
 // threads than on 1: most of its element-wise ops are 64Ki-512Ki elements.
 constexpr int64_t kParallelGrain = 131072;
-
-template <size_t N>
-struct StridedLayout {
-  Shape sizes;                     // merged sizes, innermost last
-  std::array<Strides, N> strides;  // per operand, in elements
-};
-
-template <size_t N>
-StridedLayout<N> merge_dims(const Shape& shape, const std::array<Strides, N>& strides) {
-  StridedLayout<N> out;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    bool mergeable = !out.sizes.empty();
-    for (size_t k = 0; k < N && mergeable; ++k)
-      mergeable = out.strides[k].back() == strides[k][d] * shape[d];
-    if (mergeable) {
-      out.sizes.back() *= shape[d];
-      for (size_t k = 0; k < N; ++k) out.strides[k].back() = strides[k][d];
-    } else {
-      out.sizes.push_back(shape[d]);
-      for (size_t k = 0; k < N; ++k) out.strides[k].push_back(strides[k][d]);
-    }
-  }
-  if (out.sizes.empty()) {
-    out.sizes.push_back(1);
-    for (size_t k = 0; k < N; ++k) out.strides[k].push_back(0);
-  }
-  return out;
-}
 
 // body(std::array<int64_t, N> offsets, int64_t count, std::array<int64_t, N> inner_strides)
 // processes `count` elements along the innermost merged dimension.

@@ -88,7 +88,7 @@ CachingCudaAllocator& cuda_allocator(int device_index) {
 }
 
 Allocator& allocator_for(Device device) {
-  if (device.kind == DeviceKind::cpu) return cpu_allocator();
+  if (device.kind == DeviceKind::cpu) return cpu_allocator_for(device);
   return cuda_allocator(device.index);
 }
 

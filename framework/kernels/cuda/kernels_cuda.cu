@@ -20,6 +20,7 @@
 #include "framework/kernels/cuda/cuda_allocator.h"
 #include "framework/kernels/cuda/cuda_check.h"
 #include "framework/kernels/cuda/kernels_cuda.h"
+#include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
 
@@ -58,24 +59,12 @@ struct Indexer {
   }
 };
 
-// Drops size-1 dims and merges dims that are contiguous in every operand, so dense
-// tensors index as one flat dim and views of up to 8 unmergeable dims fit.
+// The dims merged as on the CPU (merge_dims), so dense tensors index as one flat
+// dim and views of up to 8 unmergeable dims fit.
 template <int N>
 Indexer<N> make_indexer(const Shape& shape, const std::array<Strides, N>& strides) {
-  Shape sizes;
-  std::array<Strides, N> merged;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 1) continue;
-    bool mergeable = !sizes.empty();
-    for (int k = 0; k < N && mergeable; ++k) mergeable = merged[k].back() == strides[k][d] * shape[d];
-    if (mergeable) {
-      sizes.back() *= shape[d];
-      for (int k = 0; k < N; ++k) merged[k].back() = strides[k][d];
-    } else {
-      sizes.push_back(shape[d]);
-      for (int k = 0; k < N; ++k) merged[k].push_back(strides[k][d]);
-    }
-  }
+  const StridedLayout<size_t(N)> layout = merge_dims<size_t(N)>(shape, strides);
+  const Shape& sizes = layout.sizes;
   FT_CHECK(sizes.size() <= size_t(kMaxDims),
            "CUDA kernels index at most {} non-mergeable dims; shape {} has {}; make the input contiguous",
            kMaxDims, shape_str(shape), sizes.size());
@@ -83,7 +72,7 @@ Indexer<N> make_indexer(const Shape& shape, const std::array<Strides, N>& stride
   ix.ndim = int(sizes.size());
   for (size_t d = 0; d < sizes.size(); ++d) {
     ix.sizes[d] = sizes[d];
-    for (int k = 0; k < N; ++k) ix.strides[k][d] = merged[k][d];
+    for (int k = 0; k < N; ++k) ix.strides[k][d] = layout.strides[size_t(k)][d];
   }
   return ix;
 }
@@ -392,6 +381,31 @@ Tensor sum_last_dim(const Tensor& x, bool keepdim) {
   return out;
 }
 
+// Any dims: the reduced dims are moved last and flattened into one (a dense copy
+// on the device when the view does not merge), then summed as one last dim.
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
+  std::vector<bool> reduced(x.shape().size(), false);
+  for (int64_t d : dims) reduced[size_t(normalize_dim(d, x.shape().size()))] = true;
+  std::vector<int64_t> order;
+  Shape rows_shape, out_shape;
+  int64_t reduced_count = 1;
+  for (size_t d = 0; d < reduced.size(); ++d) {
+    if (reduced[d]) {
+      reduced_count *= x.shape()[d];
+      if (keepdim) out_shape.push_back(1);
+    } else {
+      order.push_back(int64_t(d));
+      rows_shape.push_back(x.shape()[d]);
+      out_shape.push_back(x.shape()[d]);
+    }
+  }
+  for (size_t d = 0; d < reduced.size(); ++d)
+    if (reduced[d]) order.push_back(int64_t(d));
+  rows_shape.push_back(reduced_count);
+  Tensor rows = x.detach().permute(order).reshape(rows_shape);
+  return sum_last_dim(rows, false).reshape(out_shape);
+}
+
 // ---- GEMM ------------------------------------------------------------------------------------
 
 namespace {
@@ -443,19 +457,15 @@ bool uniform_batch_stride(const Shape& batch, const Strides& strides, int64_t* s
 // Makes the last two dims cuBLAS-compatible (unit stride on one of them) and the
 // batch dims one uniform stride, copying densely only when the view has neither.
 GemmOperand as_gemm_operand(const Tensor& t, bool transpose, const Shape& batch) {
-  const int64_t rows = t.size(-2), cols = t.size(-1);
-  const int64_t rs = t.strides()[t.strides().size() - 2], cs = t.strides().back();
+  const GemmLayout layout = plan_gemm_operand(t, transpose);
   Strides batch_strides(t.strides().begin(), t.strides().end() - 2);
   int64_t batch_stride = 0;
-  if (uniform_batch_stride(batch, batch_strides, &batch_stride)) {
-    if (cs == 1 && (rs >= std::max<int64_t>(cols, 1) || rows == 1))
-      return {t, transpose, std::max<int64_t>(rs, cols), batch_stride};
-    if (rs == 1 && (cs >= std::max<int64_t>(rows, 1) || cols == 1))
-      return {t, !transpose, std::max<int64_t>(cs, rows), batch_stride};
-  }
+  if (!layout.needs_dense_copy && uniform_batch_stride(batch, batch_strides, &batch_stride))
+    return {t, layout.transposed, layout.ld, batch_stride};
   Tensor dense = Tensor::empty(t.shape(), t.dtype(), t.device());
   device_copy(dense, t);
-  return {dense, transpose, std::max<int64_t>(cols, 1), rows * cols};
+  const GemmLayout dense_layout = plan_gemm_operand(dense, transpose);
+  return {dense, dense_layout.transposed, dense_layout.ld, t.size(-2) * t.size(-1)};
 }
 
 int checked_int(int64_t value, const char* what) {
@@ -531,6 +541,18 @@ Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose
 void synchronize(int device_index) {
   use_device(Device::cuda(device_index));
   FT_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+// The kernels this file has, for every GPU. The CUDA matmul keeps to f32 and f64:
+// its bf16/f16 GEMM returns the input dtype, where kernels::matmul promises f32.
+void register_kernels(KernelTable& table) {
+  table.copy_into.add(DeviceKind::cuda, cuda_copy_into, kAllDTypes);
+  table.fill.add(DeviceKind::cuda, cuda_fill, kAllDTypes);
+  table.unary.add(DeviceKind::cuda, unary, kFloat32And64);
+  table.unary_backward.add(DeviceKind::cuda, unary_backward, kFloat32And64);
+  table.binary.add(DeviceKind::cuda, binary, kFloat32And64);
+  table.sum.add(DeviceKind::cuda, sum, kFloat32And64);
+  table.matmul.add(DeviceKind::cuda, matmul, kFloat32And64);
 }
 
 }  // namespace ft::kernels::cuda

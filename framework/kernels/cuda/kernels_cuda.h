@@ -1,14 +1,17 @@
-// The CUDA backend's kernels. Plain C++ (no CUDA types), so the CPU entry points
-// of kernels.h include it to forward tensors that live on a GPU. Defined only in
-// builds with FLOWTRAIN_HAVE_CUDA. Every function runs on the inputs' device,
-// makes that device current, and returns dense outputs on it.
+// The CUDA backend's kernels. Plain C++ (no CUDA types), so tests can call them
+// directly; everything else reaches them through the kernel table (dispatch.h),
+// where cuda::register_kernels enters them. Defined only in builds with
+// FLOWTRAIN_HAVE_CUDA. Every function runs on the inputs' device, makes that
+// device current, and returns dense outputs on it.
 #pragma once
+#include <vector>
+
 #include "framework/core/tensor.h"
 #include "framework/kernels/functors.h"
 
 namespace ft::kernels {
 
-// Called by kernels::copy_into / kernels::fill when a tensor is on a GPU.
+// kernels::copy_into / kernels::fill when a tensor is on a GPU.
 // Either side may be on the host; src broadcasts to dst's shape; dtypes convert
 // (bf16/f16 through float, as on the CPU).
 void cuda_copy_into(Tensor& dst, const Tensor& src);
@@ -25,6 +28,8 @@ Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);  // broadcasting
 // Sum over the last dim, accumulated in f64; f32 or f64.
 Tensor sum_last_dim(const Tensor& x, bool keepdim = false);
+// kernels::sum: any dims, through sum_last_dim.
+Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
 // C[b] = op(A[b]) @ op(B[b]) on the last two dims, batch dims broadcasting.
 // f32 (exact fp32, no TF32) and f64; bf16 and f16 inputs accumulate in fp32 and
 // return their own dtype.
