@@ -258,7 +258,8 @@ class Block(torch.nn.Module):
             self.proj_out.weight.zero_()
         self.reverse = reverse
         # True above the diagonal: a token attends to itself and to earlier tokens.
-        self.register_buffer('mask', torch.triu(torch.ones(tokens, tokens, dtype=torch.bool), 1))
+        # A plain attribute, not a buffer: DDP's start-up broadcast of buffers cannot send bool tensors over gloo.
+        self.mask = torch.triu(torch.ones(tokens, tokens, dtype=torch.bool), 1)
 
     def forward(self, x):
         if self.reverse:

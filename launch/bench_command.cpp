@@ -23,6 +23,7 @@
 #include "launch/commands.h"
 #include "launch/slurm_environment.h"
 #include "launch/job_failure.h"
+#include "launch/model_factory.h"
 #include "launch/trainer.h"
 
 namespace ft::launch {
@@ -74,16 +75,20 @@ Tensor random_images(layers::FlowModel& model, int64_t count, uint64_t seed, int
   return uniform({count, shape[0], shape[1], shape[2]}, scaling.shift, scaling.brightest, gen);
 }
 
-Timings time_mode(const BenchArguments& args, const Config& config, Trainer& trainer, dist::Communicator& comm) {
-  if (args.mode == "train")
-    return time_steps(args, comm, [&] { trainer.train_step(); }, [&] { trainer.reducer().reset_timers(); });
-  auto nothing = [] {};
-  layers::FlowModel& model = trainer.model();
+Timings time_training(const BenchArguments& args, Trainer& trainer, dist::Communicator& comm) {
+  return time_steps(args, comm, [&] { trainer.train_step(); }, [&] { trainer.reducer().reset_timers(); });
+}
+
+// Eval and sample need the model alone: no optimizer state or gradients, so peak
+// RSS is that of inference, as for the PyTorch peer.
+Timings time_inference(const BenchArguments& args, const Config& config, layers::FlowModel& model, Device device,
+                       dist::Communicator& comm) {
   const int64_t local = config.integer("train.global_batch") / comm.size();
   const uint64_t seed = uint64_t(config.integer("train.seed"));
-  AutocastGuard autocast(trainer.autocast_dtype());
+  AutocastGuard autocast(precision_dtype(config.string("train.precision")));
+  auto nothing = [] {};
   if (args.mode == "eval") {
-    Tensor images = random_images(model, local, seed, comm.rank());
+    Tensor images = random_images(model, local, seed, comm.rank()).to(device);
     return time_steps(args, comm, [&] {
       NoGradGuard no_grad;
       model.forward(images, Tensor());
@@ -98,9 +103,9 @@ Timings time_mode(const BenchArguments& args, const Config& config, Trainer& tra
   }, nothing);
 }
 
-void bench_mode(const BenchArguments& args, const Config& config, Trainer& trainer, dist::Communicator& comm) {
-  Timings t = time_mode(args, config, trainer, comm);
-  double waiting = comm.all_reduce_scalar(trainer.reducer().seconds_waiting(), dist::ReduceOp::average);
+void report(const BenchArguments& args, const Config& config, const Timings& t, int64_t parameters,
+            double seconds_waiting, dist::Communicator& comm) {
+  double waiting = comm.all_reduce_scalar(seconds_waiting, dist::ReduceOp::average);
   double rss = comm.all_reduce_scalar(peak_rss_megabytes(), dist::ReduceOp::max);
   double total = comm.all_reduce_scalar(t.total_seconds, dist::ReduceOp::max);
   if (comm.rank() != 0) return;
@@ -108,7 +113,7 @@ void bench_mode(const BenchArguments& args, const Config& config, Trainer& train
   nlohmann::json out = {{"config", args.config},
                         {"mode", args.mode},
                         {"model", config.model_kind()},
-                        {"parameters", trainer.model().parameter_count()},
+                        {"parameters", parameters},
                         {"ranks", comm.size()},
                         {"threads_per_rank", omp_get_max_threads()},
                         {"precision", config.string("train.precision")},
@@ -133,10 +138,20 @@ void run_bench(const BenchArguments& args) {
       config.emplace(Config::load(args.config, args.overrides));
     });
     if (args.threads > 0) omp_set_num_threads(args.threads);
-    TrainerOptions options;
-    options.synthetic_data = true;
-    trainer = std::make_unique<Trainer>(*config, "", comm, options);
-    bench_mode(args, *config, *trainer, *comm);
+    if (args.mode == "train") {
+      TrainerOptions options;
+      options.synthetic_data = true;
+      trainer = std::make_unique<Trainer>(*config, "", comm, options);
+      Timings t = time_training(args, *trainer, *comm);
+      report(args, *config, t, trainer->model().parameter_count(), trainer->reducer().seconds_waiting(), *comm);
+      return;
+    }
+    Generator init(uint64_t(config->integer("train.seed")), 0x1A17);
+    std::shared_ptr<layers::FlowModel> model = build_model(*config, init);
+    const Device device = parse_device(config->string("train.device"));
+    model->to(device);
+    Timings t = time_inference(args, *config, *model, device, *comm);
+    report(args, *config, t, model->parameter_count(), 0.0, *comm);
   });
 }
 

@@ -30,13 +30,13 @@ namespace {
 // Philox stream ids of TARFLOW's label dropout, one per epoch, apart from the data streams.
 constexpr uint64_t kLabelDropoutStream = uint64_t(0x1AB0D0) << 32;
 
+}  // namespace
+
 DType precision_dtype(const std::string& precision) {
   if (precision == "bf16") return DType::bf16;
   if (precision == "fp16") return DType::f16;
   return DType::f32;
 }
-
-}  // namespace
 
 Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm,
                  TrainerOptions options)

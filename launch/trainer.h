@@ -55,6 +55,9 @@ struct TrainerOptions {
   std::string init_from;
 };
 
+// train.precision ("fp32", "bf16", "fp16") as the autocast dtype (f32: autocast off).
+DType precision_dtype(const std::string& precision);
+
 class Trainer {
  public:
   Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<dist::Communicator> comm,
@@ -76,7 +79,6 @@ class Trainer {
   // The stop signal the ranks agreed on at the last step boundary (0: none).
   int stop_signal() const { return stop_signal_; }
   double loss_scale() const;  // 1 unless train.precision = "fp16"
-  DType autocast_dtype() const { return autocast_; }  // train.precision as the autocast dtype (f32: off)
   // Called after gradients are reduced and unscaled, before the finiteness check,
   // with this rank's optimizer range of the gradient arena: tests inject overflows.
   std::function<void(int64_t step, float* gradients, int64_t n)> gradient_hook;

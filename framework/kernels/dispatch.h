@@ -96,6 +96,9 @@ struct KernelTable {
       layer_norm_backward{"layer_norm_backward"};
   OpKernels<Tensor(const Tensor&)> softmax{"softmax"};
   OpKernels<Tensor(const Tensor&, const Tensor&)> softmax_backward{"softmax_backward"};
+  OpKernels<Tensor(const Tensor&, const Tensor&, const Tensor&)> channel_affine{"channel_affine"};
+  OpKernels<void(const Tensor&, const Tensor&, const Tensor&, Tensor*, Tensor*, Tensor*)> channel_affine_backward{
+      "channel_affine_backward"};
   OpKernels<Tensor(const Tensor&, const Tensor&, const Tensor&, double, Tensor*)> causal_attention{
       "causal_attention"};
   OpKernels<void(const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, const Tensor&, double,
@@ -131,6 +134,7 @@ void register_reduce(KernelTable& table);
 void register_matmul(KernelTable& table);
 void register_conv(KernelTable& table);
 void register_norm(KernelTable& table);
+void register_channel_affine(KernelTable& table);
 void register_attention(KernelTable& table);
 void register_index(KernelTable& table);
 void register_linalg(KernelTable& table);

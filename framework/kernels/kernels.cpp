@@ -107,6 +107,7 @@ KernelTable::KernelTable() {
   cpu::register_matmul(*this);
   cpu::register_conv(*this);
   cpu::register_norm(*this);
+  cpu::register_channel_affine(*this);
   cpu::register_attention(*this);
   cpu::register_index(*this);
   cpu::register_linalg(*this);
@@ -122,6 +123,7 @@ std::vector<const OpCoverage*> KernelTable::ops() const {
           &sum, &sum_to, &max, &sum_all,
           &matmul, &conv2d, &conv2d_backward,
           &layer_norm, &layer_norm_backward, &softmax, &softmax_backward,
+          &channel_affine, &channel_affine_backward,
           &causal_attention, &causal_attention_backward, &cached_attention,
           &index_select, &index_add,
           &slogdet, &inverse, &triangular_solve, &qr_orthogonal, &lu_decompose};
@@ -224,6 +226,18 @@ void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& we
   const Device device = common_device("layer_norm_backward", {&grad_y, &x, &weight, &mean, &rstd});
   kernel_table().layer_norm_backward.find(device, x.dtype())(grad_y, x, weight, mean, rstd, grad_x, grad_weight,
                                                              grad_bias);
+}
+
+Tensor channel_affine(const Tensor& x, const Tensor& shift, const Tensor& log_scale) {
+  const Device device = common_device("channel_affine", {&x, &shift, &log_scale});
+  return kernel_table().channel_affine.find(device, x.dtype())(x, shift, log_scale);
+}
+
+void channel_affine_backward(const Tensor& grad_y, const Tensor& y, const Tensor& log_scale, Tensor* grad_x,
+                             Tensor* grad_shift, Tensor* grad_log_scale) {
+  const Device device = common_device("channel_affine_backward", {&grad_y, &y, &log_scale});
+  kernel_table().channel_affine_backward.find(device, y.dtype())(grad_y, y, log_scale, grad_x, grad_shift,
+                                                                 grad_log_scale);
 }
 
 Tensor softmax(const Tensor& x) { return kernel_table().softmax.find(x.device(), x.dtype())(x); }

@@ -52,6 +52,15 @@ void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& we
 Tensor softmax(const Tensor& x);  // over the last dim
 Tensor softmax_backward(const Tensor& y, const Tensor& grad_y);
 
+// ---- per-channel affine (Glow's ActNorm) ------------------------------------------
+// y = (x + shift[c]) * exp(log_scale[c]) over x [N, C, ...], one pass; shift and
+// log_scale [C], exp as the unary kernel computes it.
+Tensor channel_affine(const Tensor& x, const Tensor& shift, const Tensor& log_scale);
+// From y (the output) and grad_y in one pass: grad_x = grad_y * exp(log_scale),
+// grad_shift[c] = sum of grad_x over channel c, grad_log_scale[c] = sum of grad_y * y.
+void channel_affine_backward(const Tensor& grad_y, const Tensor& y, const Tensor& log_scale, Tensor* grad_x,
+                             Tensor* grad_shift, Tensor* grad_log_scale);
+
 // ---- causal attention ---------------------------------------------------------------
 // q, k, v: [B, H, T, D] contiguous. Token i attends to tokens 0..i. logsumexp
 // [B, H, T] is saved for backward, which recomputes probabilities row by row.

@@ -27,6 +27,17 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   return y;
 }
 
+Tensor channel_affine(const Tensor& x, const Tensor& shift, const Tensor& log_scale) {
+  Tensor y = kernels::channel_affine(x, shift.detach(), log_scale.detach());
+  record("channel_affine", y, {x, shift, log_scale},
+         [ys = y.detach(), ls = log_scale.detach(), shift_shape = shift.shape()](const Tensor& g) {
+           Tensor gx, gb, gs;
+           kernels::channel_affine_backward(g, ys, ls, &gx, &gb, &gs);
+           return std::vector<Tensor>{gx, gb.reshape(shift_shape), gs.reshape(ls.shape())};
+         });
+  return y;
+}
+
 Tensor softmax(const Tensor& x, int64_t dim) {
   int d = normalize_dim(dim, x.shape().size());
   if (d != x.dim() - 1) return softmax(x.transpose(d, -1), -1).transpose(d, -1);

@@ -55,6 +55,9 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, int64_t
 // ---- normalisation and attention -------------------------------------------------------
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps = 1e-5);
 Tensor softmax(const Tensor& x, int64_t dim = -1);
+// (x + shift[c]) * exp(log_scale[c]) over x [N, C, ...], fused (Glow's ActNorm);
+// shift and log_scale hold C values in any shape ([C] or [1, C, 1, 1]).
+Tensor channel_affine(const Tensor& x, const Tensor& shift, const Tensor& log_scale);
 Tensor log_softmax(const Tensor& x, int64_t dim = -1);
 // q, k, v [B, H, T, D]; token i attends to tokens <= i. scale defaults to 1/sqrt(D).
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale = 0.0);

@@ -36,7 +36,7 @@ FlowResult ActNorm::forward(const Tensor& x) {
            shape_str(x.shape()));
   if (training() && !is_initialized()) initialize_from(x);
   Tensor b = bias.to(x.dtype()), s = logs.to(x.dtype());
-  Tensor y = mul(add(x, b), exp(s));
+  Tensor y = channel_affine(x, b, s);  // (x + b) * exp(s), fused
   double pixels = double(x.size(2) * x.size(3));
   Tensor logdet = mul(sum(s), pixels).reshape({1}).expand({x.size(0)});
   return {y, logdet};

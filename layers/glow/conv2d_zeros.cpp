@@ -14,8 +14,9 @@ Conv2dZeros::Conv2dZeros(int64_t in_channels, int64_t out_channels) {
 }
 
 Tensor Conv2dZeros::forward(const Tensor& x) const {
-  Tensor y = conv2d(x, weight.to(x.dtype()), bias.to(x.dtype()), 1);
-  return mul(y, exp(mul(logs.to(x.dtype()), kLogScaleFactor)).reshape({1, -1, 1, 1}));
+  Tensor y = conv2d(x, weight.to(x.dtype()), Tensor(), 1);
+  // (y + bias) * exp(logs * 3), fused
+  return channel_affine(y, bias.to(x.dtype()), mul(logs.to(x.dtype()), kLogScaleFactor));
 }
 
 Tensor Conv2dZeros::forward_zeros(int64_t n, int64_t height, int64_t width, DType dtype) const {

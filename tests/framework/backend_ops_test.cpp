@@ -38,6 +38,7 @@ namespace {
 [[maybe_unused]] const std::set<std::string> kUnsupportedOnCuda = {
     "add_inplace",      "scale_shift",      "max",           "conv2d",
     "conv2d_backward",  "layer_norm",       "layer_norm_backward", "softmax",
+    "channel_affine",   "channel_affine_backward",
     "softmax_backward", "causal_attention", "causal_attention_backward", "cached_attention",
     "index_select",     "index_add",        "slogdet",       "inverse",
     "triangular_solve", "qr_orthogonal",    "lu_decompose"};
@@ -145,6 +146,14 @@ std::vector<OpCase> op_cases() {
          return V{gx, gw, gb};
        }},
       {"softmax", {{{3, 6}}}, [](const V& in) { return V{k::softmax(in[0])}; }},
+      {"channel_affine", {{{2, 3, 4, 5}}, {{3}}, {{1, 3, 1, 1}}}, [](const V& in) {
+         return V{k::channel_affine(in[0], in[1], in[2])};
+       }},
+      {"channel_affine_backward", {{{2, 3, 4, 5}}, {{2, 3, 4, 5}}, {{3}}}, [](const V& in) {
+         Tensor gx, gb, gs;
+         k::channel_affine_backward(in[0], in[1], in[2], &gx, &gb, &gs);
+         return V{gx, gb, gs};
+       }},
       {"softmax_backward", {{{3, 6}}, {{3, 6}}}, [](const V& in) {
          return V{k::softmax_backward(k::softmax(in[0]), in[1])};
        }},

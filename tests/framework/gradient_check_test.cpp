@@ -73,6 +73,10 @@ BOOST_AUTO_TEST_CASE(normalisation_and_attention) {
                   {leaf({3, 2, 6}, 1), leaf({6}, 2), leaf({6}, 3)});
   check_gradients("layer_norm plain strided", [](const Ts& x) { return layer_norm(x[0].transpose(0, 1), Tensor(), Tensor()); },
                   {leaf({5, 3}, 1)});
+  check_gradients("channel_affine", [](const Ts& x) { return channel_affine(x[0], x[1], x[2]); },
+                  {leaf({2, 3, 4, 5}, 1), leaf({1, 3, 1, 1}, 2), leaf({3}, 3, -1, 1)});
+  check_gradients("channel_affine strided", [](const Ts& x) { return channel_affine(x[0].transpose(2, 3), x[1], x[2]); },
+                  {leaf({2, 3, 4, 5}, 4), leaf({3}, 5), leaf({1, 3, 1, 1}, 6, -1, 1)});
   check_gradients("softmax last", [](const Ts& x) { return softmax(x[0], -1); }, {leaf({3, 5}, 1, -2, 2)});
   check_gradients("softmax dim 0", [](const Ts& x) { return softmax(x[0], 0); }, {leaf({3, 5}, 1, -2, 2)});
   check_gradients("log_softmax", [](const Ts& x) { return log_softmax(x[0], 1); }, {leaf({3, 5}, 1, -2, 2)});
