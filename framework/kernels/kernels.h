@@ -39,6 +39,9 @@ double sum_all(const Tensor& x);  // accumulated in f64
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 
 // ---- convolution (NCHW, stride 1, zero padding) --------------------------------------
+// f32 outputs and gradients whatever the inputs' dtype. With bf16 x and weight the
+// backward takes grad_y rounded to bf16, as under PyTorch's autocast (matmul leaves
+// that rounding to its caller, framework/ops/product_ops.cpp).
 Tensor conv2d(const Tensor& x, const Tensor& weight, int64_t padding);
 void conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& grad_y, int64_t padding,
                      Tensor* grad_x, Tensor* grad_weight);

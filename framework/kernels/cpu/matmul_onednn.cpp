@@ -12,8 +12,8 @@ using dnnl::memory;
 
 // An operand of the product as oneDNN sees it: batch dims (1 where broadcast),
 // then the logical [rows, cols] of op(t), with t's strides, so transposes and
-// strided views cost no copy. `storage` is t, or a dense copy when neither of
-// its last two dims has unit stride.
+// strided views cost no copy. `storage` is t, or a dense copy where the shared
+// GEMM layout plan (kernel_shapes.h) asks for one, as for OpenBLAS.
 struct MatmulOperand {
   Tensor storage;
   memory::desc desc;
@@ -22,7 +22,7 @@ struct MatmulOperand {
 MatmulOperand operand_of(const Tensor& t, const Shape& expanded, bool transpose) {
   Tensor e = t.detach().expand(expanded);
   const size_t rank = expanded.size();
-  if (e.strides()[rank - 1] != 1 && e.strides()[rank - 2] != 1) e = copy(e);
+  if (plan_gemm_operand(e, transpose).needs_dense_copy) e = copy(e);
   memory::dims dims(rank), strides(rank);
   for (size_t d = 0; d + 2 < rank; ++d) {
     const bool broadcast = e.strides()[d] == 0;
