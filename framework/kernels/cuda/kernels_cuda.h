@@ -1,6 +1,7 @@
 // The CUDA backend's kernels. Plain C++ (no CUDA types), so tests can call them
 // directly; everything else reaches them through the kernel table (dispatch.h),
-// where cuda::register_kernels enters them. Defined only in builds with
+// where cuda::register_kernels (register_cuda.cpp) enters them, each kernel file
+// through its own register_* function. Defined only in builds with
 // FLOWTRAIN_HAVE_CUDA. Every function runs on the inputs' device, makes that
 // device current, and returns dense outputs on it.
 #pragma once
@@ -10,30 +11,42 @@
 #include "framework/kernels/functors.h"
 
 namespace ft::kernels {
-
-// kernels::copy_into / kernels::fill when a tensor is on a GPU.
-// Either side may be on the host; src broadcasts to dst's shape; dtypes convert
-// (bf16/f16 through float, as on the CPU).
-void cuda_copy_into(Tensor& dst, const Tensor& src);
-void cuda_fill(Tensor& dst, double value);
-
-}  // namespace ft::kernels
+struct KernelTable;
+}
 
 namespace ft::kernels::cuda {
 
+// ---- copy_cuda.cu ---------------------------------------------------------------
+// kernels::copy_into / kernels::fill when a tensor is on a GPU. Either side of a
+// copy may be on the host; src broadcasts to dst's shape; dtypes convert (bf16/f16
+// through float, as on the CPU).
+void copy_into(Tensor& dst, const Tensor& src);
+void fill(Tensor& dst, double value);
+void register_copy(KernelTable& table);
+
+// ---- elementwise_cuda.cu --------------------------------------------------------
 // f32 or f64, any strides; the same functors as the CPU backend.
 Tensor unary(UnaryOp op, const Tensor& x, double p = 0.0);
 // x or y may be undefined when op's derivative does not read them.
 Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double p = 0.0);
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);  // broadcasting
+void register_elementwise(KernelTable& table);
+
+// ---- reduce_cuda.cu --------------------------------------------------------------
 // Sum over the last dim, accumulated in f64; f32 or f64.
 Tensor sum_last_dim(const Tensor& x, bool keepdim = false);
 // kernels::sum: any dims, through sum_last_dim.
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
+void register_reduce(KernelTable& table);
+
+// ---- matmul_cublas.cpp -----------------------------------------------------------
 // C[b] = op(A[b]) @ op(B[b]) on the last two dims, batch dims broadcasting.
 // f32 (exact fp32, no TF32) and f64; bf16 and f16 inputs accumulate in fp32 and
 // return their own dtype.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+void register_matmul(KernelTable& table);
+
+// ---- register_cuda.cpp -----------------------------------------------------------
 // Waits for every queued kernel on cuda:index (timings, tests).
 void synchronize(int device_index);
 
