@@ -137,9 +137,14 @@ void conv2d_backward(const Tensor& x_in, const Tensor& weight_in, const Tensor& 
                      Tensor* grad_x, Tensor* grad_weight) {
   ConvGeometry g = geometry(x_in.shape(), weight_in.shape(), padding);
   Tensor x = x_in, weight = weight_in;
-  if (runs_on_onednn(x, weight)) return onednn_conv2d_backward(x, weight, grad_y, padding, grad_x, grad_weight);
+  const bool bf16_pair = x.dtype() == DType::bf16 && weight.dtype() == DType::bf16;
+  // A bf16 pair the f32 path serves (no oneDNN bf16 kernels) still takes grad_y
+  // rounded to bf16, as the bf16 kernels do (kernels.h).
+  const Tensor gy_in = bf16_pair && !onednn_conv2d_supports(x, weight) ? cast(cast(grad_y, DType::bf16), DType::f32)
+                                                                        : grad_y;
+  if (runs_on_onednn(x, weight)) return onednn_conv2d_backward(x, weight, gy_in, padding, grad_x, grad_weight);
   // gy as [O, N*Ho*Wo]
-  Tensor gy = copy(grad_y.detach().permute({1, 0, 2, 3})).reshape({g.o, g.n * g.ho * g.wo});
+  Tensor gy = copy(gy_in.detach().permute({1, 0, 2, 3})).reshape({g.o, g.n * g.ho * g.wo});
   if (grad_weight) {
     Tensor cols = columns_of(x, g);
     *grad_weight = matmul(gy, cols, false, true).reshape(weight.shape());

@@ -79,7 +79,7 @@ Tensor empty_output(const memory::desc& desc, const Tensor& like) {
 
 bool onednn_conv2d_supports(const Tensor& x, const Tensor& weight) {
   const DType d = x.dtype();
-  return d == weight.dtype() && (d == DType::f32 || d == DType::bf16);
+  return d == weight.dtype() && (d == DType::f32 || (d == DType::bf16 && onednn::has_bf16_kernels()));
 }
 
 Tensor onednn_conv2d(const Tensor& x_in, const Tensor& weight_in, int64_t padding) {

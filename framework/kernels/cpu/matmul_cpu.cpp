@@ -50,10 +50,12 @@ bool prefers_onednn(const Tensor& a, const Tensor& b, bool transpose_a) {
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool transpose_b) {
-  if (onednn_matmul_supports(a_in, b_in) && prefers_onednn(a_in, b_in, transpose_a))
-    return onednn_matmul(a_in, b_in, transpose_a, transpose_b);
-  // Low-precision inputs: exact products of the rounded values, accumulated in f32.
-  Tensor a = upcast_half(a_in), b = upcast_half(b_in);
+  // Low-precision inputs without oneDNN kernels: exact products of the rounded
+  // values, accumulated in f32 and routed as f32 inputs are.
+  Tensor a = a_in, b = b_in;
+  if (!onednn_matmul_supports(a, b)) a = upcast_half(a_in), b = upcast_half(b_in);
+  if (onednn_matmul_supports(a, b) && prefers_onednn(a, b, transpose_a))
+    return onednn_matmul(a, b, transpose_a, transpose_b);
   FT_CHECK(a.dtype() == b.dtype() && (a.dtype() == DType::f32 || a.dtype() == DType::f64),
            "matmul of {} and {} (needs both f32 or both f64)", dtype_name(a.dtype()), dtype_name(b.dtype()));
   const MatmulShape s = plan_matmul(a, b, transpose_a, transpose_b);

@@ -41,7 +41,7 @@ MatmulOperand operand_of(const Tensor& t, const Shape& expanded, bool transpose)
 
 bool onednn_matmul_supports(const Tensor& a, const Tensor& b) {
   const DType d = a.dtype();
-  return d == b.dtype() && (d == DType::f32 || d == DType::bf16);
+  return d == b.dtype() && (d == DType::f32 || (d == DType::bf16 && onednn::has_bf16_kernels()));
 }
 
 Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {

@@ -7,6 +7,32 @@ dnnl::engine& engine() {
   return cpu;
 }
 
+namespace {
+
+bool plans_bf16_products() {
+  using dnnl::memory;
+  const auto bf16 = memory::data_type::bf16, f32 = memory::data_type::f32;
+  try {
+    const memory::desc a({4, 4}, bf16, memory::format_tag::ab), c({4, 4}, f32, memory::format_tag::ab);
+    dnnl::matmul::primitive_desc matmul(dnnl::matmul::desc(a, a, c), engine());
+    const memory::desc x({1, 4, 4, 4}, bf16, memory::format_tag::any), w({4, 4, 3, 3}, bf16, memory::format_tag::any),
+        y({1, 4, 4, 4}, f32, memory::format_tag::any);
+    dnnl::convolution_forward::desc conv(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct, x,
+                                         w, y, {1, 1}, {1, 1}, {1, 1});
+    dnnl::convolution_forward::primitive_desc plan(conv, engine());
+    return true;
+  } catch (const dnnl::error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
+bool has_bf16_kernels() {
+  static const bool available = plans_bf16_products();
+  return available;
+}
+
 dnnl::memory::data_type data_type_of(DType dtype) {
   switch (dtype) {
     case DType::f32: return dnnl::memory::data_type::f32;

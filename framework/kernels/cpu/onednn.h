@@ -15,6 +15,12 @@ dnnl::engine& engine();
 
 dnnl::memory::data_type data_type_of(DType dtype);  // f32, bf16, f16; else throws
 
+// Whether this CPU has oneDNN's bf16 convolution and matmul kernels (oneDNN 2.6
+// implements them from AVX-512 on; an AVX2-only CPU has none). Asked once, by
+// planning a small bf16 convolution and matmul; without them bf16 products run
+// on the f32 paths, on the same rounded values.
+bool has_bf16_kernels();
+
 // The dims as oneDNN wants them.
 dnnl::memory::dims dims_of(const Shape& shape);
 
