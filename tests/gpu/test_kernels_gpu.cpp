@@ -1,7 +1,9 @@
 // The CUDA backend against the CPU kernels on the same inputs: copies and fills
 // (bit-exact), element-wise ops through the kernels.h entry points (which forward
 // device tensors to the CUDA backend), last-dim sums and cuBLAS GEMMs, with
-// contiguous, strided and broadcasting operands. Compiled only with CUDA; in a
+// contiguous, strided and broadcasting operands; then what tests/framework's
+// backend_ops_test cannot say: the max tie rule, sizes past one block or chunk,
+// repeatable (bit-identical) gradients, bad device indices as errors, empty inputs. Compiled only with CUDA; in a
 // CPU-only build main.cpp skips before any test runs.
 #include <boost/test/unit_test.hpp>
 
@@ -280,6 +282,289 @@ BOOST_AUTO_TEST_CASE(errors_name_the_problem) {
   // Nine dims that no merge can reduce exceed the indexer's eight.
   Tensor nine = to_device(Tensor::zeros({2, 3, 2, 3, 2, 3, 2, 3, 2}));
   BOOST_CHECK_THROW(kernels::unary(UnaryOp::neg, nine.permute({8, 7, 6, 5, 4, 3, 2, 1, 0})), ft::Error);
+}
+
+BOOST_AUTO_TEST_CASE(add_inplace_and_scale_shift_match_cpu) {
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Tensor base = random_tensor({6, 10}, dtype, -1.0, 1.0, 40);
+    Tensor row = random_tensor({1, 4}, DType::f64, -1.0, 1.0, 41);  // another dtype, broadcast over rows
+    Tensor host = kernels::copy(base);
+    Tensor device = to_device(base);
+    Tensor host_window = host.slice(1, 3, 7);
+    Tensor device_window = device.slice(1, 3, 7);
+    kernels::add_inplace(host_window, row, 0.75);
+    kernels::add_inplace(device_window, to_device(row), 0.75);
+    check_close(to_host(device), host, tolerance(dtype), fmt::format("add_inplace into a window {}", dtype_name(dtype)));
+    Tensor shifted = kernels::scale_shift(to_device(base).transpose(0, 1), -1.5, 0.25);
+    BOOST_CHECK(shifted.device() == kGpu);
+    check_close(to_host(shifted), kernels::scale_shift(base.transpose(0, 1), -1.5, 0.25), tolerance(dtype),
+                fmt::format("scale_shift of a transposed view {}", dtype_name(dtype)));
+  }
+}
+
+// Values on a coarse grid, so most rows hold ties, along dims longer than a warp,
+// with NaNs (two adjacent: the first must win). Indices and values are the CPU's.
+BOOST_AUTO_TEST_CASE(max_keeps_the_cpu_rule_for_ties_and_nan) {
+  const Shape shape{37, 70, 5};
+  std::mt19937 gen(42);
+  std::uniform_int_distribution<int> grid(-3, 3);
+  std::vector<double> values(size_t(numel_of(shape)));
+  for (double& v : values) v = double(grid(gen));
+  for (size_t at : {100u, 101u, 2000u, 9000u}) values[at] = std::numeric_limits<double>::quiet_NaN();
+  values[7] = -0.0;
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Tensor x = kernels::cast(Tensor::from_vector(values, shape), dtype);
+    Tensor dx = to_device(x);
+    for (int64_t dim : {0, 1, 2}) {
+      for (bool keepdim : {false, true}) {
+        Tensor host_indices, device_indices;
+        Tensor want = kernels::max(x, dim, keepdim, &host_indices);
+        Tensor got = kernels::max(dx, dim, keepdim, &device_indices);
+        BOOST_CHECK(got.device() == kGpu && device_indices.device() == kGpu);
+        check_bit_exact(to_host(got), want);
+        check_bit_exact(to_host(device_indices), host_indices);
+      }
+    }
+    // A permuted view, and values without indices.
+    Tensor host_indices, device_indices;
+    Tensor want = kernels::max(x.permute({2, 0, 1}), 2, false, &host_indices);
+    check_bit_exact(to_host(kernels::max(dx.permute({2, 0, 1}), 2, false, &device_indices)), want);
+    check_bit_exact(to_host(device_indices), host_indices);
+    check_bit_exact(to_host(kernels::max(dx, 1, false, nullptr)), kernels::max(x, 1, false, nullptr));
+  }
+}
+
+// Rows longer than a block, many rows (several row chunks in the parameter
+// gradients) and a transposed input; the backward repeats to the bit.
+BOOST_AUTO_TEST_CASE(layer_norm_matches_cpu_and_repeats) {
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (Shape shape : {Shape{300, 700}, Shape{10000, 5}, Shape{3, 1}}) {
+      const int64_t rows = shape[0], d = shape[1];
+      Tensor stored = random_tensor({d, rows}, dtype, -2.0, 3.0, 43);
+      Tensor x = stored.transpose(0, 1);  // [rows, d], not contiguous
+      Tensor dx = to_device(stored).transpose(0, 1);
+      Tensor w = random_tensor({d}, dtype, 0.5, 1.5, 44), b = random_tensor({d}, dtype, -0.5, 0.5, 45);
+      Tensor gy = random_tensor({rows, d}, dtype, -1.0, 1.0, 46);
+      const std::string what = fmt::format("layer_norm {} {}", shape_str(shape), dtype_name(dtype));
+      for (bool affine : {true, false}) {
+        const Tensor hw = affine ? w : Tensor(), hb = affine ? b : Tensor();
+        const Tensor dw = affine ? to_device(w) : Tensor(), db = affine ? to_device(b) : Tensor();
+        Tensor mean, rstd, dmean, drstd;
+        Tensor y = kernels::layer_norm(x, hw, hb, 1e-5, &mean, &rstd);
+        Tensor dy = kernels::layer_norm(dx, dw, db, 1e-5, &dmean, &drstd);
+        BOOST_CHECK(dy.device() == kGpu && dmean.device() == kGpu && drstd.device() == kGpu);
+        check_close(to_host(dy), y, tolerance(dtype), what + " y");
+        check_close(to_host(dmean), mean, tolerance(dtype), what + " mean");
+        check_close(to_host(drstd), rstd, tolerance(dtype), what + " rstd");
+        Tensor gx, gw, gb, dgx, dgw, dgb;
+        kernels::layer_norm_backward(gy, x, hw, mean, rstd, &gx, &gw, &gb);
+        kernels::layer_norm_backward(to_device(gy), dx, dw, dmean, drstd, &dgx, &dgw, &dgb);
+        check_close(to_host(dgx), gx, tolerance(dtype), what + " grad_x");
+        check_close(to_host(dgw), gw, tolerance(dtype), what + " grad_weight");
+        check_close(to_host(dgb), gb, tolerance(dtype), what + " grad_bias");
+        Tensor again_w, again_b;
+        kernels::layer_norm_backward(to_device(gy), dx, dw, dmean, drstd, nullptr, &again_w, &again_b);
+        check_bit_exact(to_host(again_w), to_host(dgw));
+        check_bit_exact(to_host(again_b), to_host(dgb));
+      }
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(softmax_matches_cpu) {
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (Shape shape : {Shape{40, 1000}, Shape{7, 3}}) {
+      Tensor stored = random_tensor({shape[1], shape[0]}, dtype, -5.0, 5.0, 47);
+      Tensor x = stored.transpose(0, 1);
+      Tensor dx = to_device(stored).transpose(0, 1);
+      const std::string what = fmt::format("softmax {} {}", shape_str(shape), dtype_name(dtype));
+      Tensor y = kernels::softmax(x);
+      Tensor dy = kernels::softmax(dx);
+      BOOST_CHECK(dy.device() == kGpu);
+      check_close(to_host(dy), y, tolerance(dtype), what);
+      Tensor g = random_tensor(shape, dtype, -1.0, 1.0, 48);
+      check_close(to_host(kernels::softmax_backward(dy, to_device(g))), kernels::softmax_backward(y, g),
+                  tolerance(dtype), what + " backward");
+    }
+    // Masked entries (-inf) get probability zero.
+    std::vector<double> masked = {0.5, -INFINITY, 1.0, -INFINITY, -INFINITY, 2.0};
+    Tensor m = kernels::cast(Tensor::from_vector(masked, {2, 3}), dtype);
+    check_close(to_host(kernels::softmax(to_device(m))), kernels::softmax(m), tolerance(dtype),
+                "softmax with -inf entries");
+  }
+}
+
+// The fused layer equals the unfused ops on the device bit for bit (the same exp
+// kernel), and the CPU within rounding; planes large enough for several chunks
+// per channel in the backward, a non-contiguous x, and gradients that repeat.
+BOOST_AUTO_TEST_CASE(channel_affine_matches_unfused_ops_and_cpu) {
+  for (DType dtype : {DType::f32, DType::f64}) {
+    for (bool wide : {true, false}) {
+      Tensor stored = wide ? random_tensor({4, 64, 3, 64}, dtype, -2.0, 2.0, 49)
+                           : random_tensor({5, 3}, dtype, -2.0, 2.0, 49);
+      Tensor x = wide ? stored.permute({0, 2, 1, 3}) : stored;  // [N, 3, ...]
+      Tensor dx = wide ? to_device(stored).permute({0, 2, 1, 3}) : to_device(stored);
+      Tensor shift = random_tensor({3}, dtype, -1.0, 1.0, 50);
+      Tensor log_scale = random_tensor({1, 3, 1, 1}, dtype, -1.0, 1.0, 51);
+      const std::string what = fmt::format("channel_affine {} {}", shape_str(x.shape()), dtype_name(dtype));
+      Tensor dshift = to_device(shift), dls = to_device(log_scale);
+      Tensor dy = kernels::channel_affine(dx, dshift, dls);
+      BOOST_CHECK(dy.device() == kGpu);
+      Shape per_channel(size_t(x.dim()), 1);
+      per_channel[1] = 3;
+      Tensor unfused = kernels::binary(BinaryOp::mul, kernels::binary(BinaryOp::add, dx, dshift.reshape(per_channel)),
+                                       kernels::unary(UnaryOp::exp, dls.reshape(per_channel)));
+      check_bit_exact(to_host(dy), to_host(unfused));
+      check_close(to_host(dy), kernels::channel_affine(x, shift, log_scale), tolerance(dtype), what);
+
+      // Both backends on the same y, so only the gradient kernels differ.
+      Tensor y = to_host(dy);
+      Tensor gy = random_tensor(x.shape(), dtype, -1.0, 1.0, 52);
+      Tensor gx, gb, gs, dgx, dgb, dgs;
+      kernels::channel_affine_backward(gy, y, log_scale, &gx, &gb, &gs);
+      kernels::channel_affine_backward(to_device(gy), dy, dls, &dgx, &dgb, &dgs);
+      check_close(to_host(dgx), gx, tolerance(dtype), what + " grad_x");
+      check_close(to_host(dgb), gb, tolerance(dtype), what + " grad_shift");
+      check_close(to_host(dgs), gs, tolerance(dtype), what + " grad_log_scale");
+      Tensor again_x, again_b, again_s;
+      kernels::channel_affine_backward(to_device(gy), dy, dls, &again_x, &again_b, &again_s);
+      check_bit_exact(to_host(again_x), to_host(dgx));
+      check_bit_exact(to_host(again_b), to_host(dgb));
+      check_bit_exact(to_host(again_s), to_host(dgs));
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(index_select_matches_cpu_for_every_dtype) {
+  Tensor index64 = Tensor::from_vector<int64_t>({4, 0, 0, 3, 2, 4}, {6});
+  Tensor index32 = Tensor::from_vector<int32_t>({1, 4, 1}, {3});
+  // Every other entry of a [4, 2] matrix: a strided index (a view of device memory).
+  Tensor pairs = Tensor::from_vector<int64_t>({2, 9, 0, 9, 3, 9, 2, 9}, {4, 2});
+  Tensor strided_index = pairs.select(1, 0);
+  Tensor device_strided_index = to_device(pairs).select(1, 0);
+  for (DType dtype : {DType::f32, DType::f64, DType::bf16, DType::f16, DType::i32, DType::i64, DType::u8}) {
+    Tensor x = random_tensor({5, 6, 7}, dtype, 0.0, 200.0, 53);
+    Tensor dx = to_device(x);
+    for (int64_t dim : {0, 1, 2}) {
+      Tensor got = kernels::index_select(dx, dim, to_device(index64));
+      BOOST_CHECK(got.device() == kGpu);
+      check_bit_exact(to_host(got), kernels::index_select(x, dim, index64));
+      check_bit_exact(to_host(kernels::index_select(dx, dim, to_device(index32))),
+                      kernels::index_select(x, dim, index32));
+    }
+    check_bit_exact(to_host(kernels::index_select(dx.permute({2, 0, 1}), 1, device_strided_index)),
+                    kernels::index_select(x.permute({2, 0, 1}), 1, strided_index));
+    Tensor none = Tensor::from_vector<int64_t>({}, {0});
+    BOOST_CHECK((kernels::index_select(dx, 1, to_device(none)).shape() == Shape{5, 0, 7}));
+  }
+}
+
+// Many repeated indices; each output slice sums its sources in index order from
+// zero, as the CPU does, so the sums agree to the bit.
+BOOST_AUTO_TEST_CASE(index_add_is_bit_identical_to_cpu) {
+  std::mt19937 gen(54);
+  std::uniform_int_distribution<int64_t> pick(0, 6);
+  std::vector<int64_t> picks(2000);
+  for (int64_t& v : picks) v = pick(gen);
+  std::vector<int32_t> picks32(picks.begin(), picks.end());
+  Tensor index64 = Tensor::from_vector(picks, {2000});
+  Tensor index32 = Tensor::from_vector(picks32, {2000});
+  for (DType dtype : {DType::f32, DType::f64}) {
+    Tensor src = random_tensor({3, 2000, 5}, dtype, -1.0, 1.0, 55);
+    Tensor stored = random_tensor({5, 2000, 3}, dtype, -1.0, 1.0, 56);
+    for (const Tensor& index : {index64, index32}) {
+      Tensor got = kernels::index_add({3, 7, 5}, 1, to_device(index), to_device(src));
+      BOOST_CHECK(got.device() == kGpu);
+      check_bit_exact(to_host(got), kernels::index_add({3, 7, 5}, 1, index, src));
+      Tensor rows = src.select(0, 1);  // [2000, 5], a dim-0 scatter
+      check_bit_exact(to_host(kernels::index_add({7, 5}, 0, to_device(index), to_device(rows))),
+                      kernels::index_add({7, 5}, 0, index, rows));
+      check_bit_exact(to_host(kernels::index_add({3, 7, 5}, 1, to_device(index), to_device(stored).permute({2, 1, 0}))),
+                      kernels::index_add({3, 7, 5}, 1, index, stored.permute({2, 1, 0})));
+    }
+    Tensor none = Tensor::from_vector<int64_t>({}, {0});
+    check_bit_exact(to_host(kernels::index_add({3, 7, 5}, 1, to_device(none), to_device(Tensor::zeros({3, 0, 5}, dtype)))),
+                    Tensor::zeros({3, 7, 5}, dtype));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(bad_indices_are_errors_naming_the_first) {
+  Tensor x = random_tensor({4, 3}, DType::f32, -1.0, 1.0, 57);
+  Tensor dx = to_device(x);
+  Tensor src = to_device(random_tensor({3, 3}, DType::f32, -1.0, 1.0, 58));
+  auto names = [](const std::string& expected) {
+    return [expected](const ft::Error& e) { return std::string(e.what()).find(expected) != std::string::npos; };
+  };
+  for (int64_t bad : {int64_t(-1), int64_t(4), int64_t(1) << 40}) {
+    Tensor index = to_device(Tensor::from_vector<int64_t>({0, bad, 2}, {3}));
+    const std::string expected = fmt::format("index {} out of range [0, 4)", bad);
+    BOOST_CHECK_EXCEPTION(kernels::index_select(dx, 0, index), ft::Error, names(expected));
+    BOOST_CHECK_EXCEPTION(kernels::index_add({4, 3}, 0, index, src), ft::Error, names(expected));
+  }
+  Tensor two_bad = to_device(Tensor::from_vector<int32_t>({1, 7, -3}, {3}));
+  BOOST_CHECK_EXCEPTION(kernels::index_select(dx, 0, two_bad), ft::Error, names("index 7 out of range [0, 4)"));
+  // The device stays usable: nothing was read out of bounds.
+  Tensor good = Tensor::from_vector<int64_t>({3, 1}, {2});
+  check_bit_exact(to_host(kernels::index_select(dx, 0, to_device(good))), kernels::index_select(x, 0, good));
+  // An index on another device than the data.
+  BOOST_CHECK_THROW(kernels::index_select(dx, 0, good), ft::Error);
+}
+
+// On the host in f64 (linalg_cuda.cpp): the CPU's answers, back on the device in
+// the CPU's result dtype.
+BOOST_AUTO_TEST_CASE(linalg_equals_cpu_and_returns_to_the_device) {
+  const int64_t n = 6;
+  std::mt19937 gen(59);
+  std::uniform_real_distribution<double> dist(-1.0, 1.0);
+  std::vector<double> full(size_t(n * n)), lower(size_t(n * n), 0.0), rhs(size_t(n * 2));
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      full[size_t(i * n + j)] = dist(gen) + (i == j ? 3.0 : 0.0);
+      if (j <= i) lower[size_t(i * n + j)] = full[size_t(i * n + j)];
+    }
+  for (double& v : rhs) v = dist(gen);
+  for (DType dtype : {DType::f32, DType::f64, DType::bf16, DType::f16}) {
+    Tensor a = kernels::cast(Tensor::from_vector(full, {n, n}), dtype);
+    Tensor l = kernels::cast(Tensor::from_vector(lower, {n, n}), dtype);
+    Tensor b = kernels::cast(Tensor::from_vector(rhs, {n, 2}), dtype);
+    Tensor da = to_device(a).transpose(0, 1);  // a strided device input
+    Tensor at = a.transpose(0, 1);
+    Tensor inverse = kernels::inverse(da);
+    BOOST_CHECK(inverse.device() == kGpu);
+    check_bit_exact(to_host(inverse), kernels::inverse(at));
+    check_bit_exact(to_host(kernels::triangular_solve(to_device(l), to_device(b), true, false)),
+                    kernels::triangular_solve(l, b, true, false));
+    check_bit_exact(to_host(kernels::qr_orthogonal(da)), kernels::qr_orthogonal(at));
+    kernels::LUFactors got = kernels::lu_decompose(da), want = kernels::lu_decompose(at);
+    check_bit_exact(to_host(got.p), want.p);
+    check_bit_exact(to_host(got.l), want.l);
+    check_bit_exact(to_host(got.u), want.u);
+    double sign = 0.0, logabsdet = 0.0, want_sign = 0.0, want_logabsdet = 0.0;
+    kernels::slogdet(da, &sign, &logabsdet);
+    kernels::slogdet(at, &want_sign, &want_logabsdet);
+    BOOST_CHECK_EQUAL(sign, want_sign);
+    BOOST_CHECK_EQUAL(logabsdet, want_logabsdet);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(empty_inputs_give_empty_outputs_on_the_device) {
+  Tensor rows0 = to_device(Tensor::zeros({0, 6}));
+  Tensor mean, rstd, gx, gw, gb;
+  Tensor y = kernels::layer_norm(rows0, Tensor(), Tensor(), 1e-5, &mean, &rstd);
+  BOOST_CHECK((y.shape() == Shape{0, 6} && mean.shape() == Shape{0} && y.device() == kGpu));
+  kernels::layer_norm_backward(rows0, rows0, Tensor(), mean, rstd, &gx, &gw, &gb);
+  check_bit_exact(to_host(gw), Tensor::zeros({6}));
+  check_bit_exact(to_host(gb), Tensor::zeros({6}));
+  BOOST_CHECK((kernels::softmax(rows0).shape() == Shape{0, 6}));
+  Tensor indices;
+  BOOST_CHECK((kernels::max(rows0, 1, false, &indices).shape() == Shape{0} && indices.shape() == Shape{0}));
+  Tensor no_batch = to_device(Tensor::zeros({0, 3, 4}));
+  Tensor ls = to_device(Tensor::zeros({3}));
+  BOOST_CHECK((kernels::channel_affine(no_batch, ls, ls).shape() == Shape{0, 3, 4}));
+  Tensor cgx, cgb, cgs;
+  kernels::channel_affine_backward(no_batch, no_batch, ls, &cgx, &cgb, &cgs);
+  check_bit_exact(to_host(cgb), Tensor::zeros({3}));
+  check_bit_exact(to_host(cgs), Tensor::zeros({3}));
 }
 
 BOOST_AUTO_TEST_CASE(allocator_reuses_freed_blocks) {

@@ -65,22 +65,41 @@ inline unsigned grid_for(int64_t n) { return unsigned(std::min((n + kThreads - 1
 __device__ __forceinline__ int64_t first_index() { return int64_t(blockIdx.x) * blockDim.x + threadIdx.x; }
 __device__ __forceinline__ int64_t grid_stride() { return int64_t(gridDim.x) * blockDim.x; }
 
-// Sum of v over the block (blockDim.x == kThreads), through warp shuffles and one
-// shared slot per warp; every thread gets the result. The block must call it
-// uniformly; it synchronises before returning so the slots can be reused.
-template <class T>
-__device__ __forceinline__ T block_sum(T v) {
-  __shared__ T warp_sums[kThreads / 32];
+// v combined over the block (blockDim.x == kThreads) by the associative op(a, b),
+// through warp shuffles and one shared slot per warp, the warps' results combined
+// in warp order; every thread gets the result, in an order fixed by the block
+// size, so results repeat run to run. The block must call it uniformly; it
+// synchronises before returning so the slots can be reused.
+template <class T, class Op>
+__device__ __forceinline__ T block_reduce(T v, Op op) {
+  __shared__ T warp_results[kThreads / 32];
   const int lane = int(threadIdx.x) % 32;
   const int warp = int(threadIdx.x) / 32;
-  for (int shift = 16; shift > 0; shift >>= 1) v += __shfl_down_sync(0xffffffffu, v, shift);
-  if (lane == 0) warp_sums[warp] = v;
+  for (int shift = 16; shift > 0; shift >>= 1) v = op(v, __shfl_down_sync(0xffffffffu, v, shift));
+  if (lane == 0) warp_results[warp] = v;
   __syncthreads();
-  T total = T(0);
+  T total = warp_results[0];
 #pragma unroll
-  for (int w = 0; w < kThreads / 32; ++w) total += warp_sums[w];
+  for (int w = 1; w < kThreads / 32; ++w) total = op(total, warp_results[w]);
   __syncthreads();
   return total;
+}
+
+template <class T>
+__device__ __forceinline__ T block_sum(T v) {
+  return block_reduce(v, [](T a, T b) { return a + b; });
+}
+
+// The larger of a and b, a NaN losing to any number: a running maximum from -inf
+// through it skips NaNs, as the CPU's `v > m ? v : m` does, in any order.
+template <class T>
+__device__ __forceinline__ T max_skipping_nan(T a, T b) {
+  return b > a || a != a ? b : a;
+}
+
+template <class T>
+__device__ __forceinline__ T block_max(T v) {
+  return block_reduce(v, [](T a, T b) { return max_skipping_nan(a, b); });
 }
 
 }  // namespace ft::kernels::cuda

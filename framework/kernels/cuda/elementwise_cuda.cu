@@ -1,6 +1,8 @@
 // Element-wise math on the GPU: the functors of functors.h, the templates the CPU
 // kernels run, so both backends compute the same function and the CPU tests check
 // this math. Operands broadcast through stride-0 dims; nothing is materialised.
+// add_inplace writes through dst's strides: a dst whose elements share memory (an
+// expanded view) would race, where the CPU adds serially.
 #include <cuda_runtime.h>
 
 #include <type_traits>
@@ -40,6 +42,24 @@ __global__ void binary_kernel(T* out, const T* a, const T* b, Indexer<3> ix, int
     int64_t off[3];
     ix.offsets(i, off);
     out[off[0]] = ::ft::binary_forward<op>(a[off[1]], b[off[2]]);
+  }
+}
+
+template <class T>
+__global__ void add_scaled_kernel(T* dst, const T* src, T alpha, Indexer<2> ix, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) {
+    int64_t off[2];
+    ix.offsets(i, off);
+    dst[off[0]] += alpha * src[off[1]];
+  }
+}
+
+template <class T>
+__global__ void scale_shift_kernel(T* out, const T* x, T scale, T shift, Indexer<2> ix, int64_t n) {
+  for (int64_t i = first_index(); i < n; i += grid_stride()) {
+    int64_t off[2];
+    ix.offsets(i, off);
+    out[off[0]] = x[off[1]] * scale + shift;
   }
 }
 
@@ -121,10 +141,48 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   return out;
 }
 
+void add_inplace(Tensor& dst, const Tensor& src, double alpha) {
+  check_float(dst, "add_inplace");
+  check_same_device(dst, src, "add_inplace");
+  // src in dst's dtype (a converting copy on the device), broadcast through stride-0 dims.
+  Tensor s = src.dtype() == dst.dtype() ? src.detach() : dense_on_device(src, dst.dtype());
+  if (s.shape() != dst.shape()) s = s.expand(dst.shape());
+  const int64_t n = dst.numel();
+  if (n == 0) return;
+  use_device(dst.device());
+  Indexer<2> ix = make_indexer<2>(dst.shape(), {dst.strides(), s.strides()});
+  dispatch_dtype(dst.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      add_scaled_kernel<T><<<grid_for(n), kThreads, 0, 0>>>(typed<T>(dst), typed<T>(s), T(alpha), ix, n);
+      FT_CUDA_CHECK_LAUNCH();
+    }
+  });
+}
+
+Tensor scale_shift(const Tensor& x, double scale, double shift) {
+  check_float(x, "scale_shift");
+  use_device(x.device());
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  const int64_t n = x.numel();
+  if (n == 0) return out;
+  Indexer<2> ix = make_indexer<2>(x.shape(), {out.strides(), x.strides()});
+  dispatch_dtype(x.dtype(), [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_floating_point_v<T>) {
+      scale_shift_kernel<T><<<grid_for(n), kThreads, 0, 0>>>(typed<T>(out), typed<T>(x), T(scale), T(shift), ix, n);
+      FT_CUDA_CHECK_LAUNCH();
+    }
+  });
+  return out;
+}
+
 void register_elementwise(KernelTable& table) {
   table.unary.add(DeviceKind::cuda, unary, kFloat32And64);
   table.unary_backward.add(DeviceKind::cuda, unary_backward, kFloat32And64);
   table.binary.add(DeviceKind::cuda, binary, kFloat32And64);
+  table.add_inplace.add(DeviceKind::cuda, add_inplace, kFloat32And64);
+  table.scale_shift.add(DeviceKind::cuda, scale_shift, kFloat32And64);
 }
 
 }  // namespace ft::kernels::cuda

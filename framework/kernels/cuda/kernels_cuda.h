@@ -30,6 +30,8 @@ Tensor unary(UnaryOp op, const Tensor& x, double p = 0.0);
 // x or y may be undefined when op's derivative does not read them.
 Tensor unary_backward(UnaryOp op, const Tensor& x, const Tensor& y, const Tensor& grad, double p = 0.0);
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);  // broadcasting
+void add_inplace(Tensor& dst, const Tensor& src, double alpha);  // dst += alpha*src, src broadcast
+Tensor scale_shift(const Tensor& x, double scale, double shift);
 void register_elementwise(KernelTable& table);
 
 // ---- reduce_cuda.cu --------------------------------------------------------------
@@ -37,6 +39,9 @@ void register_elementwise(KernelTable& table);
 Tensor sum_last_dim(const Tensor& x, bool keepdim = false);
 // kernels::sum: any dims, through sum_last_dim.
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
+// Max along one dim, any strides; the first index of the maximum (a NaN's when
+// there is one), as on the CPU.
+Tensor max(const Tensor& x, int64_t dim, bool keepdim, Tensor* indices);
 void register_reduce(KernelTable& table);
 
 // ---- matmul_cublas.cpp -----------------------------------------------------------
@@ -45,6 +50,38 @@ void register_reduce(KernelTable& table);
 // return their own dtype.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
 void register_matmul(KernelTable& table);
+
+// ---- norm_cuda.cu -----------------------------------------------------------------
+// Over the last dim, f32 or f64, one block per row, f64 sums where the CPU has
+// them. Parameter gradients reduce over rows in two fixed-order stages: repeatable
+// to the bit.
+Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps, Tensor* mean,
+                  Tensor* rstd);
+void layer_norm_backward(const Tensor& grad_y, const Tensor& x, const Tensor& weight, const Tensor& mean,
+                         const Tensor& rstd, Tensor* grad_x, Tensor* grad_weight, Tensor* grad_bias);
+Tensor softmax(const Tensor& x);
+Tensor softmax_backward(const Tensor& y, const Tensor& grad_y);
+void register_norm(KernelTable& table);
+
+// ---- channel_affine_cuda.cu ----------------------------------------------------------
+// Glow's ActNorm over x [N, C, ...], f32 or f64; exp(log_scale) by the unary exp
+// kernel; per-channel gradients in f64, two fixed-order stages.
+Tensor channel_affine(const Tensor& x, const Tensor& shift, const Tensor& log_scale);
+void channel_affine_backward(const Tensor& grad_y, const Tensor& y, const Tensor& log_scale, Tensor* grad_x,
+                             Tensor* grad_shift, Tensor* grad_log_scale);
+void register_channel_affine(KernelTable& table);
+
+// ---- index_cuda.cu -------------------------------------------------------------------
+// Indices (i64 or i32, on the device) are checked there; one out of range is an
+// ft::Error naming it. index_select takes every dtype; index_add f32/f64, each
+// output slice summing its sources in index order (bit-identical to the CPU).
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& src);
+void register_index(KernelTable& table);
+
+// ---- linalg_cuda.cpp -----------------------------------------------------------------
+// The small dense linear algebra of kernels.h on the host's f64 kernels.
+void register_linalg(KernelTable& table);
 
 // ---- register_cuda.cpp -----------------------------------------------------------
 // Waits for every queued kernel on cuda:index (timings, tests).

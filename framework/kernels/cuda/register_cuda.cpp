@@ -14,6 +14,10 @@ void register_kernels(KernelTable& table) {
   register_elementwise(table);
   register_reduce(table);
   register_matmul(table);
+  register_norm(table);
+  register_channel_affine(table);
+  register_index(table);
+  register_linalg(table);
 }
 
 void synchronize(int device_index) {
