@@ -44,10 +44,14 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   Tensor y = kernels::max(x, dim, keepdim, &indices);
   int d = normalize_dim(dim, x.shape().size());
   record("max", y, {x}, [shape = x.shape(), d, idx = indices, kept = kept_shape(x.shape(), {d})](const Tensor& g) {
-    // Scatter each gradient to the position of its maximum along d.
-    Tensor grad = Tensor::zeros(shape, g.dtype(), g.device());
-    Tensor gk = kernels::copy(g.reshape(kept));
-    Tensor ik = idx.reshape(kept);
+    // Scatter each gradient to the position of its maximum along d, on the host:
+    // max's backward is rare (no flow trains through it), and this keeps one
+    // scatter for every device. Device tensors go through host copies.
+    Tensor grad = Tensor::zeros(shape, g.dtype());
+    Tensor gk = Tensor::empty(kept, g.dtype());
+    kernels::copy_into(gk, g.reshape(kept));
+    Tensor ik = Tensor::empty(kept, DType::i64);
+    kernels::copy_into(ik, idx.reshape(kept));
     const int64_t* pi = ik.data<int64_t>();
     int64_t outer = 1, inner = 1;
     for (int i = 0; i < d; ++i) outer *= shape[size_t(i)];
@@ -63,7 +67,10 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
             out[(o * n + pi[o * inner + c]) * inner + c] = pg[o * inner + c];
       }
     });
-    return std::vector<Tensor>{grad};
+    if (g.device() == grad.device()) return std::vector<Tensor>{grad};
+    Tensor on_device = Tensor::empty(shape, g.dtype(), g.device());
+    kernels::copy_into(on_device, grad);
+    return std::vector<Tensor>{on_device};
   });
   return y;
 }

@@ -91,6 +91,16 @@ BOOST_AUTO_TEST_CASE(gradients_come_back_to_their_devices) {
   BOOST_TEST(x.grad().to_double_vector() == expect, boost::test_tools::per_element());
 }
 
+// max scatters its gradient on the host; on another device it must come back there.
+BOOST_AUTO_TEST_CASE(max_gradient_lands_on_the_input_device) {
+  Tensor x = Tensor::from_vector(std::vector<float>{1, 5, 2, 7, 3, 0}, {2, 3}, kCpu1).set_requires_grad(true);
+  Tensor loss = sum(mul(max(x, 1), Tensor::from_vector(std::vector<float>{2, 3}, {2}, kCpu1)));
+  loss.backward();
+  BOOST_TEST(x.grad().device().str() == "cpu:1");
+  std::vector<double> expect{0, 2, 0, 3, 0, 0};
+  BOOST_TEST(x.grad().to_double_vector() == expect, boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(module_to_moves_parameters_and_buffers) {
   Generator gen(3, 0);
   nn::Linear linear(3, 2, true, gen);
