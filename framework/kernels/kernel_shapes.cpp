@@ -31,4 +31,30 @@ GemmLayout plan_gemm_operand(const Tensor& t, bool transpose) {
   return {true, transpose, std::max<int64_t>(cols, 1)};
 }
 
+LinearShape plan_linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  FT_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
+           "linear: input {} does not match weight {} ([out, in])", shape_str(x.shape()), shape_str(weight.shape()));
+  LinearShape s;
+  s.in = weight.size(1);
+  s.out = weight.size(0);
+  FT_CHECK(!bias.defined() || bias.shape() == Shape{s.out}, "linear bias {} for {} outputs", shape_str(bias.shape()),
+           s.out);
+  s.rows = numel_of(Shape(x.shape().begin(), x.shape().end() - 1));
+  s.y = x.shape();
+  s.y.back() = s.out;
+  return s;
+}
+
+ConvGeometry plan_conv2d(const Shape& x, const Shape& weight, int64_t padding) {
+  FT_CHECK(x.size() == 4 && weight.size() == 4, "conv2d needs x [N,C,H,W] and weight [O,C,kh,kw], got {} and {}",
+           shape_str(x), shape_str(weight));
+  FT_CHECK(x[1] == weight[1], "conv2d input has {} channels but the weight expects {}", x[1], weight[1]);
+  ConvGeometry g{x[0], x[1], x[2], x[3], weight[0], weight[2], weight[3], padding, 0, 0};
+  g.ho = g.h + 2 * padding - g.kh + 1;
+  g.wo = g.w + 2 * padding - g.kw + 1;
+  FT_CHECK(g.ho > 0 && g.wo > 0, "conv2d kernel {}x{} with padding {} does not fit a {}x{} input", g.kh, g.kw,
+           padding, g.h, g.w);
+  return g;
+}
+
 }  // namespace ft::kernels
