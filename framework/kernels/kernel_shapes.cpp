@@ -57,4 +57,23 @@ ConvGeometry plan_conv2d(const Shape& x, const Shape& weight, int64_t padding) {
   return g;
 }
 
+void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v) {
+  FT_CHECK(q.dim() == 4, "attention needs q [B,H,T,D], got {}", shape_str(q.shape()));
+  FT_CHECK(q.shape() == k.shape() && q.shape() == v.shape(), "attention q {}, k {}, v {} differ",
+           shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
+  FT_CHECK(q.is_contiguous() && k.is_contiguous() && v.is_contiguous(), "attention needs contiguous q, k, v");
+  FT_CHECK(q.dtype() == DType::f32 || q.dtype() == DType::f64, "attention needs f32 or f64, got {}",
+           dtype_name(q.dtype()));
+}
+
+void check_cached_attention_inputs(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past) {
+  FT_CHECK(q.dim() == 4 && k_cache.dim() == 4 && v_cache.dim() == 4, "cached attention needs 4-d q, k, v");
+  const int64_t b = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3);
+  FT_CHECK(k_cache.size(0) == b && k_cache.size(1) == h && k_cache.size(3) == d && k_cache.shape() == v_cache.shape(),
+           "KV cache {} does not match queries {}", shape_str(k_cache.shape()), shape_str(q.shape()));
+  FT_CHECK(past + tq <= k_cache.size(2), "KV cache of {} positions cannot hold {} + {} tokens", k_cache.size(2),
+           past, tq);
+  FT_CHECK(k_cache.is_contiguous() && v_cache.is_contiguous(), "KV cache must be contiguous");
+}
+
 }  // namespace ft::kernels

@@ -80,6 +80,11 @@ struct ConvGeometry {
 // kernel does not fit the padded input.
 ConvGeometry plan_conv2d(const Shape& x, const Shape& weight, int64_t padding);
 
+// causal_attention's q, k, v: [B, H, T, D] alike, contiguous, f32 or f64.
+void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v);
+// cached_attention's queries [B, H, Tq, D] and contiguous KV cache [B, H, >= past+Tq, D].
+void check_cached_attention_inputs(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past);
+
 inline void check_float(const Tensor& t, const char* what) {
   FT_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, "{} needs f32 or f64, got {}", what,
            dtype_name(t.dtype()));

@@ -36,10 +36,10 @@ namespace {
 
 // Ops the CUDA backend has no kernel for yet (issue 10 adds them, and removes them here).
 [[maybe_unused]] const std::set<std::string> kUnsupportedOnCuda = {
-    "add_inplace",      "scale_shift",      "max",           "conv2d",
-    "conv2d_backward",  "layer_norm",       "layer_norm_backward", "softmax",
+    "add_inplace",      "scale_shift",      "max",
+    "layer_norm",       "layer_norm_backward", "softmax",
     "channel_affine",   "channel_affine_backward",
-    "softmax_backward", "causal_attention", "causal_attention_backward", "cached_attention",
+    "softmax_backward",
     "index_select",     "index_add",        "slogdet",       "inverse",
     "triangular_solve", "qr_orthogonal",    "lu_decompose"};
 
@@ -125,6 +125,9 @@ std::vector<OpCase> op_cases() {
       {"sum_all", {a34}, [](const V& in) { return V{Tensor::scalar(k::sum_all(in[0]), DType::f64)}; }, true},
       {"matmul", {{{2, 3, 4}}, {{4, 5}}}, [](const V& in) {
          return V{k::matmul(in[0], in[1]), k::matmul(in[0], in[0], false, true), k::matmul(in[1], in[0], true, true)};
+       }},
+      {"linear", {{{2, 3, 4}}, {{5, 4}}, {{5}}}, [](const V& in) {
+         return V{k::linear(in[0], in[1], in[2]), k::linear(in[0].transpose(0, 1), in[1], Tensor())};
        }},
       {"conv2d", {{{2, 3, 5, 5}}, {{4, 3, 3, 3}}}, [](const V& in) {
          return V{k::conv2d(in[0], in[1], 1), k::conv2d(in[0], in[1], 0)};

@@ -14,6 +14,8 @@ void register_kernels(KernelTable& table) {
   register_elementwise(table);
   register_reduce(table);
   register_matmul(table);
+  register_conv(table);
+  register_attention(table);
 }
 
 void synchronize(int device_index) {
