@@ -183,10 +183,9 @@ GemmPlan make_plan(const GemmKey& key, cublasLtHandle_t handle) {
   set_attribute(plan.desc.get(), CUBLASLT_MATMUL_DESC_TRANSB, op_b);
   plan.bias_in_epilogue = epilogue_takes_bias(key);
   if (plan.bias_in_epilogue) {
+    // The bias is [rows] of D's dtype (cuBLASLt's default bias type), one per
+    // output feature: D's rows are the row-major product's columns.
     set_attribute(plan.desc.get(), CUBLASLT_MATMUL_DESC_EPILOGUE, CUBLASLT_EPILOGUE_BIAS);
-    set_attribute(plan.desc.get(), CUBLASLT_MATMUL_DESC_BIAS_DATA_TYPE, cuda_type(key.output));
-    // One bias for every batch entry.
-    set_attribute(plan.desc.get(), CUBLASLT_MATMUL_DESC_BIAS_BATCH_STRIDE, int64_t(0));
   }
   // The stored (pre-transpose) shapes of A and B.
   plan.a = key.transpose_a ? make_layout(key.input, key.depth, key.rows, key.ld_a, key.batches, key.stride_a)
