@@ -1,5 +1,6 @@
 // 2-D convolution on the GPU through cuDNN (NCHW, stride 1, zero padding). f32 and
-// f64 run in their own precision on FMA kernels only (CUDNN_FMA_MATH: no TF32).
+// f64 run in their own precision on FMA kernels only (CUDNN_FMA_MATH: no TF32),
+// GEMM-like algorithms (no FFT).
 // bf16/f16 inputs run on the f32 kernels over their exact f32 values, as on CPUs
 // without oneDNN's bf16 kernels: cuDNN's half convolutions write the output in the
 // input dtype, one rounding more than the f32 kernels.h promises. Algorithms come
@@ -95,14 +96,31 @@ ConvProblem problem_of(const ConvGeometry& g, DType dtype) {
   return p;
 }
 
+// Algorithms whose transforms add rounding beyond the GEMM-like ones (FFT, and
+// Winograd on large tiles) would spend f32's 1e-5 budget against the CPU.
+bool keeps_precision(cudnnConvolutionFwdAlgo_t algo) {
+  return algo != CUDNN_CONVOLUTION_FWD_ALGO_FFT && algo != CUDNN_CONVOLUTION_FWD_ALGO_FFT_TILING &&
+         algo != CUDNN_CONVOLUTION_FWD_ALGO_WINOGRAD_NONFUSED;
+}
+bool keeps_precision(cudnnConvolutionBwdDataAlgo_t algo) {
+  return algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT && algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_FFT_TILING &&
+         algo != CUDNN_CONVOLUTION_BWD_DATA_ALGO_WINOGRAD_NONFUSED;
+}
+bool keeps_precision(cudnnConvolutionBwdFilterAlgo_t algo) {
+  return algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT && algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_FFT_TILING &&
+         algo != CUDNN_CONVOLUTION_BWD_FILTER_ALGO_WINOGRAD_NONFUSED;
+}
+
 // The first algorithm of cuDNN's heuristic ranking that runs without tensor-op
-// (TF32 or down-converting) math; the descriptor's CUDNN_FMA_MATH holds it there.
+// (TF32 or down-converting) math, which the descriptor's CUDNN_FMA_MATH holds it
+// to, and keeps precision.
 template <class Perf>
 auto first_fma_algorithm(const std::vector<Perf>& ranked, int returned, const char* direction) {
   for (int i = 0; i < returned; ++i) {
     const Perf& perf = ranked[size_t(i)];
-    const bool tensor_op = perf.mathType == CUDNN_TENSOR_OP_MATH || perf.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
-    if (perf.status == CUDNN_STATUS_SUCCESS && !tensor_op) return perf.algo;
+    const bool tensor_op =
+        perf.mathType == CUDNN_TENSOR_OP_MATH || perf.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION;
+    if (perf.status == CUDNN_STATUS_SUCCESS && !tensor_op && keeps_precision(perf.algo)) return perf.algo;
   }
   FT_FAIL("cuDNN offers no FMA algorithm for the conv2d {} ({} candidates)", direction, returned);
 }
