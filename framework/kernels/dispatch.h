@@ -87,6 +87,7 @@ struct KernelTable {
   OpKernels<Tensor(const Tensor&, int64_t, bool, Tensor*)> max{"max"};
   OpKernels<double(const Tensor&)> sum_all{"sum_all"};
   OpKernels<Tensor(const Tensor&, const Tensor&, bool, bool)> matmul{"matmul"};
+  OpKernels<Tensor(const Tensor&, const Tensor&, const Tensor&)> linear{"linear"};
   OpKernels<Tensor(const Tensor&, const Tensor&, int64_t)> conv2d{"conv2d"};
   OpKernels<void(const Tensor&, const Tensor&, const Tensor&, int64_t, Tensor*, Tensor*)> conv2d_backward{
       "conv2d_backward"};

@@ -31,4 +31,49 @@ GemmLayout plan_gemm_operand(const Tensor& t, bool transpose) {
   return {true, transpose, std::max<int64_t>(cols, 1)};
 }
 
+LinearShape plan_linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  FT_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
+           "linear: input {} does not match weight {} ([out, in])", shape_str(x.shape()), shape_str(weight.shape()));
+  LinearShape s;
+  s.in = weight.size(1);
+  s.out = weight.size(0);
+  FT_CHECK(!bias.defined() || bias.shape() == Shape{s.out}, "linear bias {} for {} outputs", shape_str(bias.shape()),
+           s.out);
+  s.rows = numel_of(Shape(x.shape().begin(), x.shape().end() - 1));
+  s.y = x.shape();
+  s.y.back() = s.out;
+  return s;
+}
+
+ConvGeometry plan_conv2d(const Shape& x, const Shape& weight, int64_t padding) {
+  FT_CHECK(x.size() == 4 && weight.size() == 4, "conv2d needs x [N,C,H,W] and weight [O,C,kh,kw], got {} and {}",
+           shape_str(x), shape_str(weight));
+  FT_CHECK(x[1] == weight[1], "conv2d input has {} channels but the weight expects {}", x[1], weight[1]);
+  ConvGeometry g{x[0], x[1], x[2], x[3], weight[0], weight[2], weight[3], padding, 0, 0};
+  g.ho = g.h + 2 * padding - g.kh + 1;
+  g.wo = g.w + 2 * padding - g.kw + 1;
+  FT_CHECK(g.ho > 0 && g.wo > 0, "conv2d kernel {}x{} with padding {} does not fit a {}x{} input", g.kh, g.kw,
+           padding, g.h, g.w);
+  return g;
+}
+
+void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v) {
+  FT_CHECK(q.dim() == 4, "attention needs q [B,H,T,D], got {}", shape_str(q.shape()));
+  FT_CHECK(q.shape() == k.shape() && q.shape() == v.shape(), "attention q {}, k {}, v {} differ",
+           shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
+  FT_CHECK(q.is_contiguous() && k.is_contiguous() && v.is_contiguous(), "attention needs contiguous q, k, v");
+  FT_CHECK(q.dtype() == DType::f32 || q.dtype() == DType::f64, "attention needs f32 or f64, got {}",
+           dtype_name(q.dtype()));
+}
+
+void check_cached_attention_inputs(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past) {
+  FT_CHECK(q.dim() == 4 && k_cache.dim() == 4 && v_cache.dim() == 4, "cached attention needs 4-d q, k, v");
+  const int64_t b = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3);
+  FT_CHECK(k_cache.size(0) == b && k_cache.size(1) == h && k_cache.size(3) == d && k_cache.shape() == v_cache.shape(),
+           "KV cache {} does not match queries {}", shape_str(k_cache.shape()), shape_str(q.shape()));
+  FT_CHECK(past + tq <= k_cache.size(2), "KV cache of {} positions cannot hold {} + {} tokens", k_cache.size(2),
+           past, tq);
+  FT_CHECK(k_cache.is_contiguous() && v_cache.is_contiguous(), "KV cache must be contiguous");
+}
+
 }  // namespace ft::kernels

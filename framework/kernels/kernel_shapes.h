@@ -61,6 +61,30 @@ struct GemmLayout {
 };
 GemmLayout plan_gemm_operand(const Tensor& t, bool transpose);
 
+// y = x @ weight^T + bias as one product of [rows, in] by [out, in]^T.
+struct LinearShape {
+  int64_t rows = 0, in = 0, out = 0;
+  Shape y;  // x's shape with the last dim out
+};
+
+// Throws naming the shapes when weight is not [out, in] for x [..., in] or bias
+// (when defined) is not [out].
+LinearShape plan_linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
+
+// conv2d's sizes: x [n, c, h, w], weight [o, c, kh, kw], output [n, o, ho, wo].
+struct ConvGeometry {
+  int64_t n, c, h, w, o, kh, kw, pad, ho, wo;
+};
+
+// Throws naming the shapes when they are not 4-d, the channels differ or the
+// kernel does not fit the padded input.
+ConvGeometry plan_conv2d(const Shape& x, const Shape& weight, int64_t padding);
+
+// causal_attention's q, k, v: [B, H, T, D] alike, contiguous, f32 or f64.
+void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v);
+// cached_attention's queries [B, H, Tq, D] and contiguous KV cache [B, H, >= past+Tq, D].
+void check_cached_attention_inputs(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past);
+
 inline void check_float(const Tensor& t, const char* what) {
   FT_CHECK(t.dtype() == DType::f32 || t.dtype() == DType::f64, "{} needs f32 or f64, got {}", what,
            dtype_name(t.dtype()));

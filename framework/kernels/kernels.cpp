@@ -121,7 +121,7 @@ std::vector<const OpCoverage*> KernelTable::ops() const {
   return {&copy, &copy_into, &cast, &upcast_half, &fill,
           &unary, &unary_backward, &binary, &add_inplace, &scale_shift,
           &sum, &sum_to, &max, &sum_all,
-          &matmul, &conv2d, &conv2d_backward,
+          &matmul, &linear, &conv2d, &conv2d_backward,
           &layer_norm, &layer_norm_backward, &softmax, &softmax_backward,
           &channel_affine, &channel_affine_backward,
           &causal_attention, &causal_attention_backward, &cached_attention,
@@ -200,6 +200,11 @@ double sum_all(const Tensor& x) { return kernel_table().sum_all.find(x.device(),
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
   const Device device = common_device("matmul", {&a, &b});
   return kernel_table().matmul.find(device, a.dtype())(a, b, transpose_a, transpose_b);
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const Device device = common_device("linear", {&x, &weight, &bias});
+  return kernel_table().linear.find(device, x.dtype())(x, weight, bias);
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, int64_t padding) {

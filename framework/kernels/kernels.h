@@ -37,6 +37,11 @@ double sum_all(const Tensor& x);  // accumulated in f64
 // C[b] = A[b] @ B[b] on the last two dims (transposed when ta/tb); batch dims of A
 // and B broadcast. f32 or f64; bf16/f16 inputs are computed and returned in f32.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// y = x @ weight^T + bias for x [..., in], weight [out, in], bias [out] or undefined:
+// y is [..., out], dtypes as for matmul (f32 for bf16/f16 inputs). Backends may add
+// the bias inside the GEMM: the f32/f64 accumulator plus the bias, rounded once,
+// which are the numbers of matmul followed by an add.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 
 // ---- convolution (NCHW, stride 1, zero padding) --------------------------------------
 // f32 outputs and gradients whatever the inputs' dtype. With bf16 x and weight the

@@ -32,18 +32,9 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
 
 Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias) {
   Tensor x = autocast_input(x_in), weight = autocast_input(weight_in);
-  FT_CHECK(weight.dim() == 2 && x.dim() >= 1 && x.size(-1) == weight.size(1),
-           "linear: input {} does not match weight {} ([out, in])", shape_str(x.shape()), shape_str(weight.shape()));
+  Tensor y = kernels::linear(x, weight, bias);
   int64_t in = weight.size(1), out = weight.size(0);
   Tensor x2 = x.detach().reshape({-1, in});
-  Tensor y2 = kernels::matmul(x2, weight.detach(), false, true);
-  if (bias.defined()) {
-    FT_CHECK(bias.shape() == Shape{out}, "linear bias {} for {} outputs", shape_str(bias.shape()), out);
-    kernels::add_inplace(y2, bias, 1.0);
-  }
-  Shape out_shape = x.shape();
-  out_shape.back() = out;
-  Tensor y = y2.reshape(out_shape);
   bool need_x = x.requires_grad(), need_w = weight.requires_grad();
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);

@@ -1,9 +1,10 @@
 // The CUDA backend against the CPU kernels on the same inputs: copies and fills
 // (bit-exact), element-wise ops through the kernels.h entry points (which forward
-// device tensors to the CUDA backend), last-dim sums and cuBLAS GEMMs, with
-// contiguous, strided and broadcasting operands; then what tests/framework's
-// backend_ops_test cannot say: the max tie rule, sizes past one block or chunk,
-// repeatable (bit-identical) gradients, bad device indices as errors, empty inputs. Compiled only with CUDA; in a
+// device tensors to the CUDA backend), last-dim sums, cuBLASLt GEMMs and linear,
+// cuDNN convolutions and plain attention, with contiguous, strided and
+// broadcasting operands; then what tests/framework's backend_ops_test cannot say:
+// the max tie rule, sizes past one block or chunk, repeatable (bit-identical)
+// gradients, bad device indices as errors, empty inputs. Compiled only with CUDA; in a
 // CPU-only build main.cpp skips before any test runs.
 #include <boost/test/unit_test.hpp>
 
@@ -262,14 +263,100 @@ BOOST_AUTO_TEST_CASE(matmul_half_inputs_accumulate_in_f32) {
       Tensor b32 = random_tensor(tb ? Shape{4, 24, 256} : Shape{4, 256, 24}, DType::f32, -1.0, 1.0, 33);
       Tensor a = kernels::cast(a32, dtype), b = kernels::cast(b32, dtype);
       Tensor got = kernels::matmul(to_device(a), to_device(b), false, tb);
-      BOOST_CHECK(got.dtype() == dtype);
-      // Reference: the same rounded inputs multiplied in f32 on the CPU. The GPU
-      // result is rounded once to the input dtype (2^-9 relative for bf16); the bounds
-      // are twice the earlier per-element rtol, as for tolerance().
+      // f32 out, as kernels::matmul promises: the same rounded inputs multiplied in
+      // f32 on the CPU, to f32's tolerance.
+      BOOST_CHECK(got.dtype() == DType::f32);
       Tensor want = kernels::matmul(kernels::cast(a, DType::f32), kernels::cast(b, DType::f32), false, tb);
-      check_close(kernels::cast(to_host(got), DType::f32), want, dtype == DType::bf16 ? 1.6e-2 : 4e-3,
-                  fmt::format("{} matmul tb={}", dtype_name(dtype), tb));
+      check_close(to_host(got), want, tolerance(DType::f32), fmt::format("{} matmul tb={}", dtype_name(dtype), tb));
     }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(matmul_of_views_off_alignment) {
+  // Views starting one element into their block, with odd batch strides: cuBLASLt
+  // must be told they are less aligned than its default 256 bytes.
+  for (DType dtype : {DType::f32, DType::f64, DType::bf16}) {
+    Tensor a = random_tensor({3, 7, 18}, dtype, -1.0, 1.0, 34);
+    Tensor b = random_tensor({3, 17, 5}, dtype, -1.0, 1.0, 35);
+    Tensor da = to_device(a).slice(2, 1, 18), db = to_device(b);
+    Tensor want = kernels::matmul(kernels::upcast_half(a.slice(2, 1, 18)), kernels::upcast_half(b));
+    for (int repeat = 0; repeat < 2; ++repeat)  // the second call runs the cached plan
+      check_close(to_host(kernels::matmul(da, db)), want, tolerance(want.dtype()),
+                  fmt::format("matmul of an offset view {} call {}", dtype_name(dtype), repeat));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(linear_adds_the_bias_in_the_gemm) {
+  for (DType dtype : {DType::f32, DType::f64, DType::bf16, DType::f16}) {
+    Tensor x = random_tensor({2, 9, 40}, dtype, -1.0, 1.0, 36);
+    Tensor w = random_tensor({24, 40}, dtype, -1.0, 1.0, 37);
+    Tensor bias = random_tensor({24}, dtype == DType::f64 ? DType::f64 : DType::f32, -1.0, 1.0, 38);
+    Tensor got = kernels::linear(to_device(x), to_device(w), to_device(bias));
+    BOOST_CHECK(got.dtype() == (dtype == DType::f64 ? DType::f64 : DType::f32));
+    BOOST_CHECK(got.shape() == Shape({2, 9, 24}));
+    check_close(to_host(got), kernels::linear(x, w, bias), tolerance(got.dtype()),
+                fmt::format("linear {}", dtype_name(dtype)));
+    // An offset bias view and an input of zero features (the product is the bias alone).
+    Tensor long_bias = random_tensor({25}, bias.dtype(), -1.0, 1.0, 39);
+    check_close(to_host(kernels::linear(to_device(x), to_device(w), to_device(long_bias).slice(0, 1, 25))),
+                kernels::linear(x, w, long_bias.slice(0, 1, 25)), tolerance(got.dtype()),
+                fmt::format("linear with an offset bias {}", dtype_name(dtype)));
+    Tensor x0 = Tensor::zeros({3, 0}, dtype), w0 = Tensor::zeros({24, 0}, dtype);
+    check_close(to_host(kernels::linear(to_device(x0), to_device(w0), to_device(bias))),
+                kernels::linear(x0, w0, bias), 0.0, fmt::format("linear of no features {}", dtype_name(dtype)));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(conv2d_matches_cpu) {
+  for (DType dtype : {DType::f32, DType::f64, DType::bf16, DType::f16}) {
+    Tensor x = random_tensor({3, 5, 9, 11}, dtype, -1.0, 1.0, 40);
+    Tensor w = random_tensor({6, 5, 3, 3}, dtype, -1.0, 1.0, 41);
+    Tensor gy = random_tensor({3, 6, 9, 11}, DType::f32, -1.0, 1.0, 42);
+    const DType out = dtype == DType::f64 ? DType::f64 : DType::f32;
+    const std::string what = fmt::format("conv2d {}", dtype_name(dtype));
+    Tensor y = kernels::conv2d(to_device(x), to_device(w), 1);
+    BOOST_CHECK(y.dtype() == out);
+    check_close(to_host(y), kernels::conv2d(x, w, 1), tolerance(out), what);
+    // A strided (permuted) input and no padding.
+    Tensor xp = to_device(x.permute({0, 1, 3, 2})).permute({0, 1, 3, 2});
+    check_close(to_host(kernels::conv2d(xp, to_device(w), 0)), kernels::conv2d(x, w, 0), tolerance(out),
+                what + " strided, unpadded");
+    // The backward, grad_y rounded to bf16 for bf16 pairs on both sides.
+    Tensor gx, gw, want_gx, want_gw;
+    kernels::conv2d_backward(to_device(x), to_device(w), to_device(kernels::cast(gy, out)), 1, &gx, &gw);
+    kernels::conv2d_backward(x, w, kernels::cast(gy, out), 1, &want_gx, &want_gw);
+    check_close(to_host(gx), want_gx, tolerance(out), what + " grad_x");
+    check_close(to_host(gw), want_gw, tolerance(out), what + " grad_weight");
+    // One gradient alone.
+    Tensor only_gw;
+    kernels::conv2d_backward(to_device(x), to_device(w), to_device(kernels::cast(gy, out)), 1, nullptr, &only_gw);
+    check_close(to_host(only_gw), want_gw, tolerance(out), what + " grad_weight alone");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(attention_matches_cpu_past_one_block) {
+  // T = 300 rows are longer than a block's 256 threads.
+  for (DType dtype : {DType::f32, DType::f64}) {
+    const Shape shape{2, 3, 300, 16};
+    Tensor q = random_tensor(shape, dtype, -1.0, 1.0, 43), k = random_tensor(shape, dtype, -1.0, 1.0, 44);
+    Tensor v = random_tensor(shape, dtype, -1.0, 1.0, 45), g = random_tensor(shape, dtype, -1.0, 1.0, 46);
+    const std::string what = fmt::format("attention {}", dtype_name(dtype));
+    Tensor lse, want_lse;
+    Tensor out = kernels::causal_attention(to_device(q), to_device(k), to_device(v), 0.25, &lse);
+    Tensor want = kernels::causal_attention(q, k, v, 0.25, &want_lse);
+    check_close(to_host(out), want, tolerance(dtype), what);
+    check_close(to_host(lse), want_lse, tolerance(dtype), what + " logsumexp");
+    Tensor gq, gk, gv, want_gq, want_gk, want_gv;
+    kernels::causal_attention_backward(to_device(q), to_device(k), to_device(v), out, lse, to_device(g), 0.25, &gq,
+                                       &gk, &gv);
+    kernels::causal_attention_backward(q, k, v, want, want_lse, g, 0.25, &want_gq, &want_gk, &want_gv);
+    check_close(to_host(gq), want_gq, tolerance(dtype), what + " grad_q");
+    check_close(to_host(gk), want_gk, tolerance(dtype), what + " grad_k");
+    check_close(to_host(gv), want_gv, tolerance(dtype), what + " grad_v");
+    // Three new tokens after 290 cached ones, in a cache of 300 positions.
+    Tensor q3 = random_tensor({2, 3, 3, 16}, dtype, -1.0, 1.0, 47);
+    check_close(to_host(kernels::cached_attention(to_device(q3), to_device(k), to_device(v), 290, 0.25)),
+                kernels::cached_attention(q3, k, v, 290, 0.25), tolerance(dtype), what + " cached");
   }
 }
 

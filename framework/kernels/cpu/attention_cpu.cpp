@@ -9,20 +9,12 @@
 
 #include "framework/kernels/cpu/blas.h"
 #include "framework/kernels/dispatch.h"
+#include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
 
 namespace ft::kernels::cpu {
 
 namespace {
-
-void check_qkv(const Tensor& q, const Tensor& k, const Tensor& v) {
-  FT_CHECK(q.dim() == 4, "attention needs q [B,H,T,D], got {}", shape_str(q.shape()));
-  FT_CHECK(q.shape() == k.shape() && q.shape() == v.shape(), "attention q {}, k {}, v {} differ",
-           shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
-  FT_CHECK(q.is_contiguous() && k.is_contiguous() && v.is_contiguous(), "attention needs contiguous q, k, v");
-  FT_CHECK(q.dtype() == DType::f32 || q.dtype() == DType::f64, "attention needs f32 or f64, got {}",
-           dtype_name(q.dtype()));
-}
 
 // Softmax of row i over its first i+1 entries in place, with zeros past the diagonal.
 template <class T>
@@ -48,7 +40,7 @@ void causal_softmax_rows(T* s, int64_t t, T* lse) {
 Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, double scale,
                         Tensor* logsumexp) {
   Tensor q = upcast_half(q_in), k = upcast_half(k_in), v = upcast_half(v_in);
-  check_qkv(q, k, v);
+  check_attention_inputs(q, k, v);
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
   Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
   Tensor lse = Tensor::empty({b, h, t}, q.dtype(), q.device());
@@ -79,7 +71,7 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
                                const Tensor& logsumexp, const Tensor& grad_out_in, double scale, Tensor* grad_q,
                                Tensor* grad_k, Tensor* grad_v) {
   Tensor q = upcast_half(q_in), k = upcast_half(k_in), v = upcast_half(v_in);
-  check_qkv(q, k, v);
+  check_attention_inputs(q, k, v);
   Tensor grad_out = grad_out_in.is_contiguous() ? grad_out_in : copy(grad_out_in);
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
   Tensor gq = Tensor::empty(q.shape(), q.dtype(), q.device());
@@ -135,13 +127,8 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
 Tensor cached_attention(const Tensor& q_in, const Tensor& k_cache, const Tensor& v_cache, int64_t past,
                         double scale) {
   Tensor q = q_in.is_contiguous() ? q_in : copy(q_in);
-  FT_CHECK(q.dim() == 4 && k_cache.dim() == 4 && v_cache.dim() == 4, "cached attention needs 4-d q, k, v");
-  int64_t b = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3);
-  FT_CHECK(k_cache.size(0) == b && k_cache.size(1) == h && k_cache.size(3) == d && k_cache.shape() == v_cache.shape(),
-           "KV cache {} does not match queries {}", shape_str(k_cache.shape()), shape_str(q.shape()));
-  FT_CHECK(past + tq <= k_cache.size(2), "KV cache of {} positions cannot hold {} + {} tokens", k_cache.size(2),
-           past, tq);
-  FT_CHECK(k_cache.is_contiguous() && v_cache.is_contiguous(), "KV cache must be contiguous");
+  check_cached_attention_inputs(q, k_cache, v_cache, past);
+  const int64_t b = q.size(0), h = q.size(1), tq = q.size(2), d = q.size(3);
   int64_t cap = k_cache.size(2);
   Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
   dispatch_dtype(q.dtype(), [&](auto tag) {

@@ -7,27 +7,12 @@
 
 #include "framework/kernels/cpu/conv_onednn.h"
 #include "framework/kernels/dispatch.h"
+#include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
 
 namespace ft::kernels::cpu {
 
 namespace {
-
-struct ConvGeometry {
-  int64_t n, c, h, w, o, kh, kw, pad, ho, wo;
-};
-
-ConvGeometry geometry(const Shape& x, const Shape& weight, int64_t padding) {
-  FT_CHECK(x.size() == 4 && weight.size() == 4, "conv2d needs x [N,C,H,W] and weight [O,C,kh,kw], got {} and {}",
-           shape_str(x), shape_str(weight));
-  FT_CHECK(x[1] == weight[1], "conv2d input has {} channels but the weight expects {}", x[1], weight[1]);
-  ConvGeometry g{x[0], x[1], x[2], x[3], weight[0], weight[2], weight[3], padding, 0, 0};
-  g.ho = g.h + 2 * padding - g.kh + 1;
-  g.wo = g.w + 2 * padding - g.kw + 1;
-  FT_CHECK(g.ho > 0 && g.wo > 0, "conv2d kernel {}x{} with padding {} does not fit a {}x{} input", g.kh, g.kw,
-           padding, g.h, g.w);
-  return g;
-}
 
 // The output columns x whose source column x + j - pad lies inside the image: a
 // contiguous span, so rows copy with memcpy and pad with memset, no per-pixel test.
@@ -124,7 +109,7 @@ bool runs_on_onednn(Tensor& x, Tensor& weight) {
 }  // namespace
 
 Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, int64_t padding) {
-  ConvGeometry g = geometry(x_in.shape(), weight_in.shape(), padding);
+  ConvGeometry g = plan_conv2d(x_in.shape(), weight_in.shape(), padding);
   Tensor x = x_in, weight = weight_in;
   if (runs_on_onednn(x, weight)) return onednn_conv2d(x, weight, padding);
   Tensor cols = columns_of(x, g);
@@ -135,7 +120,7 @@ Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, int64_t padding) {
 
 void conv2d_backward(const Tensor& x_in, const Tensor& weight_in, const Tensor& grad_y, int64_t padding,
                      Tensor* grad_x, Tensor* grad_weight) {
-  ConvGeometry g = geometry(x_in.shape(), weight_in.shape(), padding);
+  ConvGeometry g = plan_conv2d(x_in.shape(), weight_in.shape(), padding);
   Tensor x = x_in, weight = weight_in;
   const bool bf16_pair = x.dtype() == DType::bf16 && weight.dtype() == DType::bf16;
   // A bf16 pair the f32 path serves (no oneDNN bf16 kernels) still takes grad_y

@@ -47,15 +47,19 @@ bool prefers_onednn(const Tensor& a, const Tensor& b, bool transpose_a) {
   return a.dim() == 2 && b.dim() == 2 && rows <= kOnednnMaxRowsF32;
 }
 
+// Readies a and b for the path that serves them; true for oneDNN. Low-precision
+// inputs without oneDNN kernels become exact f32 copies of the rounded values,
+// accumulated in f32 and routed as f32 inputs are.
+bool runs_on_onednn(Tensor& a, Tensor& b, bool transpose_a) {
+  if (!onednn_matmul_supports(a, b)) a = upcast_half(a), b = upcast_half(b);
+  return onednn_matmul_supports(a, b) && prefers_onednn(a, b, transpose_a);
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool transpose_b) {
-  // Low-precision inputs without oneDNN kernels: exact products of the rounded
-  // values, accumulated in f32 and routed as f32 inputs are.
   Tensor a = a_in, b = b_in;
-  if (!onednn_matmul_supports(a, b)) a = upcast_half(a_in), b = upcast_half(b_in);
-  if (onednn_matmul_supports(a, b) && prefers_onednn(a, b, transpose_a))
-    return onednn_matmul(a, b, transpose_a, transpose_b);
+  if (runs_on_onednn(a, b, transpose_a)) return onednn_matmul(a, b, transpose_a, transpose_b);
   FT_CHECK(a.dtype() == b.dtype() && (a.dtype() == DType::f32 || a.dtype() == DType::f64),
            "matmul of {} and {} (needs both f32 or both f64)", dtype_name(a.dtype()), dtype_name(b.dtype()));
   const MatmulShape s = plan_matmul(a, b, transpose_a, transpose_b);
@@ -92,6 +96,22 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in, bool transpose_a, bool tra
   return out;
 }
 
-void register_matmul(KernelTable& table) { table.matmul.add(DeviceKind::cpu, matmul, kFloating); }
+// One product of [rows, in] by weight^T. Where oneDNN serves it the bias rides in
+// oneDNN's epilogue (the f32 accumulator plus the bias, rounded once: the same
+// numbers as the add after the product); elsewhere it is added after the GEMM.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  const LinearShape s = plan_linear(x, weight, bias);
+  const Tensor x2 = x.detach().reshape({s.rows, s.in});
+  Tensor a = x2, b = weight.detach();
+  if (runs_on_onednn(a, b, false)) return onednn_matmul(a, b, false, true, bias).reshape(s.y);
+  Tensor y2 = matmul(x2, weight.detach(), false, true);
+  if (bias.defined()) add_inplace(y2, bias, 1.0);
+  return y2.reshape(s.y);
+}
+
+void register_matmul(KernelTable& table) {
+  table.matmul.add(DeviceKind::cpu, matmul, kFloating);
+  table.linear.add(DeviceKind::cpu, linear, kFloating);
+}
 
 }  // namespace ft::kernels::cpu

@@ -1,5 +1,7 @@
 #include "framework/kernels/cpu/matmul_onednn.h"
 
+#include <unordered_map>
+
 #include "framework/kernels/cpu/onednn.h"
 #include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
@@ -37,6 +39,14 @@ MatmulOperand operand_of(const Tensor& t, const Shape& expanded, bool transpose)
   return {e, memory::desc(dims, onednn::data_type_of(t.dtype()), strides)};
 }
 
+// The bias as oneDNN's matmul takes it: of the destination's rank, 1 on every dim but the last.
+memory::desc bias_desc_of(const Tensor& bias, size_t rank) {
+  memory::dims dims(rank, 1), strides(rank, bias.size(0));
+  dims.back() = bias.size(0);
+  strides.back() = 1;
+  return memory::desc(dims, memory::data_type::f32, strides);
+}
+
 }  // namespace
 
 bool onednn_matmul_supports(const Tensor& a, const Tensor& b) {
@@ -44,26 +54,32 @@ bool onednn_matmul_supports(const Tensor& a, const Tensor& b) {
   return d == b.dtype() && (d == DType::f32 || (d == DType::bf16 && onednn::has_bf16_kernels()));
 }
 
-Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
+Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& bias) {
   return onednn::checked("matmul", [&] {
     const MatmulShape s = plan_matmul(a, b, transpose_a, transpose_b);
     Tensor out = Tensor::empty(s.out, DType::f32, a.device());
     if (out.numel() == 0) return out;
     if (s.k == 0) {
       out.fill_(0.0);
+      if (bias.defined()) add_inplace(out, bias, 1.0);
       return out;
     }
     MatmulOperand src = operand_of(a, s.a_full, transpose_a), weights = operand_of(b, s.b_full, transpose_b);
     const memory::desc dst_desc(onednn::dims_of(s.out), memory::data_type::f32, onednn::dims_of(out.strides()));
-    dnnl::matmul::desc desc(src.desc, weights.desc, dst_desc);
+    const Tensor bias_f32 = bias.defined() ? cast(bias, DType::f32) : bias;
+    const memory::desc bias_desc = bias.defined() ? bias_desc_of(bias_f32, s.out.size()) : memory::desc();
+    dnnl::matmul::desc desc = bias.defined() ? dnnl::matmul::desc(src.desc, weights.desc, bias_desc, dst_desc)
+                                             : dnnl::matmul::desc(src.desc, weights.desc, dst_desc);
     dnnl::matmul::primitive_desc plan(desc, onednn::user_scratchpad(), onednn::engine());
     Tensor scratch;
     dnnl::stream stream(onednn::engine());
-    dnnl::matmul(plan).execute(
-        stream, {{DNNL_ARG_SRC, memory(src.desc, onednn::engine(), src.storage.raw_data())},
-                 {DNNL_ARG_WEIGHTS, memory(weights.desc, onednn::engine(), weights.storage.raw_data())},
-                 {DNNL_ARG_DST, memory(dst_desc, onednn::engine(), out.raw_data())},
-                 {DNNL_ARG_SCRATCHPAD, onednn::scratch_memory(plan.scratchpad_desc(), scratch)}});
+    std::unordered_map<int, memory> args{
+        {DNNL_ARG_SRC, memory(src.desc, onednn::engine(), src.storage.raw_data())},
+        {DNNL_ARG_WEIGHTS, memory(weights.desc, onednn::engine(), weights.storage.raw_data())},
+        {DNNL_ARG_DST, memory(dst_desc, onednn::engine(), out.raw_data())},
+        {DNNL_ARG_SCRATCHPAD, onednn::scratch_memory(plan.scratchpad_desc(), scratch)}};
+    if (bias.defined()) args[DNNL_ARG_BIAS] = memory(bias_desc, onednn::engine(), bias_f32.raw_data());
+    dnnl::matmul(plan).execute(stream, args);
     stream.wait();
     return out;
   });

@@ -9,6 +9,7 @@ namespace ft::kernels {
 
 // a and b of one dtype, f32 or bf16.
 bool onednn_matmul_supports(const Tensor& a, const Tensor& b);
-Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b);
+Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b,
+                     const Tensor& bias = Tensor());
 
 }  // namespace ft::kernels

@@ -1,9 +1,10 @@
-// Checked CUDA runtime and cuBLAS calls. A failed call throws ft::Error naming the
+// Checked CUDA runtime, cuBLAS(Lt) and cuDNN calls. A failed call throws ft::Error naming the
 // call, file:line, the library's error string and a hint for the usual cause, so
 // the CLI's one-line error report is enough to act on.
 #pragma once
 #include <cublas_v2.h>
 #include <cuda_runtime_api.h>
+#include <cudnn.h>
 
 #include <cstring>
 #include <string>
@@ -53,6 +54,28 @@ inline const char* cublas_status_hint(cublasStatus_t status) {
   }
 }
 
+// cuDNN 9 statuses come in families of a thousand (2000s: bad parameters, ...).
+inline const char* cudnn_status_hint(cudnnStatus_t status) {
+  switch (status) {
+    case CUDNN_STATUS_INTERNAL_ERROR_HOST_ALLOCATION_FAILED:
+    case CUDNN_STATUS_INTERNAL_ERROR_DEVICE_ALLOCATION_FAILED:
+      return "out of memory for cuDNN; lower the batch size or release cached blocks";
+    case CUDNN_STATUS_NOT_SUPPORTED_ARCH_MISMATCH:
+      return "this GPU does not support the requested feature";
+    case CUDNN_STATUS_SUBLIBRARY_LOADING_FAILED:
+      return "a cuDNN sub-library (libcudnn_cnn, ...) could not be loaded; check LD_LIBRARY_PATH";
+    default:
+      break;
+  }
+  switch (int(status) / 1000) {
+    case 1: return "cuDNN could not start: no usable device, driver or context, or mismatched libraries";
+    case 2: return "a descriptor, size, pointer or workspace is invalid for this operation";
+    case 3: return "cuDNN has no kernel for this configuration (dtype, layout, math type, shape)";
+    case 5: return "the cuDNN kernel failed to run; rerun with CUDA_LAUNCH_BLOCKING=1";
+    default: return "see the cuDNN documentation for this status";
+  }
+}
+
 inline const char* base_name(const char* file) {
   const char* slash = std::strrchr(file, '/');
   return slash ? slash + 1 : file;
@@ -70,6 +93,11 @@ inline const char* base_name(const char* file) {
                           cublas_status_hint(status)));
 }
 
+[[noreturn]] inline void throw_cudnn_error(cudnnStatus_t status, const char* call, const char* file, int line) {
+  throw Error(fmt::format("cuDNN call {} failed at {}:{}: {} ({}); hint: {}", call, base_name(file), line,
+                          cudnnGetErrorString(status), int(status), cudnn_status_hint(status)));
+}
+
 }  // namespace ft::detail
 
 #define FT_CUDA_CHECK(call)                                                      \
@@ -84,6 +112,13 @@ inline const char* base_name(const char* file) {
     cublasStatus_t ft_cublas_status_ = (call);                                       \
     if (ft_cublas_status_ != CUBLAS_STATUS_SUCCESS) [[unlikely]]                     \
       ::ft::detail::throw_cublas_error(ft_cublas_status_, #call, __FILE__, __LINE__); \
+  } while (0)
+
+#define FT_CUDNN_CHECK(call)                                                       \
+  do {                                                                             \
+    cudnnStatus_t ft_cudnn_status_ = (call);                                       \
+    if (ft_cudnn_status_ != CUDNN_STATUS_SUCCESS) [[unlikely]]                     \
+      ::ft::detail::throw_cudnn_error(ft_cudnn_status_, #call, __FILE__, __LINE__); \
   } while (0)
 
 // After a <<<...>>> launch: reports a bad configuration or a missing kernel image

@@ -44,11 +44,14 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim);
 Tensor max(const Tensor& x, int64_t dim, bool keepdim, Tensor* indices);
 void register_reduce(KernelTable& table);
 
-// ---- matmul_cublas.cpp -----------------------------------------------------------
+// ---- matmul_cublaslt.cpp ---------------------------------------------------------
 // C[b] = op(A[b]) @ op(B[b]) on the last two dims, batch dims broadcasting.
 // f32 (exact fp32, no TF32) and f64; bf16 and f16 inputs accumulate in fp32 and
-// return their own dtype.
+// return f32, as kernels::matmul promises.
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a = false, bool transpose_b = false);
+// kernels::linear: x [..., in] @ weight [out, in]^T + bias [out] (undefined: none),
+// the bias added in the GEMM's epilogue (f64: through C).
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias);
 void register_matmul(KernelTable& table);
 
 // ---- norm_cuda.cu -----------------------------------------------------------------
@@ -82,6 +85,24 @@ void register_index(KernelTable& table);
 // ---- linalg_cuda.cpp -----------------------------------------------------------------
 // The small dense linear algebra of kernels.h on the host's f64 kernels.
 void register_linalg(KernelTable& table);
+
+// ---- conv_cudnn.cpp --------------------------------------------------------------
+// kernels::conv2d / conv2d_backward (NCHW, stride 1, zero padding): f32 and f64
+// outputs and gradients; bf16/f16 inputs computed on their exact f32 values.
+Tensor conv2d(const Tensor& x, const Tensor& weight, int64_t padding);
+void conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& grad_y, int64_t padding, Tensor* grad_x,
+                     Tensor* grad_weight);
+void register_conv(KernelTable& table);
+
+// ---- attention_cuda.cu ------------------------------------------------------------
+// kernels::causal_attention, causal_attention_backward and cached_attention in f32
+// or f64: batched GEMMs and a masked softmax that also writes the log-sum-exp.
+Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp);
+void causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                               const Tensor& logsumexp, const Tensor& grad_out, double scale, Tensor* grad_q,
+                               Tensor* grad_k, Tensor* grad_v);
+Tensor cached_attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past, double scale);
+void register_attention(KernelTable& table);
 
 // ---- register_cuda.cpp -----------------------------------------------------------
 // Waits for every queued kernel on cuda:index (timings, tests).

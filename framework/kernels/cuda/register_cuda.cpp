@@ -18,6 +18,8 @@ void register_kernels(KernelTable& table) {
   register_channel_affine(table);
   register_index(table);
   register_linalg(table);
+  register_conv(table);
+  register_attention(table);
 }
 
 void synchronize(int device_index) {
