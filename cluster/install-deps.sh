@@ -48,10 +48,27 @@ ensure_python_oracles() {
   python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$PYTHON_DEPS" "${python_oracles[@]}"
 }
 
+# NVIDIA's header-only cudnn-frontend (framework/kernels/cuda/cudnn_graphs.cpp),
+# from its PyPI wheel, whose top-level include/ holds the headers. Only the headers
+# are used, so the wheel is taken for a fixed CPython whatever python3 is here.
+CUDNN_FRONTEND_DIR=/opt/flowtrain/cudnn-frontend
+CUDNN_FRONTEND_VERSION=1.32.0
+ensure_cudnn_frontend() {
+  local installed
+  installed=$(awk '/define CUDNN_FRONTEND_(MAJOR|MINOR|PATCH)_VERSION /{printf "%s%s", sep, $3; sep="."}' \
+    "$CUDNN_FRONTEND_DIR/include/cudnn_frontend_version.h" 2>/dev/null || true)
+  [ "$installed" = "$CUDNN_FRONTEND_VERSION" ] && return 0
+  echo "install-deps: installing nvidia-cudnn-frontend==$CUDNN_FRONTEND_VERSION into $CUDNN_FRONTEND_DIR"
+  python3 -m pip install --quiet --disable-pip-version-check --no-deps --upgrade --target "$CUDNN_FRONTEND_DIR" \
+    --only-binary=:all: --python-version 3.11 --implementation cp --platform manylinux_2_28_x86_64 \
+    "nvidia-cudnn-frontend==$CUDNN_FRONTEND_VERSION"
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages present"
   ensure_tensorboard
   ensure_python_oracles
+  ensure_cudnn_frontend
   exit 0
 fi
 
@@ -70,4 +87,5 @@ if command -v update-alternatives >/dev/null; then
 fi
 ensure_tensorboard
 ensure_python_oracles
+ensure_cudnn_frontend
 echo "install-deps: done"
