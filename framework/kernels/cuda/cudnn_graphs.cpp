@@ -13,6 +13,7 @@
 #include <cuda_runtime_api.h>
 #include <cudnn_frontend.h>
 
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -21,6 +22,7 @@
 #include <memory>
 #include <mutex>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -161,9 +163,9 @@ std::vector<int64_t> qkv_dims(const AttentionShape& s) { return {s.batch, s.head
 std::vector<int64_t> stats_dims(const AttentionShape& s) { return {s.batch, s.heads, s.tokens, 1}; }
 
 // Stats are max + ln(sum exp(scale * s - max)) per row: the natural-log logsumexp
-// the CPU kernel saves (stats_use_log2 stays off).
-GraphPtr attention_forward_graph(const AttentionShape& shape, DType dtype, double scale, int sm_version,
-                                 fe::AttentionImplementation_t implementation) {
+// the CPU kernel saves (stats_use_log2 stays off). The implementation is AUTO:
+// the unified engine where this cuDNN has it (9.13.1+), else the composite one.
+GraphPtr attention_forward_graph(const AttentionShape& shape, DType dtype, double scale, int sm_version) {
   GraphPtr graph = new_graph(dtype, sm_version);
   auto q = input(*graph, "q", kQ, qkv_dims(shape), dtype);
   auto k = input(*graph, "k", kK, qkv_dims(shape), dtype);
@@ -172,26 +174,16 @@ GraphPtr attention_forward_graph(const AttentionShape& shape, DType dtype, doubl
                      .set_name("causal_attention")
                      .set_generate_stats(true)
                      .set_causal_mask(true)
-                     .set_attn_scale(float(scale))
-                     .set_implementation(implementation);
-  auto [o, stats] = graph->sdpa(q, k, v, options);
-  mark_output(o, kO, qkv_dims(shape), dtype);
-  mark_output(stats, kStats, stats_dims(shape), DType::f32);
-  return graph;
-}
-
-// AUTO takes the unified engine where this cuDNN has it, else the composite one,
-// and throws a bare std::runtime_error when neither supports the graph; the
-// composite node's validate() then says why.
-GraphPtr attention_forward_graph(const AttentionShape& shape, DType dtype, double scale, int sm_version) {
+                     .set_attn_scale(float(scale));
+  std::array<TensorPtr, 2> outputs;  // O and Stats
   try {
-    return attention_forward_graph(shape, dtype, scale, sm_version, fe::AttentionImplementation_t::AUTO);
-  } catch (const std::runtime_error& no_implementation) {
-    GraphPtr composite =
-        attention_forward_graph(shape, dtype, scale, sm_version, fe::AttentionImplementation_t::COMPOSITE);
-    FT_CUDNN_FE_CHECK(composite->validate());
-    FT_FAIL("cudnn-frontend: {} for causal attention", no_implementation.what());
+    outputs = graph->sdpa(q, k, v, options);
+  } catch (const std::runtime_error& no_implementation) {  // neither engine offers these features
+    FT_FAIL("cudnn-frontend: {} (causal attention with stats, sm_{})", no_implementation.what(), sm_version);
   }
+  mark_output(outputs[0], kO, qkv_dims(shape), dtype);
+  mark_output(outputs[1], kStats, stats_dims(shape), DType::f32);
+  return graph;
 }
 
 GraphPtr attention_backward_graph(const AttentionShape& shape, DType dtype, double scale, int sm_version) {
