@@ -295,8 +295,9 @@ const Graph& built_graph(const GraphKey& key, const std::function<GraphPtr(int s
 
 using VariantPack = std::unordered_map<int64_t, void*>;
 
-// Runs on the legacy default stream like every flowtrain kernel, so the workspace
-// can go back to the caching allocator as soon as the work is queued.
+// The workspace is a tensor from the device's caching allocator. The graph runs on
+// the legacy default stream like every flowtrain kernel, so the block can go back
+// to the cache as soon as the work is queued.
 void execute(const Graph& graph, Device device, VariantPack& pack) {
   int64_t workspace_bytes = 0;
   FT_CUDNN_FE_CHECK(graph.get_workspace_size(workspace_bytes));
