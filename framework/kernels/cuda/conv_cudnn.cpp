@@ -10,11 +10,11 @@
 
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "framework/kernels/cuda/cuda_check.h"
 #include "framework/kernels/cuda/cuda_device.h"
+#include "framework/kernels/cuda/cudnn_handle.h"
 #include "framework/kernels/cuda/kernels_cuda.h"
 #include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernel_shapes.h"
@@ -22,22 +22,6 @@
 namespace ft::kernels::cuda {
 
 namespace {
-
-// One cuDNN handle per device, created on first use with that device current, on
-// the legacy default stream every flowtrain kernel uses. Never destroyed, like the
-// cuBLAS handles.
-cudnnHandle_t cudnn_handle(int device_index) {
-  static std::mutex mutex;
-  static auto* handles = new std::vector<cudnnHandle_t>();
-  std::lock_guard lock(mutex);
-  if (handles->size() <= size_t(device_index)) handles->resize(size_t(device_index) + 1, nullptr);
-  cudnnHandle_t& handle = (*handles)[size_t(device_index)];
-  if (!handle) {
-    FT_CUDNN_CHECK(cudnnCreate(&handle));
-    FT_CUDNN_CHECK(cudnnSetStream(handle, cudaStream_t(0)));
-  }
-  return handle;
-}
 
 struct TensorDescDeleter {
   void operator()(cudnnTensorStruct* d) const { (void)cudnnDestroyTensorDescriptor(d); }

@@ -3,6 +3,7 @@
 #include <mutex>
 #include <vector>
 
+#include "framework/kernels/cuda/cuda_check.h"
 #include "framework/kernels/cuda/cuda_device.h"
 
 namespace ft::kernels::cuda {
@@ -16,7 +17,7 @@ cudnnHandle_t cudnn_handle(int device_index) {
   if (!handle) {
     use_device(Device::cuda(device_index));
     FT_CUDNN_CHECK(cudnnCreate(&handle));
-    FT_CUDNN_CHECK(cudnnSetStream(handle, nullptr));
+    FT_CUDNN_CHECK(cudnnSetStream(handle, cudaStream_t(0)));
   }
   return handle;
 }
