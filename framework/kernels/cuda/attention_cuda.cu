@@ -11,6 +11,7 @@
 
 #include "framework/kernels/cuda/cuda_check.h"
 #include "framework/kernels/cuda/cuda_device.h"
+#include "framework/kernels/cuda/cudnn_graphs.h"
 #include "framework/kernels/cuda/cuda_launch.cuh"
 #include "framework/kernels/cuda/kernels_cuda.h"
 #include "framework/kernels/dispatch.h"
@@ -178,9 +179,30 @@ Tensor cached_attention(const Tensor& q_in, const Tensor& k_cache, const Tensor&
   return matmul(probs, v_cache.slice(2, 0, keys));
 }
 
+namespace {
+
+// bf16/f16 q, k, v take cuDNN's fused attention (cudnn_graphs.h); f32 and f64 the
+// GEMM + masked-softmax path above, which is also the fused one's reference.
+bool is_half(DType dtype) { return dtype == DType::bf16 || dtype == DType::f16; }
+
+Tensor routed_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp) {
+  if (is_half(q.dtype())) return cudnn_causal_attention(q, k, v, scale, logsumexp);
+  return causal_attention(q, k, v, scale, logsumexp);
+}
+
+void routed_causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                      const Tensor& logsumexp, const Tensor& grad_out, double scale, Tensor* grad_q,
+                                      Tensor* grad_k, Tensor* grad_v) {
+  if (is_half(q.dtype()))
+    return cudnn_causal_attention_backward(q, k, v, out, logsumexp, grad_out, scale, grad_q, grad_k, grad_v);
+  causal_attention_backward(q, k, v, out, logsumexp, grad_out, scale, grad_q, grad_k, grad_v);
+}
+
+}  // namespace
+
 void register_attention(KernelTable& table) {
-  table.causal_attention.add(DeviceKind::cuda, causal_attention, kFloat32And64);
-  table.causal_attention_backward.add(DeviceKind::cuda, causal_attention_backward, kFloat32And64);
+  table.causal_attention.add(DeviceKind::cuda, routed_causal_attention, kFloating);
+  table.causal_attention_backward.add(DeviceKind::cuda, routed_causal_attention_backward, kFloating);
   table.cached_attention.add(DeviceKind::cuda, cached_attention, kFloat32And64);
 }
 
