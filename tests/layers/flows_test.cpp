@@ -8,9 +8,11 @@
 #include <string>
 
 #include "framework/ops/ops.h"
+#include "layers/flows/batch_norm.h"
 #include "layers/flows/coupling.h"
 #include "layers/flows/diagonal_scaling.h"
 #include "layers/flows/flow.h"
+#include "layers/flows/lu_linear.h"
 #include "layers/flows/masked_affine_autoregressive.h"
 #include "layers/flows/permutation.h"
 #include "layers/flows/planar.h"
@@ -44,6 +46,7 @@ void check_transform(const std::string& name, const Factory& make, int64_t conte
       std::shared_ptr<Transform> t = make(gen);
       t->to_dtype(dtype);
       perturb_parameters(*t, 8, 0.1);
+      t->set_training(false);  // batch norm inverts with running statistics
       Tensor x = input({4, kFeatures}, 1, dtype);
       Tensor context = context_features > 0 ? input({4, context_features}, 2, dtype) : Tensor();
       TransformResult forward = t->forward(x, context);
@@ -90,6 +93,34 @@ BOOST_AUTO_TEST_CASE(nice_and_permutations_invert_with_the_true_logdet) {
   check_transform("random permutation", [](Generator& gen) {
     return std::make_shared<Permutation>(random_order(kFeatures, gen));
   }, 0);
+}
+
+BOOST_AUTO_TEST_CASE(lu_linear_and_batch_norm_invert_with_the_true_logdet) {
+  check_transform("LU linear", [](Generator& gen) { return std::make_shared<LULinear>(kFeatures, gen); }, 0);
+  check_transform("batch norm (eval)", [](Generator&) {
+    auto norm = std::make_shared<BatchNormTransform>(kFeatures);
+    norm->forward(add(mul(input({16, kFeatures}, 9, DType::f32), 2.0), 0.5), Tensor());  // running statistics
+    return norm;
+  }, 0);
+}
+
+BOOST_AUTO_TEST_CASE(batch_norm_uses_batch_statistics_in_training) {
+  BatchNormTransform norm(kFeatures, 1e-5, 0.25);
+  norm.to_dtype(DType::f64);
+  perturb_parameters(norm, 3, 0.2);
+  Tensor x = add(mul(input({32, kFeatures}, 10, DType::f64), 3.0), -1.0);
+  TransformResult r = norm.forward(x, Tensor());
+  // Normalised by the batch: (z - bias) / weight has mean 0 and unbiased variance ~1.
+  Tensor standardised = div(sub(r.y, norm.bias), norm.weight());
+  for (double m : mean(standardised, {0}).to_double_vector()) BOOST_TEST(std::abs(m) < 1e-12);
+  Tensor variance = mul(sum(square(standardised), {0}), 1.0 / 31.0);
+  for (double v : variance.to_double_vector()) BOOST_TEST(std::abs(v - 1.0) < 1e-5);
+  Tensor batch_variance = mul(sum(square(sub(x, mean(x, {0}))), {0}), 1.0 / 31.0);
+  double expected = sum(sub(log(norm.weight()), mul(log(add(batch_variance, 1e-5)), 0.5))).item();
+  BOOST_TEST(std::abs(r.logabsdet.to_double_vector()[0] - expected) < 1e-12);
+  // Running statistics moved a quarter of the way from (0, 1) to the batch's.
+  BOOST_TEST(max_abs_difference(norm.running_var, add(mul(batch_variance, 0.25), 0.75)) < 1e-12);
+  BOOST_CHECK_THROW(norm.inverse(r.y, Tensor()), Error);
 }
 
 BOOST_AUTO_TEST_CASE(maf_and_iaf_invert_with_the_true_logdet) {
