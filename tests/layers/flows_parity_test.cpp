@@ -12,7 +12,7 @@
 #include <string>
 
 #include "layers/flows/coupling.h"
-#include "layers/flows/masked_affine_autoregressive.h"
+#include "layers/flows/masked_autoregressive.h"
 #include "layers/flows/planar.h"
 #include "layers/flows/radial.h"
 #include "tests/support/golden_file.h"
