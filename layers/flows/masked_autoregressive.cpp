@@ -52,8 +52,7 @@ MaskedRationalQuadraticAutoregressive::MaskedRationalQuadraticAutoregressive(int
 
 ElementwiseResult MaskedRationalQuadraticAutoregressive::elementwise(const Tensor& x, const Tensor& params,
                                                                      bool inverse) const {
-  Tensor scaled = scale_spline_parameters(params, spline_.bins, made->hidden_features());
-  return rational_quadratic_spline(x, scaled, spline_.bins, spline_.tail_bound, inverse);
+  return rational_quadratic_spline(x, params, spline_.bins, spline_.tail_bound, inverse);
 }
 
 std::shared_ptr<Transform> make_iaf(int64_t features, int64_t hidden, int64_t hidden_layers, int64_t context_features,

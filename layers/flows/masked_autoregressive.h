@@ -6,7 +6,8 @@
 //   feature [raw scale, shift], scale = softplus(raw) + 1e-3, z = x * scale + shift.
 //   Rational-quadratic (nflows' MaskedPiecewiseRationalQuadraticAutoregressiveTransform,
 //   linear tails): per feature the 3K - 1 spline parameters of rational_quadratic.h,
-//   widths and heights divided by sqrt(hidden).
+//   unscaled (nflows' MADE has no hidden_features attribute, so unlike its couplings
+//   nflows divides nothing by sqrt(hidden) here).
 #pragma once
 #include <memory>
 

@@ -5,7 +5,8 @@ Usage: make_flows_golden.py OUT.h5   (Debian's /usr/bin/python3 with PYTHONPATH 
 cluster/install-deps.sh's PyPI oracles: nflows 0.14, normflows 1.7.3)
 
 Direction: this script owns the weights. It builds the real libraries' transforms
-(nflows' MaskedAffineAutoregressiveTransform and AffineCouplingTransform, normflows'
+(nflows' MaskedAffineAutoregressiveTransform, AffineCouplingTransform and the
+rational-quadratic spline coupling and autoregressive transforms with linear tails, normflows'
 Planar and Radial), gives every parameter seeded N(0, 0.5^2) values, runs them in
 float64 and writes each parameter under the C++ state_dict name with the input,
 the context, forward's output and log-determinant and (nflows) inverse's. nflows'
@@ -26,7 +27,8 @@ import torch
 
 try:
     from nflows.transforms.autoregressive import MaskedAffineAutoregressiveTransform
-    from nflows.transforms.coupling import AffineCouplingTransform
+    from nflows.transforms.autoregressive import MaskedPiecewiseRationalQuadraticAutoregressiveTransform
+    from nflows.transforms.coupling import AffineCouplingTransform, PiecewiseRationalQuadraticCouplingTransform
     from nflows.utils.torchutils import create_alternating_binary_mask
     from normflows.flows.planar import Planar
     from normflows.flows.radial import Radial
@@ -89,6 +91,25 @@ def coupling_case(features, hidden, hidden_layers, context, even):
     return t, names, True
 
 
+def spline_coupling_case(features, hidden, hidden_layers, context, bins, bound):
+    mask = create_alternating_binary_mask(features, even=True)
+    t = PiecewiseRationalQuadraticCouplingTransform(
+        mask, lambda i, o: DenseNetwork(i, o, context, hidden, hidden_layers), num_bins=bins, tails='linear',
+        tail_bound=bound)
+    randomise(t, 7 + context)
+    names = {f'conditioner.{i}.{p}': getattr(layer, p)
+             for i, layer in enumerate(t.transform_net.layers) for p in ('weight', 'bias')}
+    return t, names, True
+
+
+def spline_autoregressive_case(features, hidden, blocks, context, bins, bound):
+    t = MaskedPiecewiseRationalQuadraticAutoregressiveTransform(
+        features=features, hidden_features=hidden, context_features=context or None, num_bins=bins, tails='linear',
+        tail_bound=bound, num_blocks=blocks, use_residual_blocks=False)
+    randomise(t, 9 + context)
+    return t, maf_names(t.autoregressive_net, blocks + 1, context), True
+
+
 def planar_case(features):
     t = Planar((features,))
     randomise(t, 5)
@@ -107,6 +128,11 @@ CASES = {
     'maf_conditional': (lambda: maf_case(4, 8, 2, 3), 4, 3),
     'affine_coupling': (lambda: coupling_case(5, 7, 2, 0, False), 5, 0),
     'affine_coupling_conditional': (lambda: coupling_case(5, 7, 1, 3, True), 5, 3),
+    # Tail bound 1.5 with N(0, 1) inputs: elements on both sides of the tails.
+    'spline_coupling': (lambda: spline_coupling_case(5, 7, 2, 0, 4, 1.5), 5, 0),
+    'spline_coupling_conditional': (lambda: spline_coupling_case(5, 7, 1, 3, 5, 1.5), 5, 3),
+    'spline_autoregressive': (lambda: spline_autoregressive_case(4, 8, 1, 0, 4, 1.5), 4, 0),
+    'spline_autoregressive_conditional': (lambda: spline_autoregressive_case(4, 8, 1, 3, 3, 1.5), 4, 3),
     'planar': (lambda: planar_case(4), 4, 0),
     'radial': (lambda: radial_case(4), 4, 0),
 }

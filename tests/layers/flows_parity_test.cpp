@@ -1,5 +1,6 @@
 // The flow library against the real libraries: tests/golden/make_flows_golden.py builds
-// nflows 0.14's MaskedAffineAutoregressiveTransform and AffineCouplingTransform and
+// nflows 0.14's MaskedAffineAutoregressiveTransform, AffineCouplingTransform and
+// rational-quadratic spline coupling and autoregressive transforms, and
 // normflows 1.7.3's Planar and Radial, gives them random weights and runs them in
 // float64. Here the same weights are loaded by state_dict name, the C++ transforms run
 // in f64 and f32, and forward (and nflows' inverse) outputs and log-determinants are
@@ -82,6 +83,23 @@ BOOST_AUTO_TEST_CASE(nflows_affine_coupling) {
   }, true);
   check_case("affine_coupling_conditional", [](Generator& gen) {
     return std::make_shared<CouplingTransform>(alternating_mask(5, true), CouplingKind::affine, 7, 1, 3, gen);
+  }, true);
+}
+
+BOOST_AUTO_TEST_CASE(nflows_rational_quadratic_splines) {
+  check_case("spline_coupling", [](Generator& gen) {
+    return std::make_shared<CouplingTransform>(alternating_mask(5, true), CouplingKind::rational_quadratic, 7, 2, 0, gen,
+                                               SplineOptions{4, 1.5});
+  }, true);
+  check_case("spline_coupling_conditional", [](Generator& gen) {
+    return std::make_shared<CouplingTransform>(alternating_mask(5, true), CouplingKind::rational_quadratic, 7, 1, 3, gen,
+                                               SplineOptions{5, 1.5});
+  }, true);
+  check_case("spline_autoregressive", [](Generator& gen) {
+    return std::make_shared<MaskedRationalQuadraticAutoregressive>(4, 8, 2, 0, SplineOptions{4, 1.5}, gen);
+  }, true);
+  check_case("spline_autoregressive_conditional", [](Generator& gen) {
+    return std::make_shared<MaskedRationalQuadraticAutoregressive>(4, 8, 2, 3, SplineOptions{3, 1.5}, gen);
   }, true);
 }
 
