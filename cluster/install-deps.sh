@@ -41,9 +41,13 @@ ensure_tensorboard() {
 # PyPI oracles for Debian's /usr/bin/python3 (the tests' interpreter), installed
 # without dependencies into one folder that CTest puts on PYTHONPATH.
 PYTHON_DEPS=/opt/flowtrain/python
-python_oracles=(safetensors==0.4.5)
+# nflows and normflows: the classic flows' reference implementations (tests/golden/
+# make_flows_golden.py), on Debian's torch; their own extra dependencies are not needed
+# by the submodules the script imports.
+python_oracles=(safetensors==0.4.5 nflows==0.14 normflows==1.7.3)
 ensure_python_oracles() {
-  PYTHONPATH=$PYTHON_DEPS /usr/bin/python3 -c "import safetensors.torch" 2>/dev/null && return 0
+  PYTHONPATH=$PYTHON_DEPS /usr/bin/python3 -c "import safetensors.torch, nflows.transforms, normflows.flows" \
+    2>/dev/null && return 0
   echo "install-deps: installing ${python_oracles[*]} into $PYTHON_DEPS"
   python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$PYTHON_DEPS" "${python_oracles[@]}"
 }

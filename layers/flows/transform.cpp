@@ -1,0 +1,58 @@
+#include "layers/flows/transform.h"
+
+#include <string>
+
+#include "framework/ops/ops.h"
+#include "layers/flow.h"
+
+namespace ft::layers::flows {
+
+CompositeTransform::CompositeTransform(std::vector<std::shared_ptr<Transform>> transforms)
+    : transforms_(std::move(transforms)) {
+  for (size_t i = 0; i < transforms_.size(); ++i) register_module(std::to_string(i), transforms_[i]);
+}
+
+TransformResult CompositeTransform::forward(const Tensor& x, const Tensor& context) {
+  TransformResult total{x, Tensor::zeros({x.size(0)}, x.dtype(), x.device())};
+  for (auto& t : transforms_) {
+    TransformResult step = t->forward(total.y, context);
+    total = {step.y, add_logdet(total.logabsdet, step.logabsdet)};
+  }
+  return total;
+}
+
+TransformResult CompositeTransform::inverse(const Tensor& y, const Tensor& context) {
+  TransformResult total{y, Tensor::zeros({y.size(0)}, y.dtype(), y.device())};
+  for (auto it = transforms_.rbegin(); it != transforms_.rend(); ++it) {
+    TransformResult step = (*it)->inverse(total.y, context);
+    total = {step.y, add_logdet(total.logabsdet, step.logabsdet)};
+  }
+  return total;
+}
+
+InverseTransform::InverseTransform(std::shared_ptr<Transform> transform) : inner_(std::move(transform)) {
+  register_module("inverted", inner_);
+}
+
+void check_context(const Tensor& context, int64_t features, const Tensor& x) {
+  if (features == 0) {
+    FT_CHECK(!context.defined(), "a transform without context got a context of shape {}", shape_str(context.shape()));
+    return;
+  }
+  FT_CHECK(context.defined(), "a conditional transform needs a context of [{}, {}], got none", x.size(0), features);
+  FT_CHECK(context.dim() == 2 && context.size(0) == x.size(0) && context.size(1) == features,
+           "context of shape {} where [{}, {}] was expected", shape_str(context.shape()), x.size(0), features);
+}
+
+void check_features(const Tensor& x, int64_t features, const char* who) {
+  FT_CHECK(x.dim() == 2 && x.size(1) == features, "{} of {} features got input {}", who, features,
+           shape_str(x.shape()));
+}
+
+Tensor sum_except_batch(const Tensor& x) {
+  std::vector<int64_t> dims;
+  for (int64_t d = 1; d < x.dim(); ++d) dims.push_back(d);
+  return dims.empty() ? x : sum(x, dims);
+}
+
+}  // namespace ft::layers::flows
