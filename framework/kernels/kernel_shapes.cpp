@@ -45,6 +45,16 @@ LinearShape plan_linear(const Tensor& x, const Tensor& weight, const Tensor& bia
   return s;
 }
 
+ChannelLayout plan_channel_affine(const Tensor& x, const Tensor& log_scale, const char* what) {
+  FT_CHECK(x.dim() >= 2, "{} needs x [N, C, ...], got {}", what, shape_str(x.shape()));
+  check_float(x, what);
+  const int64_t c = x.size(1);
+  FT_CHECK(log_scale.numel() == c && log_scale.dtype() == x.dtype(), "{}: {} parameters of {} for {} channels of {}",
+           what, log_scale.numel(), dtype_name(log_scale.dtype()), c, dtype_name(x.dtype()));
+  const int64_t batch = x.size(0);
+  return {batch, c, batch * c == 0 ? 0 : x.numel() / (batch * c)};
+}
+
 ConvGeometry plan_conv2d(const Shape& x, const Shape& weight, int64_t padding) {
   FT_CHECK(x.size() == 4 && weight.size() == 4, "conv2d needs x [N,C,H,W] and weight [O,C,kh,kw], got {} and {}",
            shape_str(x), shape_str(weight));

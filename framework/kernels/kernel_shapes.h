@@ -80,6 +80,13 @@ struct ConvGeometry {
 // kernel does not fit the padded input.
 ConvGeometry plan_conv2d(const Shape& x, const Shape& weight, int64_t padding);
 
+// channel_affine's x [N, C, ...] as [batch, channels, plane]; f32 or f64, with
+// log_scale of C values in x's dtype, else a throw naming `what` and the sizes.
+struct ChannelLayout {
+  int64_t batch, channels, plane;
+};
+ChannelLayout plan_channel_affine(const Tensor& x, const Tensor& log_scale, const char* what);
+
 // causal_attention's q, k, v: [B, H, T, D] alike, contiguous, f32 or f64.
 void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v);
 // cached_attention's queries [B, H, Tq, D] and contiguous KV cache [B, H, >= past+Tq, D].

@@ -5,26 +5,12 @@
 #include "framework/kernels/cpu/fast_math.h"
 #include "framework/kernels/cpu/strided_loop.h"
 #include "framework/kernels/dispatch.h"
+#include "framework/kernels/kernel_shapes.h"
 #include "framework/kernels/kernels.h"
 
 namespace ft::kernels::cpu {
 
 namespace {
-
-struct ChannelLayout {
-  int64_t batch, channels, plane;  // x as [batch, channels, plane]
-};
-
-ChannelLayout layout_of(const Tensor& x, const Tensor& log_scale, const char* what) {
-  FT_CHECK(x.dim() >= 2, "{} needs x [N, C, ...], got {}", what, shape_str(x.shape()));
-  FT_CHECK(x.dtype() == DType::f32 || x.dtype() == DType::f64, "{} needs f32 or f64, got {}", what,
-           dtype_name(x.dtype()));
-  const int64_t c = x.size(1);
-  FT_CHECK(log_scale.numel() == c && log_scale.dtype() == x.dtype(), "{}: {} parameters of {} for {} channels of {}",
-           what, log_scale.numel(), dtype_name(log_scale.dtype()), c, dtype_name(x.dtype()));
-  const int64_t batch = x.size(0);
-  return {batch, c, batch * c == 0 ? 0 : x.numel() / (batch * c)};
-}
 
 Tensor dense(const Tensor& t) { return t.is_contiguous() ? t : copy(t); }
 
@@ -39,7 +25,7 @@ std::vector<T> scales_of(const Tensor& log_scale) {
 }
 
 Tensor channel_affine(const Tensor& x_in, const Tensor& shift_in, const Tensor& log_scale) {
-  const ChannelLayout g = layout_of(x_in, log_scale, "channel_affine");
+  const ChannelLayout g = plan_channel_affine(x_in, log_scale, "channel_affine");
   FT_CHECK(shift_in.numel() == g.channels && shift_in.dtype() == x_in.dtype(),
            "channel_affine: {} shifts for {} channels", shift_in.numel(), g.channels);
   const Tensor x = dense(x_in), shift = dense(shift_in);
@@ -66,7 +52,7 @@ Tensor channel_affine(const Tensor& x_in, const Tensor& shift_in, const Tensor& 
 
 void channel_affine_backward(const Tensor& grad_y_in, const Tensor& y_in, const Tensor& log_scale, Tensor* grad_x,
                              Tensor* grad_shift, Tensor* grad_log_scale) {
-  const ChannelLayout g = layout_of(y_in, log_scale, "channel_affine_backward");
+  const ChannelLayout g = plan_channel_affine(y_in, log_scale, "channel_affine_backward");
   FT_CHECK(grad_y_in.shape() == y_in.shape() && grad_y_in.dtype() == y_in.dtype(),
            "channel_affine_backward: gradient {} {} for output {} {}", shape_str(grad_y_in.shape()),
            dtype_name(grad_y_in.dtype()), shape_str(y_in.shape()), dtype_name(y_in.dtype()));

@@ -28,19 +28,10 @@ namespace {
 constexpr int64_t kMinChunkElements = 8 * kThreads;
 constexpr int64_t kMaxChunksPerChannel = 256;
 
-struct ChannelLayout {
-  int64_t batch, channels, plane;  // x as [batch, channels, plane]
-};
-
 ChannelLayout layout_of(const Tensor& x, const Tensor& log_scale, const char* what) {
-  FT_CHECK(x.dim() >= 2, "{} needs x [N, C, ...], got {}", what, shape_str(x.shape()));
-  check_float(x, what);
-  const int64_t c = x.size(1);
-  FT_CHECK(log_scale.numel() == c && log_scale.dtype() == x.dtype(), "{}: {} parameters of {} for {} channels of {}",
-           what, log_scale.numel(), dtype_name(log_scale.dtype()), c, dtype_name(x.dtype()));
+  const ChannelLayout g = plan_channel_affine(x, log_scale, what);
   check_same_device(log_scale, x, what);
-  const int64_t batch = x.size(0);
-  return {batch, c, batch * c == 0 ? 0 : x.numel() / (batch * c)};
+  return g;
 }
 
 template <class T>
