@@ -104,7 +104,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const Tensor x2 = x.detach().reshape({s.rows, s.in});
   Tensor a = x2, b = weight.detach();
   if (runs_on_onednn(a, b, false)) return onednn_matmul(a, b, false, true, bias).reshape(s.y);
-  Tensor y2 = matmul(x2, weight.detach(), false, true);
+  Tensor y2 = matmul(a, b, false, true);  // a and b as runs_on_onednn readied them
   if (bias.defined()) add_inplace(y2, bias, 1.0);
   return y2.reshape(s.y);
 }
