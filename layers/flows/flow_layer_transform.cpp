@@ -1,0 +1,32 @@
+#include "layers/flows/flow_layer_transform.h"
+
+#include "framework/ops/ops.h"
+
+namespace ft::layers::flows {
+
+namespace {
+
+Tensor logdet_or_zeros(const Tensor& logdet, const Tensor& like) {
+  return logdet.defined() ? logdet : Tensor::zeros({like.size(0)}, like.dtype(), like.device());
+}
+
+}  // namespace
+
+FlowLayerTransform::FlowLayerTransform(std::shared_ptr<FlowLayer> layer) : layer_(std::move(layer)) {
+  register_module(layer_->kind(), layer_);
+}
+
+TransformResult FlowLayerTransform::forward(const Tensor& x, const Tensor& context) {
+  check_context(context, 0, x);
+  FlowResult r = layer_->forward(x);
+  return {r.y, logdet_or_zeros(r.logdet, x)};
+}
+
+TransformResult FlowLayerTransform::inverse(const Tensor& y, const Tensor& context) {
+  check_context(context, 0, y);
+  Tensor x = layer_->inverse(y);
+  Tensor forward_logdet = layer_->forward(x).logdet;
+  return {x, forward_logdet.defined() ? neg(forward_logdet) : logdet_or_zeros(Tensor(), y)};
+}
+
+}  // namespace ft::layers::flows
