@@ -21,6 +21,7 @@
 #include "framework/precision/autocast.h"
 #include "framework/random/generator.h"
 #include "launch/commands.h"
+#include "launch/training_data.h"
 #include "launch/slurm_environment.h"
 #include "launch/job_failure.h"
 #include "launch/model_factory.h"
@@ -67,12 +68,10 @@ Timings time_steps(const BenchArguments& args, dist::Communicator& comm, Step&& 
   return t;
 }
 
-// The images of the eval and sample modes: this rank's share, uniform over the model's pixel range.
+// The examples of the eval and sample modes: this rank's share (training_data.h).
 Tensor random_images(layers::FlowModel& model, int64_t count, uint64_t seed, int rank) {
   Generator gen(seed, 0xBE4C1000 + uint64_t(rank));
-  Shape shape = model.image_shape();
-  layers::DataScaling scaling = model.scaling();
-  return uniform({count, shape[0], shape[1], shape[2]}, scaling.shift, scaling.brightest, gen);
+  return synthetic_examples(model, count, gen);
 }
 
 Timings time_training(const BenchArguments& args, Trainer& trainer, dist::Communicator& comm) {

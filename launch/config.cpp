@@ -56,8 +56,31 @@ bool type_matches(const toml::node& node, KeyType type) {
         if (!e.is_integer() && !e.is_floating_point()) return false;
       return true;
     }
+    case KeyType::tables: {
+      const toml::array* a = node.as_array();
+      if (!a) return false;
+      for (const toml::node& e : *a)
+        if (!e.is_table()) return false;
+      return true;
+    }
   }
   return false;
+}
+
+nlohmann::json to_json(const toml::node& node) {
+  if (auto v = node.value_exact<int64_t>()) return *v;
+  if (auto d = node.value_exact<double>()) return *d;
+  if (auto b = node.value_exact<bool>()) return *b;
+  if (auto str = node.value_exact<std::string>()) return *str;
+  if (const toml::array* a = node.as_array()) {
+    nlohmann::json values = nlohmann::json::array();
+    for (const toml::node& e : *a) values.push_back(to_json(e));
+    return values;
+  }
+  nlohmann::json fields = nlohmann::json::object();
+  if (const toml::table* t = node.as_table())
+    for (auto& [name, value] : *t) fields[std::string(name.str())] = to_json(value);
+  return fields;
 }
 
 // Checks every key present, then adds the defaults of the keys that are absent.
@@ -132,6 +155,8 @@ std::string Config::string(const std::string& key) const { return *node_at(table
 
 bool Config::boolean(const std::string& key) const { return *node_at(table_, key).value<bool>(); }
 
+const toml::array& Config::tables(const std::string& key) const { return *node_at(table_, key).as_array(); }
+
 std::vector<double> Config::numbers(const std::string& key) const {
   std::vector<double> out;
   for (const toml::node& e : *node_at(table_, key).as_array()) out.push_back(*e.value<double>());
@@ -143,16 +168,11 @@ nlohmann::json Config::section_json(const std::string& section) const {
   const toml::table* table = table_[section].as_table();
   if (!table) return out;
   for (auto& [name, node] : *table) {
-    std::string key(name.str());
-    if (auto v = node.value_exact<int64_t>()) out[key] = *v;
-    else if (auto d = node.value_exact<double>()) out[key] = *d;
-    else if (auto b = node.value_exact<bool>()) out[key] = *b;
-    else if (auto str = node.value_exact<std::string>()) out[key] = *str;
-    else if (const toml::array* a = node.as_array()) {
-      nlohmann::json values = nlohmann::json::array();
-      for (const toml::node& e : *a) values.push_back(*e.value<double>());
-      out[key] = values;
-    }
+    nlohmann::json value = to_json(node);
+    // Arrays of numbers read as numbers (optim.betas = [0.9, 1] is two doubles).
+    if (value.is_array() && !node.as_array()->empty() && !node.as_array()->front().is_table())
+      for (auto& e : value) e = e.get<double>();
+    out[std::string(name.str())] = value;
   }
   return out;
 }

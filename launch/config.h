@@ -25,6 +25,7 @@ class Config {
   std::string string(const std::string& key) const;
   bool boolean(const std::string& key) const;
   std::vector<double> numbers(const std::string& key) const;
+  const toml::array& tables(const std::string& key) const;  // KeyType::tables: an array of tables
 
   std::string model_kind() const { return string("model.kind"); }
   // The keys of one section and their values, as JSON (checkpoints record [model]).

@@ -5,7 +5,7 @@ namespace ft::launch {
 const std::vector<KeySpec>& config_schema() {
   static const std::vector<KeySpec> schema = {
       // [model]
-      {"model.kind", KeyType::string, "\"tarflow\"", "", {"glow", "tarflow"}},
+      {"model.kind", KeyType::string, "\"tarflow\"", "", {"glow", "tarflow", "flow"}},
       {"model.channels", KeyType::integer, "3", "", {}},
       {"model.image_size", KeyType::integer, "32", "", {}},
       {"model.num_classes", KeyType::integer, "0", "", {}},
@@ -21,6 +21,13 @@ const std::vector<KeySpec>& config_schema() {
       {"model.layers_per_block", KeyType::integer, "4", "tarflow", {}},
       {"model.head_dim", KeyType::integer, "64", "tarflow", {}},
       {"model.label_dropout", KeyType::number, "0.1", "tarflow", {}},
+      // A flow of the library (layers/flows): the transforms in order, data to noise,
+      // repeated model.repeat times; launch/flow_builder.h lists the types and their keys.
+      {"model.features", KeyType::integer, "0", "flow", {}},  // > 0: vectors of D features; 0: images
+      {"model.transforms", KeyType::tables, "[]", "flow", {}},
+      {"model.repeat", KeyType::integer, "1", "flow", {}},
+      {"model.distribution", KeyType::string, "\"standard_normal\"", "flow",
+       {"standard_normal", "standard_logistic", "diagonal_normal"}},
       // [data]
       {"data.train", KeyType::string, "\"\"", "", {}},
       {"data.test", KeyType::string, "\"\"", "", {}},
@@ -79,6 +86,7 @@ const char* key_type_name(KeyType type) {
     case KeyType::string: return "a string";
     case KeyType::boolean: return "true or false";
     case KeyType::numbers: return "an array of numbers";
+    case KeyType::tables: return "an array of tables ([[section.key]])";
   }
   return "?";
 }

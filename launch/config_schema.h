@@ -7,13 +7,13 @@
 
 namespace ft::launch {
 
-enum class KeyType { integer, number, string, boolean, numbers };
+enum class KeyType { integer, number, string, boolean, numbers, tables };  // tables: [[section.key]] arrays
 
 struct KeySpec {
   std::string key;      // "section.key"
   KeyType type;
   std::string default_toml;  // the default as a TOML value
-  std::string model_kind;    // "" = every kind; else "glow" or "tarflow"
+  std::string model_kind;    // "" = every kind; else "glow", "tarflow" or "flow"
   std::vector<std::string> choices;  // allowed strings, when a fixed set
 };
 

@@ -40,11 +40,11 @@ void run_eval(const EvalArguments& args) {
     EvalResult result = evaluate_bits_per_dim(*loaded->model, loaded->config, *comm, args.batches, report);
     progress.reset();  // the line ends before the JSON
     if (comm->rank() != 0) return;
-    nlohmann::json out = {{"bits_per_dim", result.bits_per_dim},
-                          {"nats_per_dim", result.nats_per_dim},
+    nlohmann::json out = {{"nats_per_dim", result.nats_per_dim},
                           {"images", result.images},
                           {"data", loaded->config.string("data.test")},
                           {"ranks", comm->size()}};
+    if (loaded->model->scaling().quantized) out["bits_per_dim"] = result.bits_per_dim;  // vectors have no bins
     double floor = noise_floor_bits_per_dim(*loaded->model, loaded->config);
     if (floor > 0.0) out["noise_floor_bits_per_dim"] = floor;
     out.update(describe_source(*loaded));

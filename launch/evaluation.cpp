@@ -56,13 +56,18 @@ EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config,
 }
 
 double noise_floor_bits_per_dim(const layers::FlowModel& model, const Config& config) {
-  if (config.string("data.noise") != "gaussian") return 0.0;
+  if (config.string("data.noise") != "gaussian" || !model.scaling().quantized) return 0.0;
   double sigma = config.number("data.noise_std");
   double noise_entropy = std::log(std::sqrt(2.0 * std::numbers::pi * std::numbers::e) * sigma);
   return (noise_entropy + std::log(model.scaling().bins_per_unit)) / std::numbers::ln2;
 }
 
 std::string explain_bits_per_dim(const EvalResult& result, const layers::FlowModel& model, const Config& config) {
+  if (!model.scaling().quantized)
+    return fmt::format(
+        "nats/dim {:.4f}: -log p(x) per feature of the test vectors, in nats (continuous data: no bits/dim; lower "
+        "is better)",
+        result.nats_per_dim);
   double floor = noise_floor_bits_per_dim(model, config);
   if (floor == 0.0)
     return fmt::format(

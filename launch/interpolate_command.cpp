@@ -27,6 +27,7 @@ void run_interpolate(const InterpolateArguments& args) {
   auto comm = start_ranks();
   LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
+  require_image_model(loaded, "interpolate");
   const ModelImages pair = to_model_space(datasets::read_images_at(loaded.config.string("data.test"), args.from_test),
                                           loaded.config, *loaded.model);
   Tensor path;

@@ -33,7 +33,7 @@ ModelImages to_model_space(const datasets::ImagesAt& images, const Config& confi
   datasets::DequantizeOptions options = dequantize_options(config, model);
   options.noise = datasets::Noise::none;  // the images themselves, not a draw from their bins
   const int64_t n = images.pixels.size(0);
-  const Shape shape = model.image_shape();
+  const Shape shape = model.data_shape();
   ModelImages out;
   out.x = Tensor::empty({n, shape[0], shape[1], shape[2]}, DType::f32);
   for (int64_t i = 0; i < n; ++i)

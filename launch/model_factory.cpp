@@ -1,6 +1,7 @@
 #include "launch/model_factory.h"
 
 #include "framework/core/check.h"
+#include "launch/flow_builder.h"
 #include "layers/glow/glow.h"
 #include "layers/tarflow/tarflow.h"
 
@@ -44,6 +45,7 @@ layers::TarflowConfig tarflow_config_from(const Config& config) {
 
 std::shared_ptr<layers::FlowModel> build_model(const Config& config, Generator& gen) {
   if (config.model_kind() == "glow") return std::make_shared<layers::Glow>(glow_config_from(config), gen);
+  if (config.model_kind() == "flow") return build_flow_model(config, gen);
   return std::make_shared<layers::Tarflow>(tarflow_config_from(config), gen);
 }
 

@@ -98,4 +98,10 @@ LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Com
   return loaded;
 }
 
+void require_image_model(const LoadedModel& loaded, const char* command) {
+  if (!loaded.model->is_image_model())
+    FT_FAIL("flowtrain {} shows images, but {} is a flow over vectors of {} features", command,
+            loaded.checkpoint.string(), loaded.model->dims());
+}
+
 }  // namespace ft::launch

@@ -56,6 +56,10 @@ enum class Weights {
 LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Communicator> comm,
                        Weights weights = Weights::ema_when_kept);
 
+// Commands that show pictures of test images fail here, naming the command, for a
+// flow over vectors.
+void require_image_model(const LoadedModel& loaded, const char* command);
+
 // Where a command's weights came from, for its JSON output: step, weights, checkpoint.
 nlohmann::json describe_source(const LoadedModel& loaded);
 

@@ -28,6 +28,7 @@ void run_reconstruct(const ReconstructArguments& args) {
   auto comm = start_ranks();
   LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
+  require_image_model(loaded, "reconstruct");
   std::vector<int64_t> indices(size_t(args.n));
   std::iota(indices.begin(), indices.end(), int64_t(0));
   const ModelImages images =

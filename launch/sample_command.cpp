@@ -1,13 +1,17 @@
 // flowtrain sample --checkpoint PATH|--run-dir DIR --n N --out FILE.png [--out-dir DIR]
 //                  [--temperature T] [--seed S] [--label K --guidance W]
 //                  [--method sequential|jacobi [--jacobi-block B] [--tolerance T] [--max-iterations K]]
+// Vector flows: --samples FILE.npy (the samples, f32 [n, D]) and, for D = 2, --out
+// FILE.png: the learned density as a heat map with the samples over it.
 #include <fmt/core.h>
 
 #include <chrono>
 #include <cmath>
 #include <limits>
 
+#include "framework/io/npy_writer.h"
 #include "framework/io/png_writer.h"
+#include "launch/density_map.h"
 #include "launch/commands.h"
 #include "launch/slurm_environment.h"
 #include "launch/model_loading.h"
@@ -20,7 +24,7 @@ namespace {
 
 struct SampleArguments {
   CheckpointChoice model;
-  std::string out, out_dir;
+  std::string out, out_dir, samples;
   int64_t n = 16;
   double temperature = 1.0, guidance = 0.0, attention_temperature = 1.0;
   uint64_t seed = 0;
@@ -69,12 +73,40 @@ void write_each_sample(const layers::FlowModel& model, const Tensor& images, con
   }
 }
 
+// What a vector flow's samples become: an npy file, and for 2-D flows a density map.
+nlohmann::json write_vector_samples(const SampleArguments& args, LoadedModel& loaded, const Tensor& samples) {
+  nlohmann::json out = {{"examples", args.n}, {"features", loaded.model->dims()}};
+  if (!args.samples.empty()) {
+    io::write_npy_file(args.samples, samples);
+    out["samples"] = args.samples;
+  }
+  if (!args.out.empty()) {
+    DensityMap map = draw_density_map(*loaded.model, samples);
+    io::write_png_file(args.out, map.picture);
+    out["out"] = args.out;
+    out["extent"] = {map.low, map.high};
+  }
+  return out;
+}
+
+void check_outputs(const SampleArguments& args, const layers::FlowModel& model) {
+  if (model.is_image_model()) {
+    if (args.out.empty()) FT_FAIL("--out FILE.png is required");
+    if (!args.samples.empty()) FT_FAIL("--samples FILE.npy is for vector flows; this model draws images (--out)");
+    return;
+  }
+  if (!args.out_dir.empty()) FT_FAIL("--out-dir writes images; this model draws vectors (--samples FILE.npy)");
+  if (args.out.empty() && args.samples.empty()) FT_FAIL("give --samples FILE.npy (and, for 2-D flows, --out FILE.png)");
+  if (!args.out.empty() && model.dims() != 2)
+    FT_FAIL("--out draws the density of 2-D flows; this flow has {} features (use --samples FILE.npy)", model.dims());
+}
+
 void run_sample(const SampleArguments& args) {
   auto comm = start_ranks();
   LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   if (args.n < 1) FT_FAIL("--n must be >= 1, got {}", args.n);
-  if (args.out.empty()) FT_FAIL("--out FILE.png is required");
+  check_outputs(args, *loaded.model);
   int64_t classes = loaded.config.integer("model.num_classes");
   GridRequest request;
   request.count = args.n;
@@ -105,6 +137,13 @@ void run_sample(const SampleArguments& args) {
     images = draw_samples(*loaded.model, request);
   }  // the progress line ends before the JSON
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (!loaded.model->is_image_model()) {
+    nlohmann::json out = write_vector_samples(args, loaded, images);
+    out["sampling_seconds"] = seconds;
+    out.update(describe_source(loaded));
+    fmt::print("{}\n", out.dump());
+    return;
+  }
   io::ImageGrid grid = tile_samples(*loaded.model, images);
   io::write_png_file(args.out, grid);
   if (!args.out_dir.empty()) write_each_sample(*loaded.model, images, args.out_dir);
@@ -131,7 +170,8 @@ void register_sample_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("sample", "draw a PNG grid of samples from a checkpoint");
   add_checkpoint_options(*cmd, args->model);
   cmd->add_option("--n", args->n, "number of samples");
-  cmd->add_option("--out", args->out, "output PNG file")->required();
+  cmd->add_option("--out", args->out, "output PNG file (images: the grid; 2-D vector flows: the density map)");
+  cmd->add_option("--samples", args->samples, "vector flows: write the samples as FILE.npy (f32 [n, D])");
   cmd->add_option("--out-dir", args->out_dir, "also write each sample as DIR/sample_NNNNN.png");
   cmd->add_option("--temperature", args->temperature, "prior temperature (default 1)");
   cmd->add_option("--seed", args->seed, "random seed");

@@ -10,6 +10,7 @@
 #include "framework/ops/ops.h"
 #include "framework/optim/clipping.h"
 #include "framework/precision/autocast.h"
+#include "launch/density_map.h"
 #include "launch/evaluation.h"
 #include "launch/exit_codes.h"
 #include "launch/signals.h"
@@ -20,15 +21,14 @@
 #include "launch/sampling.h"
 #include "launch/training_checks.h"
 #include "launch/training_data.h"
-#include "layers/glow/glow.h"
-#include "layers/tarflow/tarflow.h"
 
 namespace ft::launch {
 
 namespace {
 
-// Philox stream ids of TARFLOW's label dropout, one per epoch, apart from the data streams.
-constexpr uint64_t kLabelDropoutStream = uint64_t(0x1AB0D0) << 32;
+// Philox stream ids of the models' forward draws, one per epoch, apart from the data
+// streams (the value TARFLOW's label dropout always had, so its runs repeat).
+constexpr uint64_t kForwardStream = uint64_t(0x1AB0D0) << 32;
 
 }  // namespace
 
@@ -74,15 +74,13 @@ void Trainer::check_and_build() {
   check_training_setup(config_, *model_, comm_->size(), !options_.synthetic_data);
   device_ = parse_device(config_.string("train.device"));
   model_->to(device_);
-  if (auto* glow = dynamic_cast<layers::Glow*>(model_.get())) {
-    // ActNorm's data-dependent initialisation sees the statistics of the whole global batch.
-    auto comm_for_stats = comm_;
-    glow->set_statistics_averager([comm_for_stats](Tensor& stats) {
-      Tensor dense = stats.contiguous();
-      comm_for_stats->all_reduce(dense, dist::ReduceOp::average);
-      if (!dense.same(stats)) stats.copy_(dense);
-    });
-  }
+  // Data-dependent initialisations see the statistics of the whole global batch.
+  auto comm_for_stats = comm_;
+  model_->set_statistics_averager([comm_for_stats](Tensor& stats) {
+    Tensor dense = stats.contiguous();
+    comm_for_stats->all_reduce(dense, dist::ReduceOp::average);
+    if (!dense.same(stats)) stats.copy_(dense);
+  });
   dist::ReducerOptions reducer_options;
   reducer_options.bucket_megabytes = config_.number("train.bucket_mb");
   reducer_options.zero1 = config_.boolean("train.zero1");
@@ -92,14 +90,12 @@ void Trainer::check_and_build() {
 
 datasets::Batch Trainer::next_batch() {
   if (!options_.synthetic_data) return reader_->next();
-  // Images uniform over the model's pixel range, a fresh draw per step and rank.
+  // A fresh draw per step and rank.
   int64_t local = global_batch_ / comm_->size();
-  Shape shape = model_->image_shape();
   Generator gen(uint64_t(config_.integer("train.seed")), 0xBE4C0000 + uint64_t(comm_->rank()),
-                uint64_t(progress_.step) * uint64_t(local * shape[0] * shape[1] * shape[2] + 4));
-  layers::DataScaling scaling = model_->scaling();
+                uint64_t(progress_.step) * uint64_t(local * model_->dims() + 4));
   datasets::Batch batch;
-  batch.images = uniform({local, shape[0], shape[1], shape[2]}, scaling.shift, scaling.brightest, gen);
+  batch.images = synthetic_examples(*model_, local, gen);
   int64_t classes = std::max<int64_t>(1, config_.integer("model.num_classes"));
   std::vector<int64_t> labels(static_cast<size_t>(local));
   for (auto& label : labels) label = int64_t(gen.next_below(uint64_t(classes)));
@@ -159,14 +155,13 @@ StepResult Trainer::train_step() {
   reducer_->zero_grad();
   double dims = double(model_->dims());
   Tensor loss;
-  auto* tarflow = dynamic_cast<layers::Tarflow*>(model_.get());
-  if (tarflow && labels.defined()) {
-    // Label dropout draws one value per example, keyed by the example's position in
-    // the epoch's global order: the same drops at any world size and after a resume.
+  {
+    // The forward's random draws (label dropout, dequantization noise) are keyed by the
+    // example's position in the epoch's global order: the same at any world size and
+    // after a resume.
     int64_t first = batch.position.consumed + int64_t(comm_->rank()) * batch.images.size(0);
-    tarflow->set_label_dropout_generator(Generator(uint64_t(config_.integer("train.seed")),
-                                                   kLabelDropoutStream + uint64_t(batch.position.epoch),
-                                                   uint64_t(first)));
+    model_->set_forward_generator(Generator(uint64_t(config_.integer("train.seed")),
+                                            kForwardStream + uint64_t(batch.position.epoch), uint64_t(first)));
   }
   {
     AutocastGuard autocast(autocast_);
@@ -240,10 +235,15 @@ void Trainer::evaluate_and_log() {
   if (config_.string("data.test").empty()) return;
   EvalResult eval;
   with_ema_weights([&] { eval = evaluate_bits_per_dim(*model_, config_, *comm_, config_.integer("log.eval_batches")); });
-  run_dir_.log(fmt::format("eval step {} | test bpd {:.4f} | {} images", progress_.step, eval.bits_per_dim, eval.images));
+  // Continuous vectors have no bins: their number is nats per dimension.
+  bool quantized = model_->scaling().quantized;
+  double value = quantized ? eval.bits_per_dim : eval.nats_per_dim;
+  std::string metric = quantized ? "bits_per_dim" : "nats_per_dim";
+  run_dir_.log(fmt::format("eval step {} | test {} {:.4f} | {} {}", progress_.step, quantized ? "bpd" : "nats/dim", value,
+                           eval.images, quantized ? "images" : "examples"));
   if (!run_dir_.writer()) return;
-  metrics_->write({{"step", progress_.step}, {"eval_bits_per_dim", eval.bits_per_dim}, {"eval_images", eval.images}});
-  events_->add_scalar("eval/bits_per_dim", eval.bits_per_dim, progress_.step);
+  metrics_->write({{"step", progress_.step}, {"eval_" + metric, value}, {"eval_images", eval.images}});
+  events_->add_scalar("eval/" + metric, value, progress_.step);
   events_->flush();
 }
 
@@ -258,8 +258,13 @@ void Trainer::sample_and_log() {
     request.options.labels = Tensor::from_vector(labels, {request.count}, device_);
   }
   if (!run_dir_.writer()) return;  // rank 0 draws alone; no collective inside
+  // Vector flows show their density when they are 2-D; others have no picture.
+  if (!model_->is_image_model() && model_->dims() != 2) return;
   io::ImageGrid grid;
-  with_ema_weights([&] { grid = sample_grid(*model_, request); });
+  with_ema_weights([&] {
+    if (model_->is_image_model()) grid = sample_grid(*model_, request);
+    else grid = draw_density_map(*model_, draw_samples(*model_, request)).picture;
+  });
   std::vector<uint8_t> png = grid_png(grid);
   std::filesystem::path file = run_dir_.samples() / fmt::format("step_{:08}.png", progress_.step);
   io::write_png_file(file.string(), grid);
@@ -281,22 +286,26 @@ void Trainer::log_step(const StepResult& result) {
   double epoch = reader_ ? double(progress_.data.epoch) + double(progress_.data.consumed) /
                                                              double(reader_->batches_per_epoch() * global_batch_)
                         : 0.0;
-  run_dir_.log(fmt::format("step {}/{} | epoch {:.2f} | bpd {:.4f} | loss {:.4f} | lr {:.2e} | grad {:.3f} | "
+  // Vector data reports its loss (nats per dimension) alone: bits/dim need bins.
+  bool quantized = model_->scaling().quantized;
+  run_dir_.log(fmt::format("step {}/{} | epoch {:.2f} | {}loss {:.4f} | lr {:.2e} | grad {:.3f} | "
                            "{:.0f} img/s | ETA {}{}",
-                           progress_.step, total, epoch, mean_bpd, result.loss, result.lr, result.grad_norm,
+                           progress_.step, total, epoch, quantized ? fmt::format("bpd {:.4f} | ", mean_bpd) : "",
+                           result.loss, result.lr, result.grad_norm,
                            images_per_second, format_duration(per_step * double(total - progress_.step)),
                            progress_.skipped_steps ? fmt::format(" | skipped {}", progress_.skipped_steps) : ""));
   if (run_dir_.writer()) {
-    metrics_->write({{"step", progress_.step},
-                     {"epoch", epoch},
-                     {"loss", result.loss},
-                     {"bits_per_dim", mean_bpd},
-                     {"lr", result.lr},
-                     {"grad_norm", result.grad_norm},
-                     {"images_per_sec", images_per_second},
-                     {"skipped_steps", progress_.skipped_steps}});
+    nlohmann::json line = {{"step", progress_.step},
+                           {"epoch", epoch},
+                           {"loss", result.loss},
+                           {"lr", result.lr},
+                           {"grad_norm", result.grad_norm},
+                           {"images_per_sec", images_per_second},
+                           {"skipped_steps", progress_.skipped_steps}};
+    if (quantized) line["bits_per_dim"] = mean_bpd;
+    metrics_->write(line);
     events_->add_scalar("train/loss", result.loss, progress_.step);
-    events_->add_scalar("train/bits_per_dim", mean_bpd, progress_.step);
+    if (quantized) events_->add_scalar("train/bits_per_dim", mean_bpd, progress_.step);
     events_->add_scalar("train/lr", result.lr, progress_.step);
     events_->add_scalar("train/grad_norm", result.grad_norm, progress_.step);
     events_->add_scalar("train/images_per_sec", images_per_second, progress_.step);

@@ -7,6 +7,7 @@
 #include "datasets/shard_check.h"
 #include "framework/dist/agreement.h"
 #include "framework/core/check.h"
+#include "framework/ops/ops.h"
 
 namespace ft::launch {
 
@@ -15,7 +16,9 @@ datasets::DequantizeOptions dequantize_options(const Config& config, const layer
   options.noise = datasets::noise_from_name(config.string("data.noise"));
   options.gaussian_std = config.number("data.noise_std");
   layers::DataScaling scaling = model.scaling();
-  options.range = scaling.shift == -0.5 ? datasets::ValueRange::centered : datasets::ValueRange::symmetric;
+  options.range = scaling.shift == 0.0    ? datasets::ValueRange::zero_one
+                  : scaling.shift == -0.5 ? datasets::ValueRange::centered
+                                          : datasets::ValueRange::symmetric;
   options.bits = config.model_kind() == "glow" ? int(config.integer("model.n_bits")) : 8;
   return options;
 }
@@ -24,7 +27,7 @@ void check_dataset_matches_model(const std::string& key, const std::string& dir,
   if (dir.empty()) FT_FAIL("{} is not set: give the folder of a sharded image set (flowtrain data convert)", key);
   if (!std::filesystem::is_directory(dir)) FT_FAIL("{} = '{}': no such folder", key, dir);
   datasets::Manifest manifest = datasets::read_manifest(dir);
-  Shape shape = model.image_shape();
+  Shape shape = model.data_shape();
   if (manifest.channels != shape[0] || manifest.height != shape[1] || manifest.width != shape[2])
     FT_FAIL("{} = '{}' holds {}x{}x{} images (HxWxC) but the model expects {}x{}x{} (model.image_size, model.channels)",
             key, dir, manifest.height, manifest.width, manifest.channels, shape[1], shape[2], shape[0]);
@@ -60,6 +63,14 @@ void verify_dataset_across_ranks(dist::Communicator& comm, const std::filesystem
     for (auto shard = size_t(comm.rank()); shard < manifest.shards.size(); shard += size_t(comm.size()))
       datasets::verify_shard_checksum(dir, manifest, shard);
   });
+}
+
+Tensor synthetic_examples(const layers::FlowModel& model, int64_t count, Generator& gen) {
+  Shape shape{count};
+  for (int64_t d : model.data_shape()) shape.push_back(d);
+  if (!model.is_image_model()) return normal(shape, 0.0, 1.0, gen);
+  layers::DataScaling scaling = model.scaling();
+  return uniform(shape, scaling.shift, scaling.brightest, gen);
 }
 
 }  // namespace ft::launch

@@ -6,6 +6,7 @@
 
 #include "datasets/reader.h"
 #include "framework/dist/communicator.h"
+#include "framework/random/generator.h"
 #include "launch/config.h"
 #include "layers/flow_model.h"
 
@@ -30,5 +31,9 @@ void check_dataset_matches_model(const std::string& key, const std::string& dir,
 // skip their own hashing (ReaderOptions::verify_checksums = false) and keep the
 // cheap checks. `flowtrain data verify` still reads every shard itself.
 void verify_dataset_across_ranks(dist::Communicator& comm, const std::filesystem::path& dir);
+
+// `count` examples without a data set (bench, --synthetic): images uniform over the
+// model's pixel range, vectors standard normal.
+Tensor synthetic_examples(const layers::FlowModel& model, int64_t count, Generator& gen);
 
 }  // namespace ft::launch

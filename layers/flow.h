@@ -2,11 +2,16 @@
 // ([N], same dtype as x) and has an exact inverse y -> x. Models add a prior and
 // report log-likelihoods per example.
 #pragma once
+#include <functional>
 #include <string>
 
 #include "framework/nn/module.h"
 
 namespace ft::layers {
+
+// Averages a statistics tensor across data-parallel replicas in place. Single
+// process training leaves it empty.
+using StatisticsAverager = std::function<void(Tensor&)>;
 
 struct FlowResult {
   Tensor y;

@@ -1,5 +1,8 @@
-// A generative flow model over images in model space ([N, C, H, W], see
-// DataScaling): exact log-likelihoods per example, exact inversion, sampling.
+// A generative flow model over images ([N, C, H, W]) or vectors ([N, D]) in model
+// space (see DataScaling): exact log-likelihoods per example, exact inversion,
+// sampling. The trainer talks to every model through this interface alone: the
+// hooks below are how a model asks for what only the trainer has (the data-parallel
+// statistics averager, per-example random streams).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -9,6 +12,7 @@
 #include "framework/nn/module.h"
 #include "framework/random/generator.h"
 #include "layers/autoregressive_inversion.h"
+#include "layers/flow.h"
 #include "layers/likelihood.h"
 
 namespace ft::layers {
@@ -38,12 +42,22 @@ class FlowModel : public nn::Module {
   // Exact inverse of forward given all its latents.
   virtual Tensor reconstruct(const std::vector<Tensor>& latents, const Tensor& labels) = 0;
   virtual Tensor sample(int64_t n, const SampleOptions& options, Generator& gen) = 0;
-  virtual Shape image_shape() const = 0;  // {C, H, W}
+  virtual Shape data_shape() const = 0;  // one example: {C, H, W} for images, {D} for vectors
   virtual DataScaling scaling() const = 0;
   virtual nlohmann::json summary() const = 0;  // kind, hyperparameters, parameter count, layers
+  // Data-dependent initialisation (ActNorm) averages its batch statistics across the
+  // data-parallel replicas with this; single-process runs never set it.
+  virtual void set_statistics_averager(const StatisticsAverager&) {}
+  // The random stream of this step's forward (TARFLOW's label dropout, variational
+  // dequantization). Its offset is the epoch position of this rank's first example:
+  // a model that draws k values per example starts at offset * k, so each example
+  // gets the same draws at any world size and after a resume.
+  virtual void set_forward_generator(const Generator&) {}
+  bool is_image_model() const { return data_shape().size() == 3; }
   int64_t dims() const {
-    Shape s = image_shape();
-    return s[0] * s[1] * s[2];
+    int64_t n = 1;
+    for (int64_t d : data_shape()) n *= d;
+    return n;
   }
 };
 

@@ -36,6 +36,23 @@ DataScaling glow_scaling(int n_bits) {
   return s;
 }
 
+DataScaling unit_scaling() {
+  DataScaling s;
+  s.shift = 0.0;
+  s.brightest = 255.0 / 256.0;
+  return s;
+}
+
+DataScaling vector_scaling() {
+  DataScaling s;
+  s.scale = 1.0;
+  s.shift = 0.0;
+  s.bins_per_unit = 1.0;
+  s.brightest = 0.0;
+  s.quantized = false;
+  return s;
+}
+
 DataScaling tarflow_scaling() {
   DataScaling s;
   s.scale = 1.0 / 127.5;

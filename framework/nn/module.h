@@ -42,6 +42,18 @@ class Module {
   // Moves every parameter, buffer and constant to device.
   void to(Device device);
 
+  // Every module of the tree below this one (depth first, registration order) that
+  // is an M: how a model reaches layers of one kind wherever a user stacked them.
+  template <class M>
+  std::vector<std::shared_ptr<M>> find_modules() const {
+    std::vector<std::shared_ptr<M>> found;
+    for (const auto& [name, child] : children_) {
+      if (auto match = std::dynamic_pointer_cast<M>(child)) found.push_back(match);
+      for (auto& deeper : child->template find_modules<M>()) found.push_back(std::move(deeper));
+    }
+    return found;
+  }
+
   void set_training(bool training);
   bool training() const { return training_; }
   void zero_grad();

@@ -33,6 +33,20 @@ Tensor StandardNormal::sample(int64_t n, const Tensor& context, Generator& gen) 
   return normal({sample_rows(n, context), features_}, 0.0, 1.0, gen, dtype).to(device);
 }
 
+Tensor StandardLogistic::log_prob(const Tensor& z, const Tensor& context) {
+  check_features(z, features_, "standard logistic");
+  (void)context;
+  return sum_except_batch(add(log_sigmoid(z), log_sigmoid(neg(z))));
+}
+
+Tensor StandardLogistic::sample(int64_t n, const Tensor& context, Generator& gen) {
+  DType dtype = context.defined() ? context.dtype() : DType::f32;
+  Device device = context.defined() ? context.device() : Device::cpu();
+  // u in (0, 1) strictly: the half-open draw's 0 would give -inf.
+  Tensor u = uniform({sample_rows(n, context), features_}, 1e-7, 1.0 - 1e-7, gen, DType::f64);
+  return sub(log(u), log(add(neg(u), 1.0))).to(dtype).to(device);
+}
+
 DiagonalNormal::DiagonalNormal(int64_t features) {
   mean = Tensor::zeros({features});
   log_std = Tensor::zeros({features});

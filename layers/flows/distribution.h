@@ -28,6 +28,19 @@ class StandardNormal : public Distribution {
   int64_t features_;
 };
 
+// The standard logistic per feature (NICE's prior on MNIST, Dinh et al. 2015):
+// log p(z) = sum log_sigmoid(z) + log_sigmoid(-z); samples log u - log(1 - u).
+class StandardLogistic : public Distribution {
+ public:
+  explicit StandardLogistic(int64_t features) : features_(features) {}
+  Tensor log_prob(const Tensor& z, const Tensor& context) override;
+  Tensor sample(int64_t n, const Tensor& context, Generator& gen) override;
+  int64_t features() const override { return features_; }
+
+ private:
+  int64_t features_;
+};
+
 // N(mean, exp(log_std)^2) with learned mean and log_std [D] (both start at 0).
 class DiagonalNormal : public Distribution {
  public:

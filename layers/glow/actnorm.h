@@ -5,10 +5,6 @@
 
 namespace ft::layers {
 
-// Averages a statistics tensor across data-parallel replicas in place. Single
-// process training leaves it empty.
-using StatisticsAverager = std::function<void(Tensor&)>;
-
 // y = (x + b) * exp(logs) per channel; logdet = H*W*sum(logs). The first
 // forward in training mode initialises b = -mean and logs = log(1/(std + 1e-6))
 // from its batch (averaged over replicas), so outputs start with zero mean and

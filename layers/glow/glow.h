@@ -21,13 +21,13 @@ class Glow : public FlowModel {
   ModelOutput forward(const Tensor& x, const Tensor& labels) override;
   Tensor reconstruct(const std::vector<Tensor>& latents, const Tensor& labels) override;
   Tensor sample(int64_t n, const SampleOptions& options, Generator& gen) override;
-  Shape image_shape() const override { return {config_.channels, config_.image_size, config_.image_size}; }
+  Shape data_shape() const override { return {config_.channels, config_.image_size, config_.image_size}; }
   DataScaling scaling() const override { return glow_scaling(config_.n_bits); }
   nlohmann::json summary() const override;
   const GlowConfig& config() const { return config_; }
 
   // Data-parallel ActNorm initialisation: statistics averaged over replicas.
-  void set_statistics_averager(const StatisticsAverager& averager);
+  void set_statistics_averager(const StatisticsAverager& averager) override;
   std::vector<std::shared_ptr<ActNorm>> actnorms() const;
 
  private:

@@ -64,7 +64,7 @@ Tarflow::Tarflow(const TarflowConfig& config, Generator& gen)
   }
 }
 
-Shape Tarflow::image_shape() const { return {config_.channels, config_.image_size, config_.image_size}; }
+Shape Tarflow::data_shape() const { return {config_.channels, config_.image_size, config_.image_size}; }
 
 Tensor Tarflow::block_labels(const Tensor& labels) const {
   // Unconditional models ignore labels, so a trainer can pass a dataset's labels to any model.
@@ -82,7 +82,7 @@ Tensor Tarflow::drop_labels(const Tensor& labels) {
 }
 
 TarflowTransform Tarflow::run_blocks(const Tensor& x, const Tensor& labels) {
-  Shape s = image_shape();
+  Shape s = data_shape();
   FT_CHECK(x.dim() == 4 && x.size(1) == s[0] && x.size(2) == s[1] && x.size(3) == s[2],
            "tarflow input {} (expected [N, {}, {}, {}])", shape_str(x.shape()), s[0], s[1], s[2]);
   Tensor h = patchify(x, config_.patch_size);

@@ -44,14 +44,14 @@ class Tarflow : public FlowModel {
   // One score step x + noise_std^2 * grad_x log p(x | labels); no parameter gradients.
   Tensor denoise(const Tensor& x, const Tensor& labels);
 
-  Shape image_shape() const override;
+  Shape data_shape() const override;
   DataScaling scaling() const override { return tarflow_scaling(); }
   nlohmann::json summary() const override;
   const TarflowConfig& config() const { return config_; }
 
   // Label dropout draws one uniform per example from this stream (deterministic;
   // save and restore it with the trainer's RNG state).
-  void set_label_dropout_generator(const Generator& gen) { label_gen_ = gen; }
+  void set_forward_generator(const Generator& gen) override { label_gen_ = gen; }
   const Generator& label_dropout_generator() const { return label_gen_; }
 
   std::vector<std::shared_ptr<TarflowBlock>> blocks;

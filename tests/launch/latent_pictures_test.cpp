@@ -35,7 +35,7 @@ std::shared_ptr<layers::FlowModel> perturbed_model(const Config& config) {
 
 ModelImages random_images(const layers::FlowModel& model, int64_t n) {
   Generator gen(13, 0);
-  const Shape shape = model.image_shape();
+  const Shape shape = model.data_shape();
   const layers::DataScaling s = model.scaling();
   return {uniform({n, shape[0], shape[1], shape[2]}, s.shift, s.brightest, gen), Tensor()};
 }

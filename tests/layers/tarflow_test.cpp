@@ -300,7 +300,7 @@ BOOST_AUTO_TEST_CASE(label_dropout_is_deterministic_and_training_only) {
   Tensor x = normal({8, 2, 4, 4}, 0.0, 0.5, gen, DType::f64);
   Tensor labels = labels_of({0, 1, 2, 0, 1, 2, 0, 1});
   Generator stream(7, 3);
-  model->set_label_dropout_generator(stream);
+  model->set_forward_generator(stream);
   // The same draws, replayed: label -> -1 where u < 0.5.
   std::vector<int64_t> expected = labels.to_vector<int64_t>();
   int64_t dropped = 0;

@@ -1,0 +1,54 @@
+// A Flow of this library (transform + base distribution) as a trainable FlowModel:
+// what `model.kind = "flow"` builds. The trainer, eval, sample, checkpoints and data
+// parallelism see it through layers/flow_model.h like Glow and TARFLOW.
+//   - Vector data [N, D] goes to the transform as it is; images [N, C, H, W] go either
+//     as images (image transforms: couplings with masks, multiscale) or flattened to
+//     [N, C*H*W] (vector transforms on images, as NICE and MAF on MNIST).
+//   - Class labels become the context one_hot(label) [N, num_classes] of every
+//     conditional transform and of a conditional base.
+//   - The only latent is the transform's output z; reconstruct inverts it.
+//   - Sampling at temperature T draws T * z from a standard base (T = 1 for others).
+#pragma once
+#include <memory>
+
+#include "layers/flow_model.h"
+#include "layers/flows/distribution.h"
+#include "layers/flows/transform.h"
+
+namespace ft::layers::flows {
+
+struct ComposedFlowOptions {
+  Shape data_shape;     // one example: {D} or {C, H, W}
+  bool flatten = false;  // images reach the transform as [N, C*H*W]
+  Shape latent_shape;   // one example of the transform's output (the base sees it flattened)
+  int64_t num_classes = 0;
+  DataScaling scaling;
+  nlohmann::json description;  // the configuration the model was built from (summary())
+};
+
+class ComposedFlowModel : public FlowModel {
+ public:
+  ComposedFlowModel(std::shared_ptr<Transform> transform, std::shared_ptr<Distribution> base,
+                    ComposedFlowOptions options);
+  ModelOutput forward(const Tensor& x, const Tensor& labels) override;
+  Tensor reconstruct(const std::vector<Tensor>& latents, const Tensor& labels) override;
+  Tensor sample(int64_t n, const SampleOptions& options, Generator& gen) override;
+  Shape data_shape() const override { return options_.data_shape; }
+  DataScaling scaling() const override { return options_.scaling; }
+  nlohmann::json summary() const override;
+  void set_statistics_averager(const StatisticsAverager& averager) override;
+  void set_forward_generator(const Generator& gen) override { forward_gen_ = gen; }
+  Transform& transform() { return *transform_; }
+  Distribution& base() { return *base_; }
+
+ private:
+  Tensor context_of(const Tensor& labels, int64_t rows, DType dtype, Device device) const;
+  Tensor to_transform_input(const Tensor& x) const;
+  Tensor to_data(const Tensor& transform_input) const;
+  std::shared_ptr<Transform> transform_;
+  std::shared_ptr<Distribution> base_;
+  ComposedFlowOptions options_;
+  Generator forward_gen_;
+};
+
+}  // namespace ft::layers::flows

@@ -1,0 +1,146 @@
+// model.kind = "flow": a transform list in TOML builds the library's flow; bad
+// entries are named by model.transforms[i].key.
+#include <boost/test/unit_test.hpp>
+
+#include "framework/autograd/grad_mode.h"
+#include "framework/core/check.h"
+#include "framework/ops/ops.h"
+#include "launch/flow_builder.h"
+#include "launch/model_factory.h"
+#include "tests/support/tensor_compare.h"
+
+using namespace ft;
+using ft::launch::Config;
+
+namespace {
+
+template <class Fn>
+std::string error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  BOOST_FAIL("expected an error");
+  return "";
+}
+
+bool names(const std::string& message, const std::string& part) {
+  BOOST_TEST_INFO("message: " << message);
+  return message.find(part) != std::string::npos;
+}
+
+const char* kMafConfig = R"(
+[model]
+kind = "flow"
+features = 3
+repeat = 2
+[[model.transforms]]
+type = "maf"
+hidden = 8
+[[model.transforms]]
+type = "reverse"
+)";
+
+std::shared_ptr<layers::FlowModel> build(const std::string& text, const std::vector<std::string>& sets = {}) {
+  Generator gen(5, 0);
+  return launch::build_model(Config::parse(text, "flow.toml", sets), gen);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(flow_builder)
+
+BOOST_AUTO_TEST_CASE(a_transform_list_builds_a_flow_that_inverts) {
+  auto model = build(kMafConfig);
+  BOOST_TEST(model->summary()["kind"] == "flow");
+  BOOST_TEST(model->summary()["transform_count"] == 4);  // the list, twice
+  BOOST_TEST((model->data_shape() == Shape{3}));
+  BOOST_TEST(!model->scaling().quantized);
+  // Two MAFs of 3 features, 8 hidden units, 2 hidden layers: (3*8+8) + (8*8+8) + (8*6+6) each.
+  BOOST_TEST(model->parameter_count() == 2 * (32 + 72 + 54));
+  Generator gen(1, 2);
+  Tensor x = normal({5, 3}, 0.0, 1.0, gen);
+  model->set_training(false);
+  NoGradGuard no_grad;
+  layers::ModelOutput out = model->forward(x, Tensor());
+  BOOST_TEST((out.log_prob.shape() == Shape{5}));
+  testing::check_close("reconstruct(forward(x))", model->reconstruct(out.latents, Tensor()), x, 1e-5);
+  Tensor samples = model->sample(4, {}, gen);
+  BOOST_TEST((samples.shape() == Shape{4, 3}));
+}
+
+BOOST_AUTO_TEST_CASE(vector_transforms_see_images_flattened) {
+  auto model = build(R"(
+[model]
+kind = "flow"
+channels = 1
+image_size = 4
+distribution = "standard_logistic"
+[[model.transforms]]
+type = "logit"
+[[model.transforms]]
+type = "additive_coupling"
+hidden = 8
+[[model.transforms]]
+type = "additive_coupling"
+hidden = 8
+[[model.transforms]]
+type = "diagonal_scaling"
+)");
+  BOOST_TEST((model->data_shape() == Shape{1, 4, 4}));
+  BOOST_TEST(model->scaling().quantized);
+  BOOST_TEST(model->scaling().shift == 0.0);  // pixels / 256 in [0, 1): the logit's domain
+  Generator gen(3, 4);
+  Tensor x = uniform({2, 1, 4, 4}, 0.0, 1.0, gen);
+  NoGradGuard no_grad;
+  layers::ModelOutput out = model->forward(x, Tensor());
+  testing::check_close("images back", model->reconstruct(out.latents, Tensor()), x, 1e-5);
+}
+
+BOOST_AUTO_TEST_CASE(labels_become_the_context_of_conditional_transforms) {
+  auto model = build(kMafConfig, {"model.num_classes=4", "model.distribution=diagonal_normal"});
+  Generator gen(1, 2);
+  Tensor x = normal({3, 3}, 0.0, 1.0, gen);
+  Tensor labels = Tensor::from_vector<int64_t>({0, 3, 1}, {3});
+  NoGradGuard no_grad;
+  layers::ModelOutput out = model->forward(x, labels);
+  testing::check_close("conditional inverse", model->reconstruct(out.latents, labels), x, 1e-5);
+  BOOST_TEST(names(error_of([&] { model->forward(x, Tensor()); }), "needs labels [3]"));
+  BOOST_TEST(names(error_of([&] { model->forward(x, Tensor::from_vector<int64_t>({0, 4, 1}, {3})); }),
+                   "label 4 of example 1"));
+  layers::SampleOptions options;
+  options.labels = labels;
+  options.temperature = 0.7;
+  BOOST_TEST(names(error_of([&] { model->sample(3, options, gen); }), "needs a standard base"));
+}
+
+BOOST_AUTO_TEST_CASE(bad_transform_entries_are_named) {
+  std::string head = "[model]\nkind = \"flow\"\nfeatures = 3\n[[model.transforms]]\n";
+  BOOST_TEST(names(error_of([&] { build(head + "type = \"mafff\"\n"); }),
+                   "model.transforms[0].type = \"mafff\" is not a transform"));
+  BOOST_TEST(names(error_of([&] { build(head + "type = \"maf\"\nhiden = 3\n"); }), "model.transforms[0].hiden"));
+  BOOST_TEST(names(error_of([&] { build(head + "type = \"maf\"\nhidden = \"big\"\n"); }),
+                   "model.transforms[0].hidden must be an integer"));
+  BOOST_TEST(names(error_of([&] { build(head + "type = \"maf\"\nhidden = 0\n"); }), "hidden must be >= 1, got 0"));
+  BOOST_TEST(names(error_of([&] { build(head + "hidden = 3\n"); }), "model.transforms[0].type is missing"));
+  BOOST_TEST(names(error_of([&] { build(head + "type = \"affine_coupling\"\nmask = \"diagonal\"\n"); }),
+                   "model.transforms[0].mask is \"diagonal\""));
+  BOOST_TEST(names(error_of([&] { build(head + "type = \"affine_coupling\"\n", {"model.features=1"}); }),
+                   "only 1"));
+  BOOST_TEST(names(error_of([&] { build("[model]\nkind = \"flow\"\nfeatures = 3\n"); }), "model.transforms is empty"));
+  BOOST_TEST(names(error_of([&] { Config::parse("[model]\nkind = \"flow\"\ntransforms = 3\n", "f.toml"); }),
+                   "model.transforms' must be an array of tables"));
+  BOOST_TEST(names(error_of([&] { Config::parse("[model]\nkind = \"glow\"\nfeatures = 3\n", "f.toml"); }),
+                   "belongs to flow models"));
+}
+
+BOOST_AUTO_TEST_CASE(the_resolved_config_keeps_the_transform_list) {
+  Config c = Config::parse(kMafConfig, "flow.toml");
+  Config again = Config::parse(c.to_toml(), "resolved");
+  BOOST_TEST(again.section_json("model") == c.section_json("model"));
+  BOOST_TEST(c.section_json("model")["transforms"][0]["hidden"] == 8);
+  BOOST_TEST(launch::describe_transform_types().find("spline_coupling") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
