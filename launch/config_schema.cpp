@@ -24,6 +24,7 @@ const std::vector<KeySpec>& config_schema() {
       // A flow of the library (layers/flows): the transforms in order, data to noise,
       // repeated model.repeat times; launch/flow_builder.h lists the types and their keys.
       {"model.features", KeyType::integer, "0", "flow", {}},  // > 0: vectors of D features; 0: images
+      {"model.preprocess", KeyType::tables, "[]", "flow", {}},  // once, before the repeated list (logit)
       {"model.transforms", KeyType::tables, "[]", "flow", {}},
       {"model.repeat", KeyType::integer, "1", "flow", {}},
       {"model.distribution", KeyType::string, "\"standard_normal\"", "flow",

@@ -261,18 +261,23 @@ std::shared_ptr<flows::ComposedFlowModel> build_flow_model(const Config& config,
 
   BuildState state{features, options.num_classes, 0, gen};
   std::vector<std::shared_ptr<flows::Transform>> transforms;
-  for (int64_t r = 0; r < repeat; ++r)
-    for (size_t i = 0; i < tables.size(); ++i) {
-      std::string where = fmt::format("{}: model.transforms[{}]", config.origin(), i);
-      const toml::table& table = *tables[i].as_table();
+  auto build_list = [&](const char* key) {
+    const toml::array& list = config.tables(key);
+    for (size_t i = 0; i < list.size(); ++i) {
+      std::string where = fmt::format("{}: {}[{}]", config.origin(), key, i);
+      const toml::table& table = *list[i].as_table();
       const TransformType& type = transform_type(table, where);
       transforms.push_back(type.make(TransformArgs(table, type, where), state));
     }
+  };
+  build_list("model.preprocess");
+  for (int64_t r = 0; r < repeat; ++r) build_list("model.transforms");
   options.description = {{"features", config.integer("model.features")},
                          {"data_shape", options.data_shape},
                          {"distribution", config.string("model.distribution")},
                          {"repeat", repeat},
                          {"num_classes", options.num_classes},
+                         {"preprocess", config.section_json("model")["preprocess"]},
                          {"transforms", config.section_json("model")["transforms"]},
                          {"transform_count", transforms.size()}};
   auto base = build_base(config, features, options.num_classes, gen);

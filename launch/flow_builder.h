@@ -4,7 +4,9 @@
 //   kind = "flow"
 //   features = 2                  # vectors of 2 features (0: images of model.channels x image_size^2)
 //   distribution = "standard_normal"   # | "standard_logistic" | "diagonal_normal"
-//   repeat = 5                    # the list below, 5 times
+//   repeat = 5                    # model.transforms, 5 times
+//   [[model.preprocess]]          # once, before them (same syntax)
+//   type = "logit"
 //   [[model.transforms]]
 //   type = "maf"
 //   hidden = 64

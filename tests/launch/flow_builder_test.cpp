@@ -77,17 +77,16 @@ kind = "flow"
 channels = 1
 image_size = 4
 distribution = "standard_logistic"
-[[model.transforms]]
+repeat = 2
+[[model.preprocess]]
 type = "logit"
-[[model.transforms]]
-type = "additive_coupling"
-hidden = 8
 [[model.transforms]]
 type = "additive_coupling"
 hidden = 8
 [[model.transforms]]
 type = "diagonal_scaling"
 )");
+  BOOST_TEST(model->summary()["transform_count"] == 1 + 2 * 2);  // the preprocessing once, the list twice
   BOOST_TEST((model->data_shape() == Shape{1, 4, 4}));
   BOOST_TEST(model->scaling().quantized);
   BOOST_TEST(model->scaling().shift == 0.0);  // pixels / 256 in [0, 1): the logit's domain
