@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Checks that `flowtrain info` counts the parameters of every preset exactly as the
 reference architectures define them (Glow: openai/glow's layers as DESIGN.md
-specifies; TARFLOW: apple/ml-tarflow's blocks). The counts here are derived
+specifies; TARFLOW: apple/ml-tarflow's blocks; flows of the library: nflows' MLP
+conditioners, MADE and LU layers as the papers define them). The counts here are derived
 independently from the architecture, not from flowtrain's code.
 
 usage: check_preset_parameter_counts.py FLOWTRAIN_BINARY CONFIG_DIR
@@ -50,6 +51,51 @@ def tarflow_parameters(m):
     return m["blocks"] * per_block
 
 
+def mlp(inputs, hidden, layers, outputs):
+    """A ReLU MLP of `layers` hidden layers of `hidden` units, biases everywhere."""
+    return inputs * hidden + hidden + (layers - 1) * (hidden * hidden + hidden) + hidden * outputs + outputs
+
+
+def flow_parameters(m):
+    features = m.get("features", 0) or m.get("channels", 3) * m.get("image_size", 32) ** 2
+    context = m.get("num_classes", 0)
+    total, couplings = 0, 0
+    entries = m.get("preprocess", []) + m.get("transforms", []) * m.get("repeat", 1)
+    for t in entries:
+        kind, hidden, layers = t["type"], t.get("hidden", 256), t.get("hidden_layers", 2)
+        spline = 3 * t.get("bins", 8) - 1
+        if kind.endswith("_coupling"):
+            # Alternating partitions: the first coupling transforms the odd features.
+            mask = t.get("mask", "alternate")
+            odd = couplings % 2 == 0 if mask == "alternate" else mask == "odd"
+            couplings += 1
+            transformed = features // 2 if odd else (features + 1) // 2
+            per = {"additive_coupling": 1, "affine_coupling": 2, "spline_coupling": spline}[kind]
+            total += mlp(features - transformed + context, hidden, layers, per * transformed)
+        elif kind in ("maf", "iaf", "spline_autoregressive"):
+            per = spline if kind == "spline_autoregressive" else 2
+            total += mlp(features, hidden, layers, per * features) + (context * hidden + hidden if context else 0)
+        elif kind == "lu_linear":
+            total += 2 * features * features + 2 * features  # strictly lower, upper, log|s|, bias
+        elif kind == "batch_norm":
+            total += 2 * features
+        elif kind == "diagonal_scaling":
+            total += features
+        elif kind == "planar":
+            total += 2 * features + 1
+        elif kind == "radial":
+            total += features + 2
+        elif kind not in ("logit", "reverse", "random_permutation"):
+            raise ValueError(f"no reference count for transform type {kind}")
+    if m.get("distribution") == "diagonal_normal":
+        total += 2 * features if not context else mlp(context, m.get("width", 256), 2, 2 * features)
+    return total
+
+
+def reference_parameters(m):
+    return {"glow": glow_parameters, "tarflow": tarflow_parameters, "flow": flow_parameters}[m["kind"]](m)
+
+
 def main():
     binary, config_dir = sys.argv[1], pathlib.Path(sys.argv[2])
     presets = sorted(config_dir.glob("*.toml"))
@@ -57,7 +103,7 @@ def main():
     failures = 0
     for preset in presets:
         model = tomllib.loads(preset.read_text())["model"]
-        expected = glow_parameters(model) if model["kind"] == "glow" else tarflow_parameters(model)
+        expected = reference_parameters(model)
         result = subprocess.run([binary, "info", str(preset)], capture_output=True, text=True)
         if result.returncode != 0:
             print(f"FAIL {preset.name}: flowtrain info exited {result.returncode}: {result.stderr.strip()}")
