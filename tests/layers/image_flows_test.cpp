@@ -16,7 +16,9 @@
 #include "layers/flows/image_coupling.h"
 #include "layers/flows/multiscale.h"
 #include "layers/flows/realnvp.h"
+#include "layers/glow/glow.h"
 #include "layers/glow/squeeze.h"
+#include "tests/framework/gradcheck.h"
 #include "tests/layers/flow_testing.h"
 
 using namespace ft;
@@ -141,6 +143,22 @@ BOOST_AUTO_TEST_CASE(image_couplings_change_only_the_unmasked_entries) {
     BOOST_TEST(max_abs_difference(mul(y, kept), mul(x, kept)) == 0.0, image_mask_name(mask));
     Tensor changed = add(neg(kept), 1.0);
     BOOST_TEST(max_abs(sub(mul(y, changed), mul(x, changed))) > 1e-3, image_mask_name(mask));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(image_coupling_gradients_match_finite_differences) {
+  for (ImageMask mask : {ImageMask::checkerboard, ImageMask::channel}) {
+    Generator gen(17, 0);
+    ImageCouplingTransform coupling({2, 2, 2}, tiny_coupling(mask, 1, CouplingKind::affine), gen);
+    randomise(coupling, {2, 2, 2, 2}, DType::f64);
+    for (bool inverse : {false, true})
+      ft::testing::check_gradients(std::string(image_mask_name(mask)) + (inverse ? " inverse" : " forward"),
+                                   [&](const std::vector<Tensor>& in) {
+                                     TransformResult r = inverse ? coupling.inverse(in[0], Tensor())
+                                                                 : coupling.forward(in[0], Tensor());
+                                     return concat({r.y.reshape({-1}), r.logabsdet}, 0);
+                                   },
+                                   {ft::testing::leaf({2, 2, 2, 2}, inverse ? 9 : 8)});
   }
 }
 
@@ -338,6 +356,68 @@ BOOST_AUTO_TEST_CASE(weight_norm_conv_is_magnitude_times_unit_direction) {
   BOOST_TEST(max_abs_difference(norms, abs(conv.magnitude)) < 1e-5);
   nn::WeightNormConv2d zero(3, 4, 1, true, gen, nn::Init::zeros);
   BOOST_TEST(max_abs(zero.forward(input({2, 3, 4, 4}, 7, DType::f32))) == 0.0);
+}
+
+// Glow's forward written as this library's multiscale container: per level a squeeze
+// and Glow's own FlowSteps (through FlowLayerTransform), Glow's split and top priors
+// as whitening, StandardNormal as the base; Glow itself is unchanged. The same
+// parameters give Glow's log-likelihood and latents to rounding.
+BOOST_AUTO_TEST_CASE(glow_forward_is_a_multiscale_of_its_steps) {
+  layers::GlowConfig config;
+  config.channels = 2;
+  config.image_size = 8;
+  config.levels = 2;
+  config.depth = 2;
+  config.width = 4;
+  Generator glow_gen(15, 0);
+  layers::Glow glow(config, glow_gen);
+  glow.to_dtype(DType::f64);
+  glow.forward(input({3, 2, 8, 8}, 12, DType::f64), Tensor());  // ActNorm's data-dependent start
+  perturb_parameters(glow, 16, 0.05);
+
+  Generator gen(18, 0);
+  std::vector<MultiscaleLevel> levels;
+  int64_t channels = 4 * config.channels, size = config.image_size / 2;
+  for (int64_t i = 0; i < config.levels; ++i) {
+    Transforms steps{std::make_shared<FlowLayerTransform>(std::make_shared<layers::Squeeze>())};
+    for (int64_t k = 0; k < config.depth; ++k)
+      steps.push_back(std::make_shared<FlowLayerTransform>(std::make_shared<layers::FlowStep>(channels, config, gen)));
+    levels.push_back({std::make_shared<CompositeTransform>(steps), {channels, size, size}});
+    channels *= 2;
+    size /= 2;
+  }
+  auto multiscale = std::make_shared<MultiscaleTransform>(Shape{2, 8, 8}, std::move(levels), MultiscalePrior::learned,
+                                                          MultiscalePrior::learned, gen);
+  multiscale->to_dtype(DType::f64);
+  // Both register their parameters and buffers in the same order: copy Glow's over.
+  auto copy = [](const nn::NamedTensors& from, const nn::NamedTensors& to) {
+    BOOST_TEST_REQUIRE(from.size() == to.size());
+    NoGradGuard no_grad;
+    for (size_t i = 0; i < from.size(); ++i) {
+      BOOST_TEST_REQUIRE((from[i].second.shape() == to[i].second.shape()), from[i].first << " vs " << to[i].first);
+      Tensor slot = to[i].second;
+      slot.copy_(from[i].second);
+    }
+  };
+  copy(glow.named_parameters(), multiscale->named_parameters());
+  copy(glow.named_buffers(), multiscale->named_buffers());
+
+  Tensor x = input({3, 2, 8, 8}, 13, DType::f64);
+  layers::ModelOutput glow_out = glow.forward(x, Tensor());
+  Flow flow(multiscale, std::make_shared<StandardNormal>(multiscale->features()));
+  Tensor log_prob = flow.log_prob(x);
+  std::vector<Tensor> flat;
+  for (const Tensor& latent : glow_out.latents) flat.push_back(latent.reshape({3, -1}));
+  Tensor latents = concat(flat, 1);
+  double log_prob_error = max_abs_difference(log_prob, glow_out.log_prob);
+  double latent_error = max_abs_difference(flow.transform_to_noise(x), latents);
+  double inverse_error = max_abs_difference(multiscale->inverse(latents, Tensor()).y, glow.reconstruct(glow_out.latents, Tensor()));
+  BOOST_TEST_MESSAGE("Glow as a multiscale container (f64): log p differs by " << log_prob_error << " (of "
+                     << max_abs(glow_out.log_prob) << "), latents by " << latent_error << ", inverses by "
+                     << inverse_error);
+  BOOST_TEST(log_prob_error < 1e-10);
+  BOOST_TEST(latent_error < 1e-12);
+  BOOST_TEST(inverse_error < 1e-12);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
