@@ -48,7 +48,8 @@ MultiscaleTransform::MultiscaleTransform(const Shape& input, std::vector<Multisc
       FT_CHECK(out[0] % 2 == 0, "multiscale level {} gives {}: factoring out half needs an even channel count", i,
                shape_str(out));
       if (split_prior == MultiscalePrior::learned)
-        level.split_prior = register_module(fmt::format("split_priors.{}", i), std::make_shared<SplitPrior>(out[0] / 2));
+        level.split_prior =
+            register_module(fmt::format("split_priors.{}", i), std::make_shared<SplitPrior>(out[0] / 2));
       next = {out[0] / 2, out[1], out[2]};
     }
     levels_.push_back(std::move(level));

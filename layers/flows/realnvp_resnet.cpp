@@ -33,9 +33,10 @@ RealNvpResNet::RealNvpResNet(int64_t in_channels, int64_t features, int64_t out_
   in_conv = register_module("in_conv", std::make_shared<nn::WeightNormConv2d>(2 * in_channels, features, 3, true, gen));
   in_skip = register_module("in_skip", std::make_shared<nn::WeightNormConv2d>(features, features, 1, true, gen));
   for (int64_t i = 0; i < res_blocks; ++i) {
-    blocks.push_back(register_module(fmt::format("blocks.{}", i), std::make_shared<RealNvpResidualBlock>(features, gen)));
-    skips.push_back(
-        register_module(fmt::format("skips.{}", i), std::make_shared<nn::WeightNormConv2d>(features, features, 1, true, gen)));
+    blocks.push_back(
+        register_module(fmt::format("blocks.{}", i), std::make_shared<RealNvpResidualBlock>(features, gen)));
+    skips.push_back(register_module(fmt::format("skips.{}", i),
+                                    std::make_shared<nn::WeightNormConv2d>(features, features, 1, true, gen)));
   }
   out_norm = register_module("out_norm", std::make_shared<BatchNormTransform>(features));
   out_conv = register_module("out_conv", std::make_shared<nn::WeightNormConv2d>(features, out_channels, 1, true, gen,

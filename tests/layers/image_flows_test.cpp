@@ -123,8 +123,9 @@ BOOST_AUTO_TEST_CASE(image_couplings_invert_with_the_true_logdet) {
   for (ImageMask mask : {ImageMask::checkerboard, ImageMask::channel})
     for (CouplingKind kind : {CouplingKind::affine, CouplingKind::additive})
       for (int parity : {0, 1}) {
-        std::string name = std::string(image_mask_name(mask)) + (kind == CouplingKind::affine ? " affine" : " additive") +
-                           " coupling, parity " + std::to_string(parity);
+        std::string name = std::string(image_mask_name(mask)) +
+                           (kind == CouplingKind::affine ? " affine" : " additive") + " coupling, parity " +
+                           std::to_string(parity);
         check_image_transform(name, [&](Generator& gen) {
           return std::make_shared<ImageCouplingTransform>(Shape{4, 4, 4}, tiny_coupling(mask, parity, kind), gen);
         }, {2, 4, 4, 4});
@@ -194,7 +195,8 @@ BOOST_AUTO_TEST_CASE(image_batch_norm_uses_the_batch_in_training_and_running_sta
   norm.set_training(false);
   Tensor other = input({2, 3, 2, 4}, 11, DType::f64);
   Tensor scale = div(norm.weight(), sqrt(add(norm.running_var, 1e-5))).reshape({1, 3, 1, 1});
-  Tensor expected_z = add(mul(sub(other, norm.running_mean.reshape({1, 3, 1, 1})), scale), norm.bias.reshape({1, 3, 1, 1}));
+  Tensor expected_z =
+      add(mul(sub(other, norm.running_mean.reshape({1, 3, 1, 1})), scale), norm.bias.reshape({1, 3, 1, 1}));
   Tensor running_before = norm.running_var.clone();
   BOOST_TEST(max_abs_difference(norm.forward(other, Tensor()).y, expected_z) < 1e-12);
   BOOST_TEST(max_abs_difference(norm.running_var, running_before) == 0.0);
@@ -246,6 +248,8 @@ BOOST_AUTO_TEST_CASE(multiscale_output_is_the_factored_parts_then_the_top) {
   Tensor expected = concat({halves[1].reshape({2, -1}), halves[0].reshape({2, -1})}, 1);
   BOOST_TEST(max_abs_difference(y, expected) == 0.0);
   BOOST_CHECK_THROW(multiscale->inverse(Tensor::zeros({2, 31}), Tensor()), Error);
+  std::string wrong = message_of([&] { multiscale->forward(Tensor::zeros({2, 2, 4, 2}), Tensor()); });
+  BOOST_TEST(wrong.find("[2, 2, 4, 2]") != std::string::npos, wrong);
 }
 
 BOOST_AUTO_TEST_CASE(realnvp_inverts_with_the_true_logdet) {
@@ -268,6 +272,24 @@ BOOST_AUTO_TEST_CASE(realnvp_inverts_with_the_true_logdet) {
   randomise(*t, {2, 1, 8, 8}, DType::f64);
   Tensor x = input({2, 1, 8, 8}, 4, DType::f64);
   BOOST_TEST(compare(t->inverse(t->forward(x, Tensor()).y, Tensor()).y, x).error < 1e-10);
+}
+
+BOOST_AUTO_TEST_CASE(realnvp_runs_on_another_device_with_the_same_numbers) {
+  Generator gen(19, 0);
+  RealNvpConfig config = tiny_realnvp();
+  config.learn_split_prior = true;
+  config.learn_top = true;
+  auto transform = realnvp_transform(config, gen);
+  randomise(*transform, {4, 2, 4, 4}, DType::f32);
+  Tensor x = input({2, 2, 4, 4}, 14, DType::f32);
+  TransformResult on_cpu = transform->forward(x, Tensor());
+  transform->to(Device::cpu(1));  // masks, buffers and priors too, or an op mixes devices and throws
+  TransformResult moved = transform->forward(x.to(Device::cpu(1)), Tensor());
+  BOOST_TEST(moved.y.device().str() == "cpu:1");
+  BOOST_TEST(max_abs_difference(moved.y.to(Device::cpu()), on_cpu.y) == 0.0);
+  BOOST_TEST(max_abs_difference(moved.logabsdet.to(Device::cpu()), on_cpu.logabsdet) == 0.0);
+  Tensor back = transform->inverse(moved.y, Tensor()).y;
+  BOOST_TEST(compare(back.to(Device::cpu()), x).error < 1e-5);
 }
 
 BOOST_AUTO_TEST_CASE(realnvp_flow_log_prob_is_base_plus_brute_force_logdet) {
@@ -411,7 +433,8 @@ BOOST_AUTO_TEST_CASE(glow_forward_is_a_multiscale_of_its_steps) {
   Tensor latents = concat(flat, 1);
   double log_prob_error = max_abs_difference(log_prob, glow_out.log_prob);
   double latent_error = max_abs_difference(flow.transform_to_noise(x), latents);
-  double inverse_error = max_abs_difference(multiscale->inverse(latents, Tensor()).y, glow.reconstruct(glow_out.latents, Tensor()));
+  double inverse_error =
+      max_abs_difference(multiscale->inverse(latents, Tensor()).y, glow.reconstruct(glow_out.latents, Tensor()));
   BOOST_TEST_MESSAGE("Glow as a multiscale container (f64): log p differs by " << log_prob_error << " (of "
                      << max_abs(glow_out.log_prob) << "), latents by " << latent_error << ", inverses by "
                      << inverse_error);
