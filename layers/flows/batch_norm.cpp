@@ -22,37 +22,52 @@ BatchNormTransform::BatchNormTransform(int64_t features, double eps, double mome
 
 Tensor BatchNormTransform::weight() const { return add(softplus(raw_weight), eps_); }
 
-Tensor BatchNormTransform::logabsdet(const Tensor& variance, int64_t n) const {
-  Tensor per_feature = sub(log(weight().to(variance.dtype())), mul(log(add(variance, eps_)), 0.5));
-  return sum(per_feature).reshape({1}).expand({n});
+void BatchNormTransform::check_input(const Tensor& x) const {
+  FT_CHECK(x.dim() >= 2 && x.size(1) == bias.size(0), "batch norm of {} features got input {}", bias.size(0),
+           shape_str(x.shape()));
+}
+
+Tensor BatchNormTransform::per_feature(const Tensor& values, const Tensor& x) const {
+  Shape shape(size_t(x.dim()), 1);
+  shape[1] = bias.size(0);
+  return values.to(x.dtype()).reshape(shape);
+}
+
+Tensor BatchNormTransform::logabsdet(const Tensor& variance, const Tensor& x) const {
+  Tensor per_feature_logdet = sub(log(weight().to(variance.dtype())), mul(log(add(variance, eps_)), 0.5));
+  double positions = double(x.numel() / (x.size(0) * x.size(1)));  // H * W for images, 1 for vectors
+  return mul(sum(per_feature_logdet), positions).reshape({1}).expand({x.size(0)});
 }
 
 TransformResult BatchNormTransform::forward(const Tensor& x, const Tensor& context) {
-  check_features(x, bias.size(0), "batch norm");
+  check_input(x);
   (void)context;
   Tensor mean = running_mean.to(x.dtype()), variance = running_var.to(x.dtype());
   if (training()) {
-    FT_CHECK(x.size(0) > 1, "batch norm in training mode needs more than one example, got {}", x.size(0));
-    double n = double(x.size(0));
-    mean = ft::mean(x, {0});
-    variance = mul(sum(square(sub(x, mean)), {0}), 1.0 / (n - 1.0));
+    std::vector<int64_t> dims{0};
+    for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+    int64_t count = x.numel() / x.size(1);
+    FT_CHECK(count > 1, "batch norm in training mode needs more than one value per feature, got input {}",
+             shape_str(x.shape()));
+    mean = ft::mean(x, dims);
+    variance = mul(sum(square(sub(x, per_feature(mean, x))), dims), 1.0 / double(count - 1));
     NoGradGuard no_grad;
     running_mean.copy_(add(mul(running_mean, 1.0 - momentum_), mul(mean.detach().to(running_mean.dtype()), momentum_)));
     running_var.copy_(add(mul(running_var, 1.0 - momentum_), mul(variance.detach().to(running_var.dtype()), momentum_)));
   }
-  Tensor w = weight().to(x.dtype());
-  Tensor z = add(mul(div(sub(x, mean), sqrt(add(variance, eps_))), w), bias.to(x.dtype()));
-  return {z, logabsdet(variance, x.size(0))};
+  Tensor scale = per_feature(div(weight().to(x.dtype()), sqrt(add(variance, eps_))), x);
+  Tensor z = add(mul(sub(x, per_feature(mean, x)), scale), per_feature(bias, x));
+  return {z, logabsdet(variance, x)};
 }
 
 TransformResult BatchNormTransform::inverse(const Tensor& y, const Tensor& context) {
-  check_features(y, bias.size(0), "batch norm");
+  check_input(y);
   (void)context;
   FT_CHECK(!training(), "batch norm inverts with running statistics only: call set_training(false) first");
   Tensor variance = running_var.to(y.dtype());
-  Tensor x = add(mul(div(sub(y, bias.to(y.dtype())), weight().to(y.dtype())), sqrt(add(variance, eps_))),
-                 running_mean.to(y.dtype()));
-  return {x, neg(logabsdet(variance, y.size(0)))};
+  Tensor scale = per_feature(div(sqrt(add(variance, eps_)), weight().to(y.dtype())), y);
+  Tensor x = add(mul(sub(y, per_feature(bias, y)), scale), per_feature(running_mean, y));
+  return {x, neg(logabsdet(variance, y))};
 }
 
 }  // namespace ft::layers::flows

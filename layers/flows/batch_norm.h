@@ -1,10 +1,14 @@
-// Batch normalisation as a flow layer (RealNVP; nflows' BatchNorm) over [N, D]:
-// z = weight * (x - mean) / sqrt(var + eps) + bias, weight = softplus(raw) + eps,
-// logabsdet = sum(log weight - 0.5 log(var + eps)). Training: the batch's mean and
-// unbiased variance (treated as constants per example in the log-determinant, as
-// nflows), and running statistics updated with `momentum`; eval: the running ones.
-// The inverse needs fixed statistics, so it runs in eval mode only. Running
-// statistics start at mean 0, variance 1 (PyTorch's BatchNorm; nflows starts at 0).
+// Batch normalisation as a flow layer (RealNVP; nflows' BatchNorm) over vectors [N, D]
+// or images [N, C, H, W] (features = dim 1; statistics over every other dim, so an
+// image layer normalises per channel):
+//   z = weight * (x - mean) / sqrt(var + eps) + bias, weight = softplus(raw) + eps,
+//   logabsdet = (H * W) * sum over features of (log weight - 0.5 log(var + eps)).
+// Training: the batch's mean and unbiased variance (treated as constants per example
+// in the log-determinant, as nflows), and running statistics updated with `momentum`;
+// eval: the running ones. The inverse needs fixed statistics, so it runs in eval mode
+// only. Running statistics are buffers (checkpoints keep them) and start at mean 0,
+// variance 1 (PyTorch's BatchNorm; nflows starts at 0). RealNVP's conditioner networks
+// use this layer's z as their normalisation too (its logabsdet unused there).
 #pragma once
 #include "layers/flows/transform.h"
 
@@ -20,7 +24,10 @@ class BatchNormTransform : public Transform {
   Tensor running_mean, running_var;  // buffers [D]
 
  private:
-  Tensor logabsdet(const Tensor& variance, int64_t n) const;
+  void check_input(const Tensor& x) const;
+  // A [D] tensor as [1, D, 1, ...] to broadcast over x's features dim.
+  Tensor per_feature(const Tensor& values, const Tensor& x) const;
+  Tensor logabsdet(const Tensor& variance, const Tensor& x) const;
   double eps_, momentum_;
 };
 
