@@ -80,7 +80,7 @@ void Trainer::check_and_build() {
     Tensor dense = stats.contiguous();
     comm_for_stats->all_reduce(dense, dist::ReduceOp::average);
     if (!dense.same(stats)) stats.copy_(dense);
-  });
+  }, comm_->size());
   dist::ReducerOptions reducer_options;
   reducer_options.bucket_megabytes = config_.number("train.bucket_mb");
   reducer_options.zero1 = config_.boolean("train.zero1");

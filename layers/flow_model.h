@@ -45,9 +45,10 @@ class FlowModel : public nn::Module {
   virtual Shape data_shape() const = 0;  // one example: {C, H, W} for images, {D} for vectors
   virtual DataScaling scaling() const = 0;
   virtual nlohmann::json summary() const = 0;  // kind, hyperparameters, parameter count, layers
-  // Data-dependent initialisation (ActNorm) averages its batch statistics across the
-  // data-parallel replicas with this; single-process runs never set it.
-  virtual void set_statistics_averager(const StatisticsAverager&) {}
+  // Batch statistics shared by the data-parallel replicas (ActNorm's data-dependent
+  // initialisation, synchronised batch norm) are averaged across them with this;
+  // `replicas` counts them. Without it (tests, tools) each process is alone.
+  virtual void set_statistics_averager(const StatisticsAverager&, int64_t replicas) { (void)replicas; }
   // The random stream of this step's forward (TARFLOW's label dropout, variational
   // dequantization). Its offset is the epoch position of this rank's first example:
   // a model that draws k values per example starts at offset * k, so each example

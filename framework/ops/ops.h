@@ -1,6 +1,7 @@
 // Differentiable operations: each computes with a kernel and records a node that
 // holds what its backward needs. Element-wise ops broadcast like numpy.
 #pragma once
+#include <functional>
 #include <vector>
 
 #include "framework/core/tensor.h"
@@ -44,6 +45,11 @@ Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = fal
 Tensor sum(const Tensor& x);  // all elements, a scalar
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor mean(const Tensor& x);
+// The mean of x over the data-parallel replicas, by `average` (which averages a dense
+// tensor in place across them: a collective every replica reaches). Every replica's
+// loss depends on every replica's x, so the gradient is the same average of the
+// incoming gradients. What synchronised batch statistics are made of.
+Tensor replica_average(const Tensor& x, const std::function<void(Tensor&)>& average);
 Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);  // gradient to the first maximum
 
 // ---- products ---------------------------------------------------------------------------

@@ -39,6 +39,17 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
 
 Tensor mean(const Tensor& x) { return mean(x, all_dims(x), false); }
 
+Tensor replica_average(const Tensor& x, const std::function<void(Tensor&)>& average) {
+  Tensor y = x.detach().contiguous().clone();
+  average(y);
+  record("replica_average", y, {x}, [average](const Tensor& g) {
+    Tensor averaged = g.contiguous().clone();
+    average(averaged);
+    return std::vector<Tensor>{averaged};
+  });
+  return y;
+}
+
 Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   Tensor indices;
   Tensor y = kernels::max(x, dim, keepdim, &indices);

@@ -1,6 +1,8 @@
 #include "layers/flows/batch_norm.h"
 
 #include <cmath>
+#include <tuple>
+#include <utility>
 
 #include "framework/autograd/grad_mode.h"
 #include "framework/ops/ops.h"
@@ -44,13 +46,7 @@ TransformResult BatchNormTransform::forward(const Tensor& x, const Tensor& conte
   (void)context;
   Tensor mean = running_mean.to(x.dtype()), variance = running_var.to(x.dtype());
   if (training()) {
-    std::vector<int64_t> dims{0};
-    for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
-    int64_t count = x.numel() / x.size(1);
-    FT_CHECK(count > 1, "batch norm in training mode needs more than one value per feature, got input {}",
-             shape_str(x.shape()));
-    mean = ft::mean(x, dims);
-    variance = mul(sum(square(sub(x, per_feature(mean, x))), dims), 1.0 / double(count - 1));
+    std::tie(mean, variance) = batch_statistics(x);
     NoGradGuard no_grad;
     running_mean.copy_(add(mul(running_mean, 1.0 - momentum_), mul(mean.detach().to(running_mean.dtype()), momentum_)));
     running_var.copy_(add(mul(running_var, 1.0 - momentum_), mul(variance.detach().to(running_var.dtype()), momentum_)));
@@ -58,6 +54,30 @@ TransformResult BatchNormTransform::forward(const Tensor& x, const Tensor& conte
   Tensor scale = per_feature(div(weight().to(x.dtype()), sqrt(add(variance, eps_))), x);
   Tensor z = add(mul(sub(x, per_feature(mean, x)), scale), per_feature(bias, x));
   return {z, logabsdet(variance, x)};
+}
+
+void BatchNormTransform::set_statistics_averager(StatisticsAverager averager, int64_t replicas) {
+  FT_CHECK(replicas >= 1, "batch norm statistics over {} replicas", replicas);
+  averager_ = std::move(averager);
+  replicas_ = replicas;
+}
+
+std::pair<Tensor, Tensor> BatchNormTransform::batch_statistics(const Tensor& x) const {
+  std::vector<int64_t> dims{0};
+  for (int64_t d = 2; d < x.dim(); ++d) dims.push_back(d);
+  int64_t count = x.numel() / x.size(1);
+  FT_CHECK(count * replicas_ > 1, "batch norm in training mode needs more than one value per feature, got input {}",
+           shape_str(x.shape()));
+  if (!averager_) {
+    Tensor mean = ft::mean(x, dims);
+    return {mean, mul(sum(square(sub(x, per_feature(mean, x))), dims), 1.0 / double(count - 1))};
+  }
+  // Two passes over the global batch, as the local formula: the mean, then the mean
+  // square deviation from it, both averaged over the replicas' equal batches.
+  Tensor mean = replica_average(ft::mean(x, dims), averager_);
+  Tensor deviation = replica_average(ft::mean(square(sub(x, per_feature(mean, x))), dims), averager_);
+  double total = double(count * replicas_);
+  return {mean, mul(deviation, total / (total - 1.0))};
 }
 
 TransformResult BatchNormTransform::inverse(const Tensor& y, const Tensor& context) {

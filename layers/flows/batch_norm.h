@@ -10,6 +10,7 @@
 // variance 1 (PyTorch's BatchNorm; nflows starts at 0). RealNVP's conditioner networks
 // use this layer's z as their normalisation too (its logabsdet unused there).
 #pragma once
+#include "layers/flow.h"
 #include "layers/flows/transform.h"
 
 namespace ft::layers::flows {
@@ -20,6 +21,10 @@ class BatchNormTransform : public Transform {
   TransformResult forward(const Tensor& x, const Tensor& context) override;
   TransformResult inverse(const Tensor& y, const Tensor& context) override;
   Tensor weight() const;
+  // Synchronised batch norm: training statistics over the whole global batch of all
+  // `replicas` (equal local batches), averaged by `averager`, with gradients through
+  // them (ops::replica_average), so a run's numbers do not depend on its world size.
+  void set_statistics_averager(StatisticsAverager averager, int64_t replicas);
   Tensor raw_weight, bias;         // parameters [D]
   Tensor running_mean, running_var;  // buffers [D]
 
@@ -28,7 +33,10 @@ class BatchNormTransform : public Transform {
   // A [D] tensor as [1, D, 1, ...] to broadcast over x's features dim.
   Tensor per_feature(const Tensor& values, const Tensor& x) const;
   Tensor logabsdet(const Tensor& variance, const Tensor& x) const;
+  std::pair<Tensor, Tensor> batch_statistics(const Tensor& x) const;  // mean, unbiased variance
   double eps_, momentum_;
+  StatisticsAverager averager_;
+  int64_t replicas_ = 1;
 };
 
 }  // namespace ft::layers::flows

@@ -2,6 +2,7 @@
 
 #include "framework/core/check.h"
 #include "framework/ops/ops.h"
+#include "layers/flows/batch_norm.h"
 #include "layers/glow/actnorm.h"
 
 namespace ft::layers::flows {
@@ -90,8 +91,9 @@ nlohmann::json ComposedFlowModel::summary() const {
   return out;
 }
 
-void ComposedFlowModel::set_statistics_averager(const StatisticsAverager& averager) {
+void ComposedFlowModel::set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) {
   for (auto& actnorm : find_modules<ActNorm>()) actnorm->set_statistics_averager(averager);
+  for (auto& norm : find_modules<BatchNormTransform>()) norm->set_statistics_averager(averager, replicas);
 }
 
 }  // namespace ft::layers::flows

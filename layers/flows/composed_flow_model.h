@@ -36,7 +36,7 @@ class ComposedFlowModel : public FlowModel {
   Shape data_shape() const override { return options_.data_shape; }
   DataScaling scaling() const override { return options_.scaling; }
   nlohmann::json summary() const override;
-  void set_statistics_averager(const StatisticsAverager& averager) override;
+  void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
   void set_forward_generator(const Generator& gen) override { forward_gen_ = gen; }
   Transform& transform() { return *transform_; }
   Distribution& base() { return *base_; }

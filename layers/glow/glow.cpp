@@ -87,7 +87,8 @@ Tensor Glow::sample(int64_t n, const SampleOptions& options, Generator& gen) {
   return x;
 }
 
-void Glow::set_statistics_averager(const StatisticsAverager& averager) {
+void Glow::set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) {
+  (void)replicas;  // ActNorm averages means of equal-sized batches
   for (auto& a : actnorms()) a->set_statistics_averager(averager);
 }
 

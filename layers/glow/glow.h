@@ -27,7 +27,7 @@ class Glow : public FlowModel {
   const GlowConfig& config() const { return config_; }
 
   // Data-parallel ActNorm initialisation: statistics averaged over replicas.
-  void set_statistics_averager(const StatisticsAverager& averager) override;
+  void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
   std::vector<std::shared_ptr<ActNorm>> actnorms() const;
 
  private:
