@@ -25,15 +25,15 @@ ShardHandles::OpenShard& ShardHandles::open(size_t shard) {
     slot->file = io::H5File::open_read((dir_ / manifest_.shards[shard].file).string());
     // No chunk cache: samples are read in random order, one image at a time, so
     // caching whole chunks would read hundreds of images to use one.
-    slot->images = slot->file.open_dataset(kImagesDataset, 0);
+    slot->samples = slot->file.open_dataset(manifest_.is_vectors() ? kFeaturesDataset : kImagesDataset, 0);
     ++open_count_;
   }
   slot->last_use = ++clock_;
   return *slot;
 }
 
-void ShardHandles::read_image(size_t shard, int64_t index, uint8_t* out) {
-  open(shard).images.read_rows(index, 1, io::H5Type::u8, out);
+void ShardHandles::read_sample(size_t shard, int64_t index, void* out) {
+  open(shard).samples.read_rows(index, 1, manifest_.is_vectors() ? io::H5Type::f32 : io::H5Type::u8, out);
   if (read_since_check_.empty() || read_since_check_.back() != shard) read_since_check_.push_back(shard);
 }
 

@@ -14,8 +14,9 @@ namespace ft::datasets {
 class ShardHandles {
  public:
   ShardHandles(std::filesystem::path dir, const Manifest& manifest, size_t max_open = 64);
-  // Reads image `index` of `shard` (uint8 HWC) into out.
-  void read_image(size_t shard, int64_t index, uint8_t* out);
+  // Reads sample `index` of `shard` as stored into out: an image (uint8 HWC,
+  // manifest.image_bytes()) or a vector (float32 [D], manifest.sample_bytes()).
+  void read_sample(size_t shard, int64_t index, void* out);
   // Checks that every shard read since the last call still has its manifest size.
   // HDF5 reads past the end of a file as zeros, so a shard truncated while training
   // would otherwise feed the model blank images without a word.
@@ -24,7 +25,7 @@ class ShardHandles {
  private:
   struct OpenShard {
     io::H5File file;
-    io::H5Dataset images;  // declared after file: closed first
+    io::H5Dataset samples;  // `images` or `features`; declared after file: closed first
     uint64_t last_use = 0;
   };
   OpenShard& open(size_t shard);

@@ -24,6 +24,9 @@ void check_dataset_matches_model(const std::string& key, const std::string& dir,
   if (dir.empty()) FT_FAIL("{} is not set: give the folder of a sharded image set (flowtrain data convert)", key);
   if (!std::filesystem::is_directory(dir)) FT_FAIL("{} = '{}': no such folder", key, dir);
   datasets::Manifest manifest = datasets::read_manifest(dir);
+  if (manifest.is_vectors())
+    FT_FAIL("{} = '{}' is a vector set ({} features) but the model is an image model; give an image set", key, dir,
+            manifest.features);
   Shape shape = model.image_shape();
   if (manifest.channels != shape[0] || manifest.height != shape[1] || manifest.width != shape[2])
     FT_FAIL("{} = '{}' holds {}x{}x{} images (HxWxC) but the model expects {}x{}x{} (model.image_size, model.channels)",

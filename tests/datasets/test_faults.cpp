@@ -37,22 +37,6 @@ Manifest convert_folder(const std::filesystem::path& src, const std::filesystem:
   return convert_images(*source, options);
 }
 
-// Runs fn and checks it throws ft::Error whose message contains every fragment.
-template <class Fn>
-void expect_error(Fn fn, const std::vector<std::string>& fragments) {
-  try {
-    fn();
-  } catch (const ft::Error& error) {
-    std::string message = error.what();
-    for (const std::string& fragment : fragments) {
-      BOOST_TEST_INFO("message: " << message);
-      BOOST_TEST(message.find(fragment) != std::string::npos);
-    }
-    return;
-  }
-  BOOST_ERROR("no error was thrown");
-}
-
 ReaderOptions reader_on(const std::filesystem::path& dir, bool verify_checksums = true) {
   ReaderOptions options;
   options.dir = dir;
