@@ -25,11 +25,11 @@
 // Legendre quadrature over the latent t (relative error far below 1e-9); pinwheel
 // by change of variables: for each arm, the preimages r of a point solve
 // r = rho cos(2 pi k/5 + 0.25 e^r + phi) (rho, phi the polar coordinates of x/2),
-// found by bracketing and bisection for r within 9 standard deviations of 1, and
-// p = sum N(r) N(s) / (5 * 4 |1 + 0.25 e^r s|). The map folds where
-// 1 + 0.25 e^r s = 0, beyond 5 standard deviations in r; there the density is
-// exact up to the bracketing step. A point whose preimages all lie beyond 9
-// standard deviations gets -inf.
+// found by bracketing and Newton's method for r within 9 standard deviations of 1
+// and s within 10 of 0, and p = sum N(r) N(s) / (5 * 4 |1 + 0.25 e^r s|). The map
+// folds where 1 + 0.25 e^r s = 0, beyond 5 standard deviations in r; there the
+// density is exact up to the bracketing step. A point with no preimage in those
+// windows (density below e^-40 of the peak) gets -inf.
 #pragma once
 #include <cstdint>
 #include <string>
