@@ -1,6 +1,9 @@
 // One worker thread's open shards: a handle per shard, opened on first use, with
 // the least recently used closed beyond a limit so thousands of shards do not
-// exhaust file descriptors. Never shared between threads.
+// exhaust file descriptors. Never shared between threads. A small vector shard
+// (up to kResidentVectorShardBytes) is read whole when opened and served from
+// memory: its rows are a few bytes each, and one HDF5 read per row would cost far
+// more than the row.
 #pragma once
 #include <filesystem>
 #include <memory>
@@ -11,9 +14,12 @@
 
 namespace ft::datasets {
 
+inline constexpr int64_t kResidentVectorShardBytes = int64_t(16) << 20;
+
 class ShardHandles {
  public:
-  ShardHandles(std::filesystem::path dir, const Manifest& manifest, size_t max_open = 64);
+  ShardHandles(std::filesystem::path dir, const Manifest& manifest, size_t max_open = 64,
+               int64_t resident_bytes = kResidentVectorShardBytes);
   // Reads sample `index` of `shard` as stored into out: an image (uint8 HWC,
   // manifest.image_bytes()) or a vector (float32 [D], manifest.sample_bytes()).
   void read_sample(size_t shard, int64_t index, void* out);
@@ -26,6 +32,7 @@ class ShardHandles {
   struct OpenShard {
     io::H5File file;
     io::H5Dataset samples;  // `images` or `features`; declared after file: closed first
+    std::vector<float> resident;  // a small vector shard's features, whole
     uint64_t last_use = 0;
   };
   OpenShard& open(size_t shard);
@@ -33,6 +40,7 @@ class ShardHandles {
   std::filesystem::path dir_;
   const Manifest& manifest_;
   size_t max_open_, open_count_ = 0;
+  int64_t resident_bytes_;
   uint64_t clock_ = 0;
   std::vector<size_t> read_since_check_;
   std::vector<std::unique_ptr<OpenShard>> shards_;

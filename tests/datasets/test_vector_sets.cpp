@@ -4,11 +4,13 @@
 #include <boost/test/unit_test.hpp>
 #include <fmt/core.h>
 
+#include <array>
 #include <cstring>
 #include <fstream>
 
 #include "datasets/convert_vectors.h"
 #include "datasets/reader.h"
+#include "datasets/shard_handles.h"
 #include "datasets/toy_sets.h"
 #include "datasets/verify.h"
 #include "tests/datasets/test_support.h"
@@ -181,6 +183,22 @@ BOOST_AUTO_TEST_CASE(resume_mid_epoch_at_another_world_size) {
     }
     BOOST_TEST(same_bits(global, straight[i]));
   }
+}
+
+BOOST_AUTO_TEST_CASE(shards_read_whole_or_row_by_row_give_the_same_rows) {
+  ScratchDir scratch("vectors-resident");
+  std::filesystem::path set = toy_set(scratch);
+  Manifest manifest = read_manifest(set);
+  ShardHandles resident(set, manifest), from_file(set, manifest, 1, 0);
+  for (size_t shard = 0; shard < manifest.shards.size(); ++shard)
+    for (int64_t row = manifest.shards[shard].count - 1; row >= 0; --row) {
+      std::array<float, 2> a{}, b{};
+      resident.read_sample(shard, row, a.data());
+      from_file.read_sample(shard, row, b.data());
+      BOOST_TEST(std::memcmp(a.data(), b.data(), sizeof a) == 0);
+    }
+  std::filesystem::resize_file(set / manifest.shards[2].file, 100);
+  expect_error([&] { resident.check_read_shards_intact(); }, {manifest.shards[2].file, "truncated or replaced"});
 }
 
 BOOST_AUTO_TEST_CASE(image_only_reader_options_fail_naming_the_set) {
