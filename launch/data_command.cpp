@@ -28,7 +28,7 @@ struct ConvertArguments {
   std::string out;
   int64_t shards = 0, images_per_shard = 0, resolution = 0, channels = 0;
   std::string on_bad_image = "fail";
-  int64_t label_column = 0;  // csv; 0: none (columns count from 1)
+  std::optional<int64_t> label_column;  // csv; columns count from 1
   double progress_seconds = -1.0;
 };
 
@@ -107,12 +107,10 @@ void run_convert(const ConvertArguments& args, const std::function<std::unique_p
 void run_convert_from(const ConvertArguments& args) {
   std::vector<std::filesystem::path> paths(args.sources.begin(), args.sources.end());
   if (is_vector_format(args.from)) {
-    std::optional<int64_t> label_column;
-    if (args.label_column > 0) label_column = args.label_column;
-    run_convert<datasets::VectorSource>(args, [&] { return datasets::open_vector_source(args.from, paths, label_column); });
+    run_convert<datasets::VectorSource>(args, [&] { return datasets::open_vector_source(args.from, paths, args.label_column); });
     return;
   }
-  if (args.label_column > 0) FT_FAIL("--label-column applies to --from csv, not --from {}", args.from);
+  if (args.label_column) FT_FAIL("--label-column applies to --from csv, not --from {}", args.from);
   run_convert<datasets::ImageSource>(args, [&] { return datasets::open_image_source(args.from, paths); });
 }
 
@@ -146,19 +144,22 @@ void register_data_commands(CLI::App& app) {
   convert->add_option("--channels", args->channels, "1 (gray), 3 (RGB) or 4 (RGBA)");
   convert->add_option("--on-bad-image", args->on_bad_image, "an image that does not decode: skip (counted) or fail")
       ->check(CLI::IsMember({"skip", "fail"}));
-  convert->add_option("--label-column", args->label_column,
-                      "csv: the column of integer labels, counting from 1 (default: unlabelled)")
-      ->check(CLI::PositiveNumber);
+  auto label_column = std::make_shared<int64_t>(0);
+  CLI::Option* label_option = convert->add_option("--label-column", *label_column,
+                                                  "csv: the column of integer labels, counting from 1 (default: unlabelled)");
   convert->add_option("--progress-seconds", args->progress_seconds,
                       "seconds between progress lines on stderr (default: 1 on a terminal, 30 otherwise; 0: none)");
-  convert->callback([args] { run_convert_from(*args); });
+  convert->callback([args, label_column, label_option] {
+    if (label_option->count() > 0) args->label_column = *label_column;
+    run_convert_from(*args);
+  });
 
   auto toy = std::make_shared<ToyArguments>();
   CLI::App* make_toy = data->add_subcommand("make-toy", "write a 2-D toy vector set (FFJORD's toy densities)");
   make_toy->add_option("set", toy->set, "two-moons, circles, checkerboard, eight-gaussians or pinwheel")
       ->required()
       ->check(CLI::IsMember({"two-moons", "circles", "checkerboard", "eight-gaussians", "pinwheel"}));
-  make_toy->add_option("--n", toy->n, "number of points")->required()->check(CLI::PositiveNumber);
+  make_toy->add_option("--n", toy->n, "number of points")->required();
   make_toy->add_option("--out", toy->out, "output dataset folder")->required();
   make_toy->add_option("--seed", toy->seed, "the points depend on the seed alone");
   make_toy->add_option("--shards", toy->shards, "number of shards (default: one per 256 MiB)");

@@ -315,6 +315,14 @@ BOOST_AUTO_TEST_CASE(cli_make_toy_info_verify_and_convert_csv) {
   BOOST_TEST(run_flowtrain("data convert --from npy " + scratch.str("t.csv") + " --resolution 4 --out " +
                                scratch.str("npy"), out) == 1);
   BOOST_TEST(run_flowtrain("data make-toy spiral --n 10 --out " + scratch.str("spiral"), out) != 0);
+  BOOST_TEST(run_flowtrain("data make-toy circles --n 0 --out " + scratch.str("none"), out) == 1);
+  BOOST_TEST(out.find("--n 0 is not positive") != std::string::npos);
+  BOOST_TEST(run_flowtrain("data convert --from csv " + scratch.str("t.csv") + " --label-column 0 --out " +
+                               scratch.str("zero"), out) == 1);
+  BOOST_TEST(out.find("--label-column 0 is outside the 3 columns") != std::string::npos);
+  BOOST_TEST(run_flowtrain("data convert --from idx " + scratch.str("t.csv") + " --label-column 2 --out " +
+                               scratch.str("idx"), out) == 1);
+  BOOST_TEST(out.find("--label-column applies to --from csv") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
