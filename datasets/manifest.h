@@ -23,7 +23,7 @@ inline constexpr const char* kManifestFile = "manifest.json";
 
 struct ShardRecord {
   std::string file;      // relative to the dataset folder
-  int64_t count = 0;     // images in the shard
+  int64_t count = 0;     // samples (images or vectors) in the shard
   int64_t bytes = 0;     // file size
   std::string checksum;  // io::kChecksumAlgorithm of the file, see framework/io/durable_file.h
 };
@@ -39,8 +39,8 @@ struct Manifest {
   int64_t count = 0;  // samples (images or vectors) in all shards
   int64_t num_classes = 0;  // 0 when unlabelled
   std::vector<std::string> class_names;  // may be empty even when labelled
-  int64_t skipped_images = 0;  // source images that did not decode
-  nlohmann::json source;       // where the images came from
+  int64_t skipped_images = 0;  // source images that did not decode (0 for vector sets)
+  nlohmann::json source;       // where the samples came from
   std::vector<ShardRecord> shards;
 
   bool is_vectors() const { return kind == SetKind::vectors; }
