@@ -30,19 +30,19 @@ ImageShape target_shape(const ImageSource& source, const ConvertOptions& options
   return {native->height, native->width, channels};
 }
 
-int64_t shard_count(int64_t images, int64_t image_bytes, const ConvertOptions& options) {
+}  // namespace
+
+int64_t shard_count(int64_t samples, int64_t sample_bytes, const ConvertOptions& options) {
   if (options.shards > 0 && options.images_per_shard > 0) FT_FAIL("give --shards or --images-per-shard, not both");
   if (options.shards < 0 || options.images_per_shard < 0) FT_FAIL("--shards and --images-per-shard must be positive");
   if (options.shards > 0) {
-    if (options.shards > images) FT_FAIL("--shards {} is more than the {} images", options.shards, images);
+    if (options.shards > samples) FT_FAIL("--shards {} is more than the {} samples", options.shards, samples);
     return options.shards;
   }
   int64_t per_shard = options.images_per_shard > 0 ? options.images_per_shard
-                                                   : std::max<int64_t>(1, (int64_t(256) << 20) / image_bytes);
-  return (images + per_shard - 1) / per_shard;
+                                                   : std::max<int64_t>(1, (int64_t(256) << 20) / sample_bytes);
+  return (samples + per_shard - 1) / per_shard;
 }
-
-}  // namespace
 
 ConversionPlan plan_conversion(const ImageSource& source, const ConvertOptions& options) {
   ConversionPlan plan;
@@ -123,8 +123,8 @@ ConvertedShards convert_shards(ImageSource& source, const ConversionPlan& plan, 
   return part;
 }
 
-Manifest finish_conversion(const ImageSource& source, const ConversionPlan& plan,
-                           const std::vector<ConvertedShards>& parts, const std::filesystem::path& out) {
+Manifest merge_converted_shards(const ConversionPlan& plan, const std::vector<ConvertedShards>& parts,
+                                const std::vector<std::string>& class_names) {
   Manifest manifest;
   int32_t max_label = -1;
   for (const ConvertedShards& part : parts) {
@@ -134,13 +134,19 @@ Manifest finish_conversion(const ImageSource& source, const ConversionPlan& plan
   }
   FT_CHECK(int64_t(manifest.shards.size()) == plan.shards, "the parts hold {} shards, the plan {}",
            manifest.shards.size(), plan.shards);
+  for (const ShardRecord& shard : manifest.shards) manifest.count += shard.count;
+  manifest.class_names = class_names;
+  manifest.num_classes = std::max<int64_t>(int64_t(manifest.class_names.size()), max_label + 1);
+  return manifest;
+}
+
+Manifest finish_conversion(const ImageSource& source, const ConversionPlan& plan,
+                           const std::vector<ConvertedShards>& parts, const std::filesystem::path& out) {
+  Manifest manifest = merge_converted_shards(plan, parts, source.class_names());
   manifest.height = plan.shape.height;
   manifest.width = plan.shape.width;
   manifest.channels = plan.shape.channels;
-  for (const ShardRecord& shard : manifest.shards) manifest.count += shard.count;
   if (manifest.count == 0) FT_FAIL("no image of the source decoded ({} skipped)", manifest.skipped_images);
-  manifest.class_names = source.class_names();
-  manifest.num_classes = std::max<int64_t>(int64_t(manifest.class_names.size()), max_label + 1);
   manifest.source = source.description();
   write_manifest(out, manifest);
   return manifest;

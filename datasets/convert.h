@@ -19,10 +19,12 @@ namespace ft::datasets {
 enum class BadImagePolicy { fail, skip };
 BadImagePolicy bad_image_policy_from_name(const std::string& name);
 
+// Image and vector conversions (convert_vectors.h) share these; the image-only ones
+// (resolution, channels, on_bad_image) must keep their defaults for vectors.
 struct ConvertOptions {
   std::filesystem::path out;
   int64_t shards = 0;            // 0: derived from images_per_shard
-  int64_t images_per_shard = 0;  // 0 with shards 0: shards of about 256 MiB
+  int64_t images_per_shard = 0;  // samples per shard; 0 with shards 0: shards of about 256 MiB
   int64_t resolution = 0;        // 0: the source's own (required for image folders)
   int64_t channels = 0;          // 0: the source's own, 3 for image folders
   BadImagePolicy on_bad_image = BadImagePolicy::fail;
@@ -33,16 +35,20 @@ struct ConvertOptions {
   std::function<void(int64_t)> report_progress;
 };
 
-// What a conversion writes: the image shape and how the source's images map to shards.
+// What a conversion writes: the sample shape and how the source's samples (images
+// or vectors) map to shards.
 struct ConversionPlan {
-  ImageShape shape;
-  int64_t images = 0, shards = 0;
+  ImageShape shape;       // image sets
+  int64_t features = 0;   // vector sets: D (shape stays empty)
+  int64_t images = 0, shards = 0;  // `images` counts samples of either kind
   // Shard s holds the source images [first_image(s), first_image(s + 1)) that decode.
   int64_t first_image(int64_t shard) const { return images * shard / shards; }
 };
 
 // Checks the options against the source and fixes the shard count.
 ConversionPlan plan_conversion(const ImageSource& source, const ConvertOptions& options);
+// The number of shards for `samples` of `sample_bytes` each (--shards or --images-per-shard).
+int64_t shard_count(int64_t samples, int64_t sample_bytes, const ConvertOptions& options);
 // Creates the output folder; fails when it already holds a dataset.
 void prepare_output(const std::filesystem::path& out);
 
@@ -62,6 +68,9 @@ ConvertedShards convert_shards(ImageSource& source, const ConversionPlan& plan, 
 // Writes the manifest of a conversion from all its parts, in shard order.
 Manifest finish_conversion(const ImageSource& source, const ConversionPlan& plan,
                            const std::vector<ConvertedShards>& parts, const std::filesystem::path& out);
+// The manifest's shards, count and classes from all the parts (either kind).
+Manifest merge_converted_shards(const ConversionPlan& plan, const std::vector<ConvertedShards>& parts,
+                                const std::vector<std::string>& class_names);
 
 // The whole conversion in this process.
 Manifest convert_images(ImageSource& source, const ConvertOptions& options);

@@ -11,6 +11,8 @@ namespace ft::datasets {
 
 ImagesAt read_images_at(const std::filesystem::path& dir, const std::vector<int64_t>& indices) {
   const Manifest manifest = read_manifest(dir);
+  if (manifest.is_vectors())
+    FT_FAIL("{}: a vector set ({} features), not images; pick images from an image set", dir.string(), manifest.features);
   ImagesAt out;
   out.shape = {manifest.height, manifest.width, manifest.channels};
   const auto n = int64_t(indices.size());
@@ -28,7 +30,7 @@ ImagesAt read_images_at(const std::filesystem::path& dir, const std::vector<int6
     auto labels = labels_of_shard.find(shard);
     if (labels == labels_of_shard.end())
       labels = labels_of_shard.emplace(shard, check_shard(dir, manifest, shard, false)).first;
-    handles.read_image(shard, offset, out.pixels.data<uint8_t>() + i * out.shape.bytes());
+    handles.read_sample(shard, offset, out.pixels.data<uint8_t>() + i * out.shape.bytes());
     out.labels.data<int64_t>()[i] = labels->second[size_t(offset)];
   }
   handles.check_read_shards_intact();

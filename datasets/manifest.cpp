@@ -5,24 +5,39 @@
 
 namespace ft::datasets {
 
+const char* set_kind_name(SetKind kind) { return kind == SetKind::vectors ? "vectors" : "images"; }
+
+std::vector<int64_t> Manifest::sample_dims() const {
+  if (is_vectors()) return {features};
+  return {height, width, channels};
+}
+
 nlohmann::json Manifest::to_json() const {
   nlohmann::json shard_list = nlohmann::json::array();
   for (const ShardRecord& shard : shards)
     shard_list.push_back({{"file", shard.file}, {"count", shard.count}, {"bytes", shard.bytes},
                           {"checksum", shard.checksum}});
-  return {{"format", kManifestFormat},
-          {"version", kManifestVersion},
-          {"layout", "NHWC"},
-          {"height", height},
-          {"width", width},
-          {"channels", channels},
-          {"count", count},
-          {"num_classes", num_classes},
-          {"class_names", class_names},
-          {"skipped_images", skipped_images},
-          {"checksum_algorithm", io::kChecksumAlgorithm},
-          {"source", source},
-          {"shards", shard_list}};
+  nlohmann::json json = {{"format", kManifestFormat}};
+  if (is_vectors()) {
+    json["version"] = kVectorManifestVersion;
+    json["kind"] = set_kind_name(kind);
+    json["layout"] = "ND";
+    json["features"] = features;
+  } else {
+    json["version"] = kManifestVersion;
+    json["layout"] = "NHWC";
+    json["height"] = height;
+    json["width"] = width;
+    json["channels"] = channels;
+  }
+  json["count"] = count;
+  json["num_classes"] = num_classes;
+  json["class_names"] = class_names;
+  json["skipped_images"] = skipped_images;
+  json["checksum_algorithm"] = io::kChecksumAlgorithm;
+  json["source"] = source;
+  json["shards"] = shard_list;
+  return json;
 }
 
 namespace {
@@ -37,31 +52,52 @@ T field(const nlohmann::json& json, const char* name, const std::string& where) 
   }
 }
 
+// Version 1 is an image set; version 2 names its kind.
+SetKind read_kind(const nlohmann::json& json, const std::string& where) {
+  int version = field<int>(json, "version", where);
+  if (version == kManifestVersion) return SetKind::images;
+  if (version != kVectorManifestVersion)
+    FT_FAIL("{}: version {} is not supported (expected {} or {})", where, version, kManifestVersion,
+            kVectorManifestVersion);
+  std::string kind = field<std::string>(json, "kind", where);
+  if (kind == "images") return SetKind::images;
+  if (kind == "vectors") return SetKind::vectors;
+  FT_FAIL("{}: kind '{}' is not images or vectors", where, kind);
+}
+
+void read_sample_shape(const nlohmann::json& json, const std::string& where, Manifest& manifest) {
+  std::string layout = field<std::string>(json, "layout", where);
+  if (manifest.is_vectors()) {
+    if (layout != "ND") FT_FAIL("{}: layout '{}' of a vector set is not ND", where, layout);
+    manifest.features = field<int64_t>(json, "features", where);
+    if (manifest.features <= 0) FT_FAIL("{}: features {} is not positive", where, manifest.features);
+    return;
+  }
+  if (layout != "NHWC") FT_FAIL("{}: layout '{}' is not NHWC", where, layout);
+  manifest.height = field<int64_t>(json, "height", where);
+  manifest.width = field<int64_t>(json, "width", where);
+  manifest.channels = field<int64_t>(json, "channels", where);
+  if (manifest.height <= 0 || manifest.width <= 0 || manifest.channels <= 0)
+    FT_FAIL("{}: image shape {}x{}x{} is not positive", where, manifest.height, manifest.width, manifest.channels);
+}
+
 }  // namespace
 
 Manifest Manifest::from_json(const nlohmann::json& json, const std::string& where) {
   if (!json.is_object()) FT_FAIL("{}: not a JSON object", where);
   std::string format = field<std::string>(json, "format", where);
   if (format != kManifestFormat) FT_FAIL("{}: format '{}' is not '{}'", where, format, kManifestFormat);
-  int version = field<int>(json, "version", where);
-  if (version != kManifestVersion) FT_FAIL("{}: version {} is not supported (expected {})", where, version, kManifestVersion);
-  std::string layout = field<std::string>(json, "layout", where);
-  if (layout != "NHWC") FT_FAIL("{}: layout '{}' is not NHWC", where, layout);
+  Manifest manifest;
+  manifest.kind = read_kind(json, where);
   std::string algorithm = field<std::string>(json, "checksum_algorithm", where);
   if (algorithm != io::kChecksumAlgorithm)
     FT_FAIL("{}: checksum algorithm '{}' is not {}", where, algorithm, io::kChecksumAlgorithm);
-
-  Manifest manifest;
-  manifest.height = field<int64_t>(json, "height", where);
-  manifest.width = field<int64_t>(json, "width", where);
-  manifest.channels = field<int64_t>(json, "channels", where);
+  read_sample_shape(json, where, manifest);
   manifest.count = field<int64_t>(json, "count", where);
   manifest.num_classes = field<int64_t>(json, "num_classes", where);
   manifest.class_names = field<std::vector<std::string>>(json, "class_names", where);
   manifest.skipped_images = field<int64_t>(json, "skipped_images", where);
   manifest.source = json.value("source", nlohmann::json());
-  if (manifest.height <= 0 || manifest.width <= 0 || manifest.channels <= 0)
-    FT_FAIL("{}: image shape {}x{}x{} is not positive", where, manifest.height, manifest.width, manifest.channels);
   const nlohmann::json& shard_list = json.contains("shards") ? json.at("shards") : nlohmann::json();
   if (!shard_list.is_array() || shard_list.empty()) FT_FAIL("{}: 'shards' is missing or empty", where);
   int64_t total = 0;

@@ -176,20 +176,37 @@ NpyStream::NpyStream(const std::filesystem::path& npz, const std::string& array_
   auto found = std::find_if(entries.begin(), entries.end(), [&](const ZipEntry& e) { return e.name == array_name + ".npy"; });
   if (found == entries.end()) FT_FAIL("{}: no array '{}' in the npz", npz.string(), array_name);
   entry_ = std::make_unique<ZipEntryStream>(npz, *found);
+  read_header();
+}
+
+NpyStream::NpyStream(const std::filesystem::path& npy) : path_(npy.string()) {
+  file_.reset(std::fopen(npy.c_str(), "rb"));
+  if (!file_) FT_FAIL("{}: cannot open", path_);
+  read_header();
+}
+
+void NpyStream::read_exact(void* out, size_t bytes) {
+  if (entry_) return entry_->read_exact(out, bytes);
+  if (std::fread(out, 1, bytes, file_.get()) != bytes) FT_FAIL("{}: truncated .npy data", path_);
+}
+
+void NpyStream::read_header() {
   uint8_t preamble[10];
-  entry_->read_exact(preamble, 8);
+  read_exact(preamble, 8);
   if (std::memcmp(preamble, "\x93NUMPY", 6) != 0) FT_FAIL("{}: not an .npy array (bad magic)", where());
   int major = preamble[6];
   if (major < 1 || major > 3) FT_FAIL("{}: .npy format version {} is not 1, 2 or 3", where(), major);
   int length_bytes = major == 1 ? 2 : 4;
-  entry_->read_exact(preamble + 8, size_t(length_bytes));
+  read_exact(preamble + 8, size_t(length_bytes));
   std::string header(size_t(little_endian(preamble + 8, length_bytes)), '\0');
-  entry_->read_exact(header.data(), header.size());
+  read_exact(header.data(), header.size());
   descr_ = quoted_value(header, "descr", where());
   size_t fortran = header.find("'fortran_order'");
   if (fortran == std::string::npos) FT_FAIL("{}: .npy header lacks 'fortran_order'", where());
   size_t value = header.find_first_not_of(" ", header.find(':', fortran) + 1);
-  if (header.compare(value, 4, "True") == 0) FT_FAIL("{}: Fortran-ordered arrays are not supported", where());
+  if (header.compare(value, 4, "True") == 0)
+    FT_FAIL("{}: Fortran-ordered arrays (dtype {}) are not supported; save it in C order (np.ascontiguousarray)",
+            where(), descr_);
   shape_ = parse_shape(header, where());
 }
 

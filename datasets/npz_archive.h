@@ -1,5 +1,6 @@
-// Just enough of zip and .npy to stream arrays out of numpy's .npz files: stored
-// or deflated entries, zip64 sizes and offsets, .npy format versions 1-3.
+// Just enough of zip and .npy to stream arrays out of numpy's .npz files (stored
+// or deflated entries, zip64 sizes and offsets) and out of plain .npy files:
+// .npy format versions 1-3, C order only.
 #pragma once
 #include <zlib.h>
 
@@ -42,17 +43,23 @@ class ZipEntryStream {
   std::vector<uint8_t> input_;
 };
 
-// An .npy array inside an .npz: its header, then its data through read_exact.
+// An .npy array, inside an .npz or a file of its own: its header, then its data
+// through read_exact. A Fortran-ordered array is an error naming it and its dtype.
 class NpyStream {
  public:
   NpyStream(const std::filesystem::path& npz, const std::string& array_name);
+  explicit NpyStream(const std::filesystem::path& npy);
   const std::string& descr() const { return descr_; }  // numpy dtype string, e.g. "|u1", "<i8"
   const std::vector<int64_t>& shape() const { return shape_; }
-  void read_exact(void* out, size_t bytes) { entry_->read_exact(out, bytes); }
-  std::string where() const { return entry_->where(); }
+  void read_exact(void* out, size_t bytes);
+  std::string where() const { return entry_ ? entry_->where() : path_; }
 
  private:
-  std::unique_ptr<ZipEntryStream> entry_;
+  void read_header();
+
+  std::unique_ptr<ZipEntryStream> entry_;               // inside an .npz
+  std::unique_ptr<FILE, int (*)(FILE*)> file_{nullptr, std::fclose};  // a plain .npy
+  std::string path_;
   std::string descr_;
   std::vector<int64_t> shape_;
 };

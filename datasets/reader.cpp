@@ -11,10 +11,23 @@ namespace ft::datasets {
 
 namespace {
 
+// Options that only make sense for images fail on a vector set rather than being ignored.
+void check_vector_options(const ReaderOptions& options, const Manifest& manifest) {
+  std::string set = options.dir.string();
+  if (options.flip) FT_FAIL("{}: a vector set ({} features) cannot be flipped; turn flip off", set, manifest.features);
+  if (options.output == ReaderOutput::uint8_nhwc)
+    FT_FAIL("{}: a vector set ({} features) holds float32 vectors, not uint8 images", set, manifest.features);
+  if (options.dequantize)
+    FT_FAIL("{}: a vector set ({} features) is read as stored; leave the dequantization (noise, range, bits) unset",
+            set, manifest.features);
+}
+
 Manifest open_manifest(const ReaderOptions& options) {
   if (options.threads < 1) FT_FAIL("reader threads {} is not positive", options.threads);
   if (options.queue_batches < 1) FT_FAIL("reader queue of {} batches is not positive", options.queue_batches);
-  return read_manifest(options.dir);
+  Manifest manifest = read_manifest(options.dir);
+  if (manifest.is_vectors()) check_vector_options(options, manifest);
+  return manifest;
 }
 
 SamplerOptions sampler_options(const ReaderOptions& options, int64_t size) {
@@ -94,8 +107,21 @@ Batch Reader::next() {
   return std::move(ticket.batch);
 }
 
+void Reader::read_samples(const BatchPlan& plan, ShardHandles& handles, uint8_t* out) const {
+  const int64_t sample_bytes = manifest_.sample_bytes();
+  // Read in file order (sorted ids): shards are contiguous ranges of ids.
+  std::vector<int64_t> slots(plan.sample_ids.size(), 0);
+  std::iota(slots.begin(), slots.end(), 0);
+  std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) { return plan.sample_ids[size_t(a)] < plan.sample_ids[size_t(b)]; });
+  for (int64_t slot : slots) {
+    int64_t id = plan.sample_ids[size_t(slot)];
+    auto shard = size_t(std::upper_bound(shard_first_.begin(), shard_first_.end(), id) - shard_first_.begin() - 1);
+    handles.read_sample(shard, id - shard_first_[shard], out + slot * sample_bytes);
+  }
+  handles.check_read_shards_intact();
+}
+
 Batch Reader::build(const BatchPlan& plan, ShardHandles& handles) const {
-  ImageShape shape{manifest_.height, manifest_.width, manifest_.channels};
   auto n = int64_t(plan.sample_ids.size());
   Batch batch;
   batch.position = plan.position;
@@ -105,35 +131,36 @@ Batch Reader::build(const BatchPlan& plan, ShardHandles& handles) const {
   int64_t* labels = batch.labels.data<int64_t>();
   for (int64_t i = 0; i < n; ++i) labels[i] = labels_[size_t(plan.sample_ids[size_t(i)])];
 
-  bool raw_output = options_.output == ReaderOutput::uint8_nhwc;
-  Tensor raw = Tensor::empty({n, shape.height, shape.width, shape.channels}, DType::u8);
-  uint8_t* pixels = raw.data<uint8_t>();
-  // Read in file order (sorted ids): shards are contiguous ranges of ids.
-  std::vector<int64_t> slots(size_t(n), 0);
-  std::iota(slots.begin(), slots.end(), 0);
-  std::sort(slots.begin(), slots.end(), [&](int64_t a, int64_t b) { return plan.sample_ids[size_t(a)] < plan.sample_ids[size_t(b)]; });
-  for (int64_t slot : slots) {
-    int64_t id = plan.sample_ids[size_t(slot)];
-    auto shard = size_t(std::upper_bound(shard_first_.begin(), shard_first_.end(), id) - shard_first_.begin() - 1);
-    handles.read_image(shard, id - shard_first_[shard], pixels + slot * shape.bytes());
+  if (manifest_.is_vectors()) {
+    batch.images = Tensor::empty({n, manifest_.features}, DType::f32);
+    read_samples(plan, handles, reinterpret_cast<uint8_t*>(batch.images.data<float>()));
+    return batch;
   }
-  handles.check_read_shards_intact();
+  Tensor raw = Tensor::empty({n, manifest_.height, manifest_.width, manifest_.channels}, DType::u8);
+  read_samples(plan, handles, raw.data<uint8_t>());
+  batch.images = image_output(plan, std::move(raw));
+  return batch;
+}
 
-  if (raw_output) {
+Tensor Reader::image_output(const BatchPlan& plan, Tensor raw) const {
+  ImageShape shape{manifest_.height, manifest_.width, manifest_.channels};
+  const int64_t n = raw.size(0);
+  uint8_t* pixels = raw.data<uint8_t>();
+  if (options_.output == ReaderOutput::uint8_nhwc) {
     if (options_.flip)
       for (int64_t i = 0; i < n; ++i)
         if (flip_sample({options_.seed, plan.position.epoch, plan.rank_begin + i})) flip_image(pixels + i * shape.bytes(), shape);
-    batch.images = raw;
-    return batch;
+    return raw;
   }
-  batch.images = Tensor::empty({n, shape.channels, shape.height, shape.width}, DType::f32);
-  float* out = batch.images.data<float>();
+  const DequantizeOptions dequantize = options_.dequantize.value_or(DequantizeOptions{});
+  Tensor images = Tensor::empty({n, shape.channels, shape.height, shape.width}, DType::f32);
+  float* out = images.data<float>();
   for (int64_t i = 0; i < n; ++i) {
     SampleKey key{options_.seed, plan.position.epoch, plan.rank_begin + i};
-    dequantize_image(pixels + i * shape.bytes(), shape, options_.flip && flip_sample(key), options_.dequantize, key,
+    dequantize_image(pixels + i * shape.bytes(), shape, options_.flip && flip_sample(key), dequantize, key,
                      out + i * shape.bytes());
   }
-  return batch;
+  return images;
 }
 
 }  // namespace ft::datasets

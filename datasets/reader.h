@@ -3,12 +3,17 @@
 // Each thread owns its HDF5 handles; batches come out in order whatever thread
 // built them, and every random choice (order, flip, noise) is keyed by the
 // sample's global position, so the output is the same for any thread count.
+//
+// On a vector set (Manifest::is_vectors()) a batch's `images` is f32 [n, D], the
+// stored values exactly. Flips, uint8 output and dequantization mean nothing for
+// vectors: asking for any of them there is an error naming the set.
 #pragma once
 #include <condition_variable>
 #include <exception>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -22,8 +27,8 @@ namespace ft::datasets {
 class ShardHandles;
 
 enum class ReaderOutput {
-  float_nchw,  // f32 [n, C, H, W], dequantized
-  uint8_nhwc,  // u8 [n, H, W, C], the stored bytes (flipped when asked)
+  float_nchw,  // f32 [n, C, H, W], dequantized; on a vector set f32 [n, D] as stored
+  uint8_nhwc,  // u8 [n, H, W, C], the stored bytes (flipped when asked); images only
 };
 
 struct ReaderOptions {
@@ -33,8 +38,9 @@ struct ReaderOptions {
   uint64_t seed = 0;
   bool shuffle = true;
   bool drop_last = true;
-  bool flip = false;
-  DequantizeOptions dequantize;
+  bool flip = false;                            // images only
+  // Images: unset means DequantizeOptions{}. Vector sets: must stay unset.
+  std::optional<DequantizeOptions> dequantize;
   ReaderOutput output = ReaderOutput::float_nchw;
   int threads = 2;
   int queue_batches = 4;          // batches built ahead of the consumer
@@ -45,7 +51,7 @@ struct ReaderOptions {
 };
 
 struct Batch {
-  Tensor images;
+  Tensor images;                   // see ReaderOutput; f32 [n, D] from a vector set
   Tensor labels;                   // i64 [n], -1 when unlabelled
   std::vector<int64_t> sample_ids; // dataset indices
   Position position;               // where this global batch starts
@@ -72,6 +78,9 @@ class Reader {
   };
   void worker_loop();
   Batch build(const BatchPlan& plan, ShardHandles& handles) const;
+  // Reads the plan's samples as stored, each at its slot in `out`.
+  void read_samples(const BatchPlan& plan, ShardHandles& handles, uint8_t* out) const;
+  Tensor image_output(const BatchPlan& plan, Tensor raw) const;
 
   ReaderOptions options_;
   Manifest manifest_;

@@ -18,6 +18,18 @@ void check_shard_size(const std::filesystem::path& path, const ShardRecord& reco
             record.bytes);
 }
 
+// The format attributes: version 1 is an image shard, version 2 names its kind.
+void check_shard_header(const io::H5File& file, const Manifest& manifest, const std::string& name) {
+  if (!file.has_attribute("format") || file.read_string_attribute("format") != kShardFormat)
+    FT_FAIL("{}: not a {} file", name, kShardFormat);
+  int64_t version = file.read_int_attribute("version");
+  if (version != kShardVersion && version != kVectorShardVersion)
+    FT_FAIL("{}: shard version {} is not {} or {}", name, version, kShardVersion, kVectorShardVersion);
+  std::string kind = version == kShardVersion ? "images" : file.read_string_attribute("kind");
+  if (kind != set_kind_name(manifest.kind))
+    FT_FAIL("{}: the shard holds {}, the manifest says {}", name, kind, set_kind_name(manifest.kind));
+}
+
 }  // namespace
 
 void verify_shard_checksum(const std::filesystem::path& dir, const Manifest& manifest, size_t shard) {
@@ -40,16 +52,16 @@ std::vector<int32_t> check_shard(const std::filesystem::path& dir, const Manifes
   else
     check_shard_size(path, record);
   io::H5File file = io::H5File::open_read(name);
-  if (!file.has_attribute("format") || file.read_string_attribute("format") != kShardFormat)
-    FT_FAIL("{}: not a {} file", name, kShardFormat);
-  if (file.read_int_attribute("version") != kShardVersion)
-    FT_FAIL("{}: shard version {} is not {}", name, file.read_int_attribute("version"), kShardVersion);
-  io::H5Dataset images = file.open_dataset(kImagesDataset);
-  Shape expected{record.count, manifest.height, manifest.width, manifest.channels};
-  if (images.dims() != expected)
-    FT_FAIL("{}: images have shape {}, the manifest says {} (shards with different image shapes?)", name,
-            shape_str(images.dims()), shape_str(expected));
-  if (images.stored_type() != io::H5Type::u8) FT_FAIL("{}: images are not uint8", name);
+  check_shard_header(file, manifest, name);
+  io::H5Dataset samples = file.open_dataset(manifest.is_vectors() ? kFeaturesDataset : kImagesDataset);
+  Shape expected{record.count};
+  for (int64_t dim : manifest.sample_dims()) expected.push_back(dim);
+  if (samples.dims() != expected)
+    FT_FAIL("{}: {} have shape {}, the manifest says {} (shards with different {} shapes?)", name,
+            manifest.is_vectors() ? kFeaturesDataset : kImagesDataset, shape_str(samples.dims()), shape_str(expected),
+            manifest.is_vectors() ? "vector" : "image");
+  if (manifest.is_vectors() && samples.stored_type() != io::H5Type::f32) FT_FAIL("{}: features are not float32", name);
+  if (!manifest.is_vectors() && samples.stored_type() != io::H5Type::u8) FT_FAIL("{}: images are not uint8", name);
   io::H5Dataset labels = file.open_dataset(kLabelsDataset);
   if (labels.dims() != Shape{record.count}) FT_FAIL("{}: labels have shape {}, expected [{}]", name, shape_str(labels.dims()), record.count);
   std::vector<int32_t> values(static_cast<size_t>(record.count));

@@ -1,5 +1,5 @@
 // Checks one shard against the manifest: present, the recorded size, optionally the
-// checksum, readable as HDF5, the format attributes, and images/labels shapes.
+// checksum, readable as HDF5, the format attributes, and images (or features)/labels shapes.
 // Errors name the shard file.
 #pragma once
 #include <filesystem>

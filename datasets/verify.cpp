@@ -19,9 +19,14 @@ Manifest verify_dataset(const std::filesystem::path& dir,
 }
 
 std::string describe_dataset(const std::filesystem::path& dir, const Manifest& manifest) {
-  std::string text = fmt::format("dataset:  {}\nformat:   {} v{}\nimages:   {} ({}x{}x{} uint8, NHWC)\n", dir.string(),
-                                 kManifestFormat, kManifestVersion, manifest.count, manifest.height, manifest.width,
-                                 manifest.channels);
+  std::string text = fmt::format("dataset:  {}\nformat:   {} v{}\nkind:     {}\n", dir.string(), kManifestFormat,
+                                 manifest.is_vectors() ? kVectorManifestVersion : kManifestVersion,
+                                 set_kind_name(manifest.kind));
+  if (manifest.is_vectors())
+    text += fmt::format("vectors:  {} (D = {} float32, ND)\n", manifest.count, manifest.features);
+  else
+    text += fmt::format("images:   {} ({}x{}x{} uint8, NHWC)\n", manifest.count, manifest.height, manifest.width,
+                        manifest.channels);
   int64_t bytes = 0;
   for (const ShardRecord& shard : manifest.shards) bytes += shard.bytes;
   text += fmt::format("shards:   {} ({:.1f} MiB)\n", manifest.shards.size(), double(bytes) / (1 << 20));
@@ -31,8 +36,9 @@ std::string describe_dataset(const std::filesystem::path& dir, const Manifest& m
     for (size_t i = 0; i < manifest.class_names.size() && i < 10; ++i) text += (i ? ", " : "") + manifest.class_names[i];
     text += manifest.class_names.size() > 10 ? ", ...)" : ")";
   }
-  text += fmt::format("\nskipped:  {} source images did not decode\nsource:   {}\n", manifest.skipped_images,
-                      manifest.source.dump());
+  if (!manifest.is_vectors())
+    text += fmt::format("\nskipped:  {} source images did not decode", manifest.skipped_images);
+  text += fmt::format("\nsource:   {}\n", manifest.source.dump());
   return text;
 }
 

@@ -27,6 +27,18 @@ void check_dataset_matches_model(const std::string& key, const std::string& dir,
   if (dir.empty()) FT_FAIL("{} is not set: give the folder of a sharded image set (flowtrain data convert)", key);
   if (!std::filesystem::is_directory(dir)) FT_FAIL("{} = '{}': no such folder", key, dir);
   datasets::Manifest manifest = datasets::read_manifest(dir);
+  if (!model.is_image_model()) {
+    if (!manifest.is_vectors())
+      FT_FAIL("{} = '{}' holds {}x{}x{} images but the model is a flow over vectors of {} features (model.features)",
+              key, dir, manifest.height, manifest.width, manifest.channels, model.dims());
+    if (manifest.features != model.dims())
+      FT_FAIL("{} = '{}' holds vectors of {} features but the model expects {} (model.features)", key, dir,
+              manifest.features, model.dims());
+    return;
+  }
+  if (manifest.is_vectors())
+    FT_FAIL("{} = '{}' is a vector set ({} features) but the model is an image model; give an image set", key, dir,
+            manifest.features);
   Shape shape = model.data_shape();
   if (manifest.channels != shape[0] || manifest.height != shape[1] || manifest.width != shape[2])
     FT_FAIL("{} = '{}' holds {}x{}x{} images (HxWxC) but the model expects {}x{}x{} (model.image_size, model.channels)",
@@ -51,8 +63,11 @@ datasets::ReaderOptions reader_options(const Config& config, const layers::FlowM
   options.seed = uint64_t(config.integer("train.seed"));
   options.shuffle = split == Split::train;
   options.drop_last = split == Split::train;
-  options.flip = split == Split::train && config.boolean("data.flip");
-  options.dequantize = dequantize_options(config, model);
+  // Vector sets are read as stored: no flips, no dequantization noise.
+  if (model.is_image_model()) {
+    options.flip = split == Split::train && config.boolean("data.flip");
+    options.dequantize = dequantize_options(config, model);
+  }
   options.threads = int(std::max<int64_t>(1, config.integer("data.loader_threads")));
   return options;
 }

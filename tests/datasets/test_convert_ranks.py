@@ -2,7 +2,8 @@
 """`flowtrain data convert` under mpirun: the ranks split the shards and the set is
 byte for byte the one a single process writes (every shard file and the manifest),
 at 1, 2 and 3 ranks, for IDX (gzip, read front to back) and npz (two files, one
-deflated, so ranks start inside and across files). Also the progress line.
+deflated, so ranks start inside and across files), and for the vector sets of npy,
+csv and `data make-toy`. Also the progress line.
 
 Run by CTest (label mpi) with Debian's python3 (numpy). Environment: FLOWTRAIN_BINARY,
 FLOWTRAIN_SOURCE_DIR, FLOWTRAIN_SCRATCH_ROOT (scratch, removed on success),
@@ -27,9 +28,9 @@ ENV = dict(os.environ, OMP_NUM_THREADS="1", OMP_WAIT_POLICY="PASSIVE")
 PROGRESS = re.compile(r"^converting: (\d+)/(\d+) images \(\d+\.\d%\) \| \d+ images/s \| ETA \d\d:\d\d:\d\d$")
 
 
-def convert(ranks, source_args, out, *extra):
+def convert(ranks, source_args, out, *extra, subcommand="convert"):
     command = [MPIEXEC, "--allow-run-as-root", "--oversubscribe", "-np", str(ranks), "-x", "OMP_NUM_THREADS",
-               BINARY, "data", "convert", *source_args, "--out", str(out), *extra]
+               BINARY, "data", subcommand, *source_args, "--out", str(out), *extra]
     result = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
         raise AssertionError(f"{' '.join(command)} exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
@@ -47,13 +48,22 @@ class ConvertAcrossRanksTests(unittest.TestCase):
         for name, n, mode in (("a.npz", 700, "compressed"), ("b.npz", 450, "stored")):
             subprocess.run(["/usr/bin/python3", str(script), str(SCRATCH / name), str(n), "8", mode, "int64"],
                            check=True)
+        import numpy as np
+        rng = np.random.default_rng(3)
+        np.save(SCRATCH / "a.npy", rng.standard_normal((300, 3)).astype(np.float32))
+        np.save(SCRATCH / "b.npy", rng.standard_normal((170, 3)))
+        for name, rows in (("a.csv", 300), ("b.csv", 170)):
+            table = rng.standard_normal((rows, 2)).astype(np.float32)
+            with open(SCRATCH / name, "w") as out:
+                out.write("x,y,class\n")
+                out.writelines(f"{x!r},{y!r},{int(rows + i) % 3}\n" for i, (x, y) in enumerate(table.tolist()))
 
 
-    def assert_same_sets_at_1_2_3_ranks(self, name, source_args, *extra):
+    def assert_same_sets_at_1_2_3_ranks(self, name, source_args, *extra, subcommand="convert"):
         outs = []
         for ranks in (1, 2, 3):
             out = SCRATCH / f"{name}-np{ranks}"
-            result = convert(ranks, source_args, out, *extra)
+            result = convert(ranks, source_args, out, *extra, subcommand=subcommand)
             self.assertIn(f"{ranks} ranks", result.stdout)
             outs.append(out)
         reference = files_of(outs[0])
@@ -76,6 +86,15 @@ class ConvertAcrossRanksTests(unittest.TestCase):
         # 5 shards of 230 images over a 700 + 450 image pair: shard 3 spans both files.
         source = ["--from", "npz", str(SCRATCH / "a.npz"), str(SCRATCH / "b.npz")]
         self.assert_same_sets_at_1_2_3_ranks("npz", source, "--shards", "5")
+
+    def test_vector_sets_are_byte_identical_at_1_2_3_ranks(self):
+        # 5 shards of 94 rows over a 300 + 170 row pair: shard 3 spans both files.
+        npy = ["--from", "npy", str(SCRATCH / "a.npy"), str(SCRATCH / "b.npy")]
+        self.assert_same_sets_at_1_2_3_ranks("npy", npy, "--shards", "5")
+        csv = ["--from", "csv", str(SCRATCH / "a.csv"), str(SCRATCH / "b.csv"), "--label-column", "3"]
+        self.assert_same_sets_at_1_2_3_ranks("csv", csv, "--shards", "5")
+        toy = ["pinwheel", "--n", "1000", "--seed", "7"]
+        self.assert_same_sets_at_1_2_3_ranks("toy", toy, "--shards", "4", subcommand="make-toy")
 
     def test_more_ranks_than_shards(self):
         source = ["--from", "npz", str(SCRATCH / "b.npz")]

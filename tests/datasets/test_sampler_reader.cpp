@@ -45,7 +45,7 @@ ReaderOptions base_options() {
   options.global_batch = 12;
   options.seed = 7;
   options.flip = true;
-  options.dequantize.noise = Noise::uniform;
+  options.dequantize = DequantizeOptions{.noise = Noise::uniform};
   return options;
 }
 

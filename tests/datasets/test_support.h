@@ -1,6 +1,8 @@
 // Helpers for the datasets tests: small generated images and
 // source files, reading a whole dataset back, running the flowtrain binary.
 #pragma once
+#include <boost/test/unit_test.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -8,6 +10,7 @@
 
 #include "datasets/image.h"
 #include "datasets/manifest.h"
+#include "framework/core/check.h"
 #include "tests/support/scratch_dir.h"
 
 namespace ft::datasets::testing {
@@ -35,5 +38,21 @@ int run_flowtrain(const std::string& args, std::string& output);
 // Runs a command line; returns its exit code.
 int run_shell(const std::string& command);
 std::string source_dir();
+
+// Runs fn and checks it throws ft::Error whose message contains every fragment.
+template <class Fn>
+void expect_error(Fn fn, const std::vector<std::string>& fragments) {
+  try {
+    fn();
+  } catch (const ft::Error& error) {
+    std::string message = error.what();
+    for (const std::string& fragment : fragments) {
+      BOOST_TEST_INFO("message: " << message);
+      BOOST_TEST(message.find(fragment) != std::string::npos);
+    }
+    return;
+  }
+  BOOST_ERROR("no error was thrown");
+}
 
 }  // namespace ft::datasets::testing
