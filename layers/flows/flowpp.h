@@ -1,9 +1,9 @@
 // Builders of the Flow++ model (Ho et al. 2019) from a FlowppConfig (flowpp_config.h).
 //
 // flowpp_transform: pixels x + u in [0, 256], [N, C, S, S] -> z of the last scale's
-// shape (after its squeezes; the same dimension D) with log|det dz/dx| in pixel units; log p(x + u) = log N(z; 0, I) + logabsdet (flatten z to
-// [N, D] for StandardNormal). flowpp_dequantizer: the q(u | x) it is trained with
-// (flowpp_dequantizer.h says how).
+// shape (after its squeezes; the same dimension D) with log|det dz/dx| in pixel units;
+// log p(x + u) = log N(z; 0, I) + logabsdet (flatten z to [N, D] for StandardNormal).
+// flowpp_dequantizer: the q(u | x) it is trained with (flowpp_dequantizer.h says how).
 //
 // Against the reference (aravindsrinivas/flowpp): couplings mask instead of splitting
 // (flowpp_coupling.h), so a checkerboard coupling's position embedding covers the full

@@ -12,7 +12,8 @@ FlowppConditioner::FlowppConditioner(const FlowppNetworkShape& shape, Generator&
            "a Flow++ conditioner needs positive sizes, got in {} out {} image {}x{} filters {} blocks {} context {}",
            shape.in_channels, shape.out_channels, shape.height, shape.width, shape.filters, shape.blocks,
            shape.context_channels);
-  project_in = register_module("project_in", std::make_shared<nn::Conv2d>(shape.in_channels, shape.filters, 3, true, gen));
+  project_in =
+      register_module("project_in", std::make_shared<nn::Conv2d>(shape.in_channels, shape.filters, 3, true, gen));
   position_embedding = normal({1, shape.filters, shape.height, shape.width}, 0.0, 0.01, gen);
   register_parameter("position_embedding", &position_embedding);
   for (int64_t b = 0; b < shape.blocks; ++b)

@@ -159,6 +159,23 @@ BOOST_AUTO_TEST_CASE(mixture_inverse_holds_deep_in_the_tails) {
   ft::testing::check_close("inverse in the tails", back.y, x, 1e-10);
 }
 
+BOOST_AUTO_TEST_CASE(bisection_meets_its_tolerance_and_stops_at_its_cap) {
+  Shape shape{4, 8};
+  LogisticMixtureCoupling p = random_coupling(shape, DType::f64);
+  Tensor x = gaussian(shape, 13, 3.0, DType::f64);
+  Tensor y = logistic_mixture_coupling(x, p, false).y;
+  auto errors = [&](BisectionOptions options) {
+    Tensor solved = logistic_mixture_coupling(y, p, true, options).y;
+    return div(abs(sub(solved, x)), add(abs(x), 1.0));  // relative, as the tolerance
+  };
+  BOOST_TEST(max_abs(errors({1e-4, 100})) <= 1e-4);
+  BOOST_TEST(max_abs(errors({1e-4, 100})) > 1e-12);  // it stopped early, as asked
+  double capped = max_abs(errors({1e-12, 3}));
+  BOOST_TEST(std::isfinite(capped));
+  BOOST_TEST(capped > 1e-6);  // three halvings cannot reach the tolerance
+  BOOST_CHECK_THROW(logistic_mixture_coupling(y, p, true, {1e-12, 0}), Error);
+}
+
 BOOST_AUTO_TEST_CASE(mixture_log_derivative_matches_autograd_and_finite_differences) {
   Shape shape{2, 3, 2, 2};
   LogisticMixtureCoupling p = random_coupling(shape, DType::f64);
@@ -206,6 +223,23 @@ BOOST_AUTO_TEST_CASE(couplings_invert_with_the_brute_force_logdet) {
       }
 }
 
+BOOST_AUTO_TEST_CASE(far_kept_entries_give_no_nan_in_values_or_gradients) {
+  Generator gen(23, 0);
+  FlowppCoupling coupling(ImageMask::checkerboard, 0, 2, 4, 4, tiny_coupling(), gen);
+  perturb_parameters(coupling, 24, 0.1);
+  Tensor kept = image_mask(ImageMask::checkerboard, 0, 2, 4, 4);
+  // Kept entries at 1e4 (deep in every logistic's tail), transformed ones O(1).
+  Tensor x = add(mul(kept, 1e4), mul(gaussian({2, 2, 4, 4}, 14, 1.0, DType::f32), add(neg(kept), 1.0)));
+  x.set_requires_grad(true);
+  TransformResult r = coupling.forward(x, Tensor());
+  BOOST_TEST(std::isfinite(max_abs(r.y)));
+  BOOST_TEST(std::isfinite(max_abs(r.logabsdet)));
+  BOOST_TEST(max_abs_difference(mul(r.y, kept), mul(x, kept)) == 0.0);
+  add(sum(r.y), sum(r.logabsdet)).backward();
+  BOOST_TEST(std::isfinite(max_abs(x.grad())));
+  for (auto& [name, p] : coupling.named_parameters()) BOOST_TEST(std::isfinite(max_abs(p.grad())), name);
+}
+
 BOOST_AUTO_TEST_CASE(a_fresh_coupling_is_the_logit_of_a_uniform_mixture) {
   // Zero-initialised last layer: a = b = 0 and equal standard logistics, so y = x.
   Generator gen(13, 0);
@@ -232,7 +266,8 @@ BOOST_AUTO_TEST_CASE(dequantizer_log_q_is_the_change_of_variables) {
     Tensor xn = x.slice(0, n, n + 1).contiguous(), en = eps.slice(0, n, n + 1).contiguous();
     double log_det = logabsdet(jacobian([&](const Tensor& e) { return dequantizer->from_noise(xn, e).u; }, en)).item();
     double brute = layers::gaussian_log_prob(en, Tensor(), Tensor()).item() - log_det;
-    BOOST_TEST(std::abs(log_q[size_t(n)] - brute) < 1e-9, "example " << n << ": " << log_q[size_t(n)] << " vs " << brute);
+    BOOST_TEST(std::abs(log_q[size_t(n)] - brute) < 1e-9,
+               "example " << n << ": " << log_q[size_t(n)] << " vs " << brute);
   }
   // The pixels enter through the context: another x gives another u for the same eps.
   BOOST_TEST(max_abs_difference(dequantizer->from_noise(add(x, 1.0), eps).u, s.u) > 1e-6);
