@@ -19,29 +19,37 @@ Tensor logsumexp_last(const Tensor& v) {
   return add(shift, log(sum(exp(sub(v, shift)), {last}, true))).squeeze(last);
 }
 
-struct ComponentTerms {
-  Tensor log_weights;  // log pi_k
-  Tensor z;            // (x - mu_k) exp(-s_k)
-  Tensor log_scales;   // s_k after the clamp
-};
-
-ComponentTerms component_terms(const Tensor& x, const LogisticMixture& mixture) {
+void check_mixture(const Tensor& x, const LogisticMixture& mixture) {
   FT_CHECK(mixture.logits.dim() == x.dim() + 1 && mixture.means.shape() == mixture.logits.shape() &&
                mixture.log_scales.shape() == mixture.logits.shape(),
            "a logistic mixture over {} needs logits, means and log scales of [..., K] on that shape, got {}, {}, {}",
            shape_str(x.shape()), shape_str(mixture.logits.shape()), shape_str(mixture.means.shape()),
            shape_str(mixture.log_scales.shape()));
-  int64_t last = x.dim();
+}
+
+// What the components contribute whatever x is (computed once for all bisection steps).
+struct PreparedMixture {
+  Tensor log_weights;     // log pi_k
+  Tensor means;           // mu_k
+  Tensor log_scales;      // s_k after the clamp
+  Tensor inverse_scales;  // exp(-s_k)
+};
+
+PreparedMixture prepare(const LogisticMixture& mixture) {
   Tensor log_scales = clamp_below(mixture.log_scales, kLogisticMixtureMinLogScale);
-  Tensor z = mul(sub(x.unsqueeze(last), mixture.means), exp(neg(log_scales)));
-  return {log_softmax(mixture.logits, last), z, log_scales};
+  return {log_softmax(mixture.logits, mixture.logits.dim() - 1), mixture.means, log_scales, exp(neg(log_scales))};
+}
+
+// z_k = (x - mu_k) exp(-s_k), [..., K].
+Tensor standardized(const Tensor& x, const PreparedMixture& m) {
+  return mul(sub(x.unsqueeze(x.dim()), m.means), m.inverse_scales);
 }
 
 // logit(F(x)) = log F - log(1 - F).
-Tensor logit_cdf(const Tensor& x, const LogisticMixture& mixture) {
-  ComponentTerms c = component_terms(x, mixture);
-  return sub(logsumexp_last(add(c.log_weights, log_sigmoid(c.z))),
-             logsumexp_last(add(c.log_weights, log_sigmoid(neg(c.z)))));
+Tensor logit_cdf(const Tensor& x, const PreparedMixture& m) {
+  Tensor z = standardized(x, m);
+  return sub(logsumexp_last(add(m.log_weights, log_sigmoid(z))),
+             logsumexp_last(add(m.log_weights, log_sigmoid(neg(z)))));
 }
 
 // 1 where d >= 0, else 0 (f64): the index of the maximum of (d, 0), ties to the first.
@@ -74,12 +82,14 @@ ElementwiseResult forward_map(const Tensor& x, const LogisticMixtureCoupling& p)
 }  // namespace
 
 LogisticMixtureLogs logistic_mixture_logs(const Tensor& x, const LogisticMixture& mixture) {
-  ComponentTerms c = component_terms(x, mixture);
-  Tensor log_below = log_sigmoid(c.z), log_above = log_sigmoid(neg(c.z));
+  check_mixture(x, mixture);
+  PreparedMixture m = prepare(mixture);
+  Tensor z = standardized(x, m);
+  Tensor log_below = log_sigmoid(z), log_above = log_sigmoid(neg(z));
   // The logistic density is sigmoid(z) sigmoid(-z) / scale.
-  Tensor log_density = sub(add(log_below, log_above), c.log_scales);
-  return {logsumexp_last(add(c.log_weights, log_below)), logsumexp_last(add(c.log_weights, log_above)),
-          logsumexp_last(add(c.log_weights, log_density))};
+  Tensor log_density = sub(add(log_below, log_above), m.log_scales);
+  return {logsumexp_last(add(m.log_weights, log_below)), logsumexp_last(add(m.log_weights, log_above)),
+          logsumexp_last(add(m.log_weights, log_density))};
 }
 
 Tensor logistic_mixture_inverse_logit_cdf(const Tensor& target, const LogisticMixture& mixture,
@@ -89,12 +99,13 @@ Tensor logistic_mixture_inverse_logit_cdf(const Tensor& target, const LogisticMi
            bisection.max_iterations);
   NoGradGuard no_grad;
   Tensor w = target.detach().to(DType::f64);
-  LogisticMixture m = detached_f64(mixture);
+  check_mixture(w, mixture);
+  PreparedMixture m = prepare(detached_f64(mixture));
   if (w.numel() == 0) return w;
   int64_t last = w.dim();
   // Component k alone solves z_k = w at mu_k + exp(s_k) w; F(x) >= sigmoid(w) once x is
   // past every component's root, and <= before all of them.
-  Tensor roots = add(m.means, mul(exp(clamp_below(m.log_scales, kLogisticMixtureMinLogScale)), w.unsqueeze(last)));
+  Tensor roots = add(m.means, div(w.unsqueeze(last), m.inverse_scales));
   Tensor hi = max(roots, last), lo = neg(max(neg(roots), last));
   Tensor mid = mul(add(lo, hi), 0.5);
   for (int i = 0; i < bisection.max_iterations; ++i) {

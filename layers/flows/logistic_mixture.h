@@ -11,8 +11,10 @@
 // brackets the mixture's (F is a convex combination of the components' CDFs), so no
 // search for bounds is needed. Bisection stops when every bracket is narrower than
 // tolerance * (1 + |x|), or after max_iterations halvings; the solution returned is
-// the bracket's midpoint. The inverse's log-determinant is minus the forward one at
-// that solution; the solution itself carries no gradient (sampling does not need one).
+// the bracket's midpoint. Each halving is a few tensor ops over all elements and one
+// host read of the widest bracket (the stopping test). The inverse's log-determinant
+// is minus the forward one at that solution; the solution itself carries no gradient
+// (sampling does not need one).
 #pragma once
 #include "framework/core/tensor.h"
 #include "layers/flows/rational_quadratic.h"  // ElementwiseResult
