@@ -297,6 +297,31 @@ BOOST_AUTO_TEST_CASE(built_model_inverts_and_its_log_prob_is_base_plus_logdet) {
   BOOST_TEST(std::abs(log_prob.to_double_vector()[0] - expected) < 1e-8 * std::abs(expected));
 }
 
+BOOST_AUTO_TEST_CASE(model_and_dequantizer_run_on_another_device) {
+  // cpu:1 catches every tensor made on the default device instead of the input's.
+  Generator gen(25, 0);
+  FlowppConfig config = tiny_config();
+  std::shared_ptr<Transform> flow = flowpp_transform(config, gen);
+  std::shared_ptr<VariationalDequantizer> dequantizer = flowpp_dequantizer(config, gen);
+  Tensor x = pixels({2, 3, 4, 4}, 4, DType::f32);
+  Generator noise(26, 0), same_noise(26, 0);
+  DequantizationSample here = dequantizer->sample(x, noise);
+  TransformResult forward = flow->forward(add(x, here.u), Tensor());
+  flow->set_training(false);
+  perturb_parameters(*flow, 27, 0.05);
+  forward = flow->forward(add(x, here.u), Tensor());
+  Tensor back = flow->inverse(forward.y, Tensor()).y;
+  flow->to(Device::cpu(1));
+  dequantizer->to(Device::cpu(1));
+  Tensor moved_x = x.to(Device::cpu(1));
+  DequantizationSample there = dequantizer->sample(moved_x, same_noise);
+  TransformResult moved = flow->forward(add(moved_x, there.u), Tensor());
+  Tensor moved_back = flow->inverse(moved.y, Tensor()).y;
+  BOOST_TEST(max_abs_difference(there.log_q.to(Device::cpu()), here.log_q) == 0.0);
+  BOOST_TEST(max_abs_difference(moved.logabsdet.to(Device::cpu()), forward.logabsdet) == 0.0);
+  BOOST_TEST(max_abs_difference(moved_back.to(Device::cpu()), back) == 0.0);
+}
+
 BOOST_AUTO_TEST_CASE(training_gradients_are_finite) {
   Generator gen(19, 0);
   FlowppConfig config = tiny_config();
