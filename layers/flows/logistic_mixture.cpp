@@ -20,8 +20,9 @@ Tensor logsumexp_last(const Tensor& v) {
 }
 
 void check_mixture(const Tensor& x, const LogisticMixture& mixture) {
-  FT_CHECK(mixture.logits.dim() == x.dim() + 1 && mixture.means.shape() == mixture.logits.shape() &&
-               mixture.log_scales.shape() == mixture.logits.shape(),
+  const Shape& k_shape = mixture.logits.shape();
+  FT_CHECK(k_shape.size() == x.shape().size() + 1 && Shape(k_shape.begin(), k_shape.end() - 1) == x.shape() &&
+               mixture.means.shape() == k_shape && mixture.log_scales.shape() == k_shape,
            "a logistic mixture over {} needs logits, means and log scales of [..., K] on that shape, got {}, {}, {}",
            shape_str(x.shape()), shape_str(mixture.logits.shape()), shape_str(mixture.means.shape()),
            shape_str(mixture.log_scales.shape()));

@@ -382,6 +382,12 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_shapes_name_the_key) {
   p.mixture.means = p.mixture.means.slice(2, 0, 2);
   e = error_of([&] { logistic_mixture_coupling(Tensor::zeros({2, 3}), p, false); });
   BOOST_TEST(contains(e, "means and log scales of [..., K]"), e);
+  e = error_of([&] { logistic_mixture_coupling(Tensor::zeros({3, 2}), random_coupling({3, 2}, DType::f32), false); });
+  BOOST_TEST(e == "no error");  // the same leading shapes
+  LogisticMixtureCoupling q = random_coupling({2, 3}, DType::f32);
+  q.mixture = random_coupling({3, 2}, DType::f32).mixture;
+  e = error_of([&] { logistic_mixture_coupling(Tensor::zeros({2, 3}), q, false); });
+  BOOST_TEST(contains(e, "over [2, 3] needs logits"), e);
 }
 
 BOOST_AUTO_TEST_CASE(cifar10_model_has_the_documented_parameter_count) {
