@@ -52,6 +52,15 @@ std::shared_ptr<Transform> flowpp_transform(const FlowppConfig& config, Generato
   return std::make_shared<CompositeTransform>(std::move(transforms));
 }
 
+DataScaling flowpp_scaling() {
+  DataScaling s;
+  s.scale = 1.0;
+  s.shift = 0.0;
+  s.bins_per_unit = 1.0;
+  s.brightest = 255.0;
+  return s;
+}
+
 std::shared_ptr<VariationalDequantizer> flowpp_dequantizer(const FlowppConfig& config, Generator& gen) {
   config.validate();
   FlowppDequantizerOptions o;

@@ -20,10 +20,14 @@
 #include "layers/flows/flowpp_config.h"
 #include "layers/flows/flowpp_dequantizer.h"
 #include "layers/flows/transform.h"
+#include "layers/likelihood.h"
 
 namespace ft::layers::flows {
 
 std::shared_ptr<Transform> flowpp_transform(const FlowppConfig& config, Generator& gen);
+// Model space of flowpp_transform: pixel units (x = pixel + u), one bin per unit, so
+// bits_per_dim is -log p(x) / (D ln 2).
+DataScaling flowpp_scaling();
 std::shared_ptr<VariationalDequantizer> flowpp_dequantizer(const FlowppConfig& config, Generator& gen);
 
 }  // namespace ft::layers::flows

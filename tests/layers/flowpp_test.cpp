@@ -295,6 +295,8 @@ BOOST_AUTO_TEST_CASE(built_model_inverts_and_its_log_prob_is_base_plus_logdet) {
   double brute = logabsdet(jacobian([&](const Tensor& v) { return flow->forward(v, Tensor()).y; }, one)).item();
   double expected = layers::gaussian_log_prob(forward.y.slice(0, 0, 1), Tensor(), Tensor()).item() + brute;
   BOOST_TEST(std::abs(log_prob.to_double_vector()[0] - expected) < 1e-8 * std::abs(expected));
+  // Pixel units: bits per dimension carry no log-bin term.
+  BOOST_TEST(std::abs(flowpp_scaling().bits_per_dim(expected, 48.0) + expected / (48.0 * std::log(2.0))) < 1e-12);
 }
 
 BOOST_AUTO_TEST_CASE(model_and_dequantizer_run_on_another_device) {
