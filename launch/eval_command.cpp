@@ -45,6 +45,10 @@ void run_eval(const EvalArguments& args) {
                           {"data", loaded->config.string("data.test")},
                           {"ranks", comm->size()}};
     if (loaded->model->scaling().quantized) out["bits_per_dim"] = result.bits_per_dim;  // vectors have no bins
+    if (result.kl_to_target) {
+      out["target_log_prob"] = *result.target_log_prob;
+      out["kl_to_target"] = *result.kl_to_target;
+    }
     double floor = noise_floor_bits_per_dim(*loaded->model, loaded->config);
     if (floor > 0.0) out["noise_floor_bits_per_dim"] = floor;
     out.update(describe_source(*loaded));

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "framework/dist/communicator.h"
@@ -16,6 +17,9 @@ struct EvalResult {
   double bits_per_dim = 0.0;
   double nats_per_dim = 0.0;  // -log p(x) / D in model space (no bin term)
   int64_t images = 0;
+  // Test sets drawn by `data make-toy` know their true density p: then the mean of
+  // log p over the same examples, and KL(p || q) ~ mean(log p - log q) in nats.
+  std::optional<double> target_log_prob, kl_to_target;
 };
 
 // max_batches <= 0: the whole test set. Runs in eval mode without gradients. A collective;

@@ -240,10 +240,14 @@ void Trainer::evaluate_and_log() {
   double value = quantized ? eval.bits_per_dim : eval.nats_per_dim;
   std::string metric = quantized ? "bits_per_dim" : "nats_per_dim";
   run_dir_.log(fmt::format("eval step {} | test {} {:.4f} | {} {}", progress_.step, quantized ? "bpd" : "nats/dim", value,
-                           eval.images, quantized ? "images" : "examples"));
+                           eval.images, quantized ? "images" : "examples") +
+               (eval.kl_to_target ? fmt::format(" | KL to the toy density {:.4f} nats", *eval.kl_to_target) : ""));
   if (!run_dir_.writer()) return;
-  metrics_->write({{"step", progress_.step}, {"eval_" + metric, value}, {"eval_images", eval.images}});
+  nlohmann::json line = {{"step", progress_.step}, {"eval_" + metric, value}, {"eval_images", eval.images}};
+  if (eval.kl_to_target) line["eval_kl_to_target"] = *eval.kl_to_target;
+  metrics_->write(line);
   events_->add_scalar("eval/" + metric, value, progress_.step);
+  if (eval.kl_to_target) events_->add_scalar("eval/kl_to_target", *eval.kl_to_target, progress_.step);
   events_->flush();
 }
 
