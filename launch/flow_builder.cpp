@@ -11,12 +11,14 @@
 #include "layers/flows/batch_norm.h"
 #include "layers/flows/coupling.h"
 #include "layers/flows/diagonal_scaling.h"
+#include "layers/flows/flowpp.h"
 #include "layers/flows/logit.h"
 #include "layers/flows/lu_linear.h"
 #include "layers/flows/masked_autoregressive.h"
 #include "layers/flows/permutation.h"
 #include "layers/flows/planar.h"
 #include "layers/flows/radial.h"
+#include "layers/flows/realnvp.h"
 
 namespace ft::launch {
 
@@ -24,7 +26,7 @@ namespace {
 
 namespace flows = layers::flows;
 
-enum class ArgType { integer, number, string };
+enum class ArgType { integer, number, string, boolean, integers };
 
 struct ArgSpec {
   std::string name;
@@ -36,11 +38,17 @@ class TransformArgs;
 struct BuildState;
 using TransformMaker = std::function<std::shared_ptr<flows::Transform>(const TransformArgs&, BuildState&)>;
 
+// Where a type may stand: vector transforms see [N, D] (images flattened); image
+// architectures take [N, C, H, W] whole (with elementwise transforms before them);
+// elementwise ones go anywhere.
+enum class Placement { vector, image, elementwise };
+
 struct TransformType {
   std::string name;
   std::string summary;
   std::vector<ArgSpec> args;
   TransformMaker make;
+  Placement placement = Placement::vector;
 };
 
 // What a transform is built against: the width of the vectors it sees, the
@@ -50,6 +58,9 @@ struct BuildState {
   int64_t context_features = 0;
   int64_t couplings = 0;  // built so far: "alternate" masks flip with each
   Generator& gen;
+  Shape image;          // {C, H, W} of image data; empty for vectors
+  Shape latent;         // what the last image architecture outputs per example
+  bool vector_transforms = false;  // built so far
 };
 
 // One [[model.transforms]] table, checked against its type's keys.
@@ -67,12 +78,7 @@ class TransformArgs {
         FT_FAIL("{}.{}: \"{}\" has no key '{}' (its keys: {})", where_, key, type_.name, key,
                 keys.empty() ? std::string("none") : fmt::format("{}", fmt::join(keys, ", ")));
       }
-      bool ok = spec->type == ArgType::integer  ? node.is_integer()
-                : spec->type == ArgType::number ? node.is_integer() || node.is_floating_point()
-                                                : node.is_string();
-      if (!ok)
-        FT_FAIL("{}.{} must be {}", where_, key,
-                spec->type == ArgType::integer ? "an integer" : spec->type == ArgType::number ? "a number" : "a string");
+      if (!matches(node, spec->type)) FT_FAIL("{}.{} must be {}", where_, key, type_name(spec->type));
     }
   }
   int64_t integer(const std::string& name) const { return *value(name).value<int64_t>(); }
@@ -82,10 +88,42 @@ class TransformArgs {
     return v;
   }
   double number(const std::string& name) const { return *value(name).value<double>(); }
+  bool boolean(const std::string& name) const { return *value(name).value<bool>(); }
+  std::vector<int64_t> integers(const std::string& name) const {
+    std::vector<int64_t> out;
+    for (const toml::node& e : *value(name).as_array()) out.push_back(*e.value<int64_t>());
+    return out;
+  }
   std::string string(const std::string& name) const { return *value(name).value<std::string>(); }
   const std::string& where() const { return where_; }
 
  private:
+  static bool matches(const toml::node& node, ArgType type) {
+    switch (type) {
+      case ArgType::integer: return node.is_integer();
+      case ArgType::number: return node.is_integer() || node.is_floating_point();
+      case ArgType::string: return node.is_string();
+      case ArgType::boolean: return node.is_boolean();
+      case ArgType::integers: {
+        const toml::array* a = node.as_array();
+        if (!a) return false;
+        for (const toml::node& e : *a)
+          if (!e.is_integer()) return false;
+        return true;
+      }
+    }
+    return false;
+  }
+  static const char* type_name(ArgType type) {
+    switch (type) {
+      case ArgType::integer: return "an integer";
+      case ArgType::number: return "a number";
+      case ArgType::string: return "a string";
+      case ArgType::boolean: return "true or false";
+      case ArgType::integers: return "an array of integers";
+    }
+    return "?";
+  }
   const ArgSpec* find(const std::string& name) const {
     for (const ArgSpec& a : type_.args)
       if (a.name == name) return &a;
@@ -142,6 +180,56 @@ TransformMaker coupling_maker(flows::CouplingKind kind) {
     return std::make_shared<flows::CouplingTransform>(mask, kind, a.positive("hidden"), a.positive("hidden_layers"),
                                                       s.context_features, s.gen, spline);
   };
+}
+
+// The image architectures validate their own keys as model.<key>; the entry names them.
+template <class Build>
+auto naming_the_entry(const TransformArgs& a, Build&& build) {
+  try {
+    return build();
+  } catch (const Error& e) {
+    FT_FAIL("{}: {}", a.where(), e.what());
+  }
+}
+
+std::shared_ptr<flows::Transform> make_realnvp(const TransformArgs& a, BuildState& s) {
+  flows::RealNvpConfig c;
+  c.channels = s.image[0];
+  c.image_size = s.image[1];
+  c.scales = a.integer("scales");
+  c.res_blocks = a.integer("res_blocks");
+  c.features = a.integer("features");
+  std::string coupling = a.string("coupling");
+  if (coupling != "affine" && coupling != "additive")
+    FT_FAIL("{}.coupling is \"{}\"; expected affine or additive", a.where(), coupling);
+  c.coupling = coupling == "affine" ? flows::CouplingKind::affine : flows::CouplingKind::additive;
+  c.batch_norm = a.boolean("batch_norm");
+  c.learn_split_prior = a.boolean("learn_split_prior");
+  c.learn_top = a.boolean("learn_top");
+  auto transform = naming_the_entry(a, [&] { return flows::realnvp_transform(c, s.gen); });
+  s.latent = {transform->features()};
+  return transform;
+}
+
+std::shared_ptr<flows::Transform> make_flowpp(const TransformArgs& a, BuildState& s) {
+  flows::FlowppConfig c;
+  c.channels = s.image[0];
+  c.image_size = s.image[1];
+  c.filters = a.integer("filters");
+  c.blocks = a.integer("blocks");
+  c.heads = a.integer("heads");
+  c.components = a.integer("components");
+  std::vector<int64_t> channel = a.integers("channel_couplings"), checkerboard = a.integers("checkerboard_couplings");
+  if (channel.size() != checkerboard.size())
+    FT_FAIL("{}: channel_couplings has {} scales but checkerboard_couplings {}", a.where(), channel.size(),
+            checkerboard.size());
+  c.scales.clear();
+  for (size_t i = 0; i < channel.size(); ++i) c.scales.push_back({channel[i], checkerboard[i]});
+  auto transform = naming_the_entry(a, [&] { return flows::flowpp_transform(c, s.gen); });
+  // No factored-out dimensions: z keeps the last scale's shape, one squeeze per scale after the first.
+  int64_t squeezes = int64_t(c.scales.size()) - 1;
+  s.latent = {c.channels << (2 * squeezes), c.image_size >> squeezes, c.image_size >> squeezes};
+  return transform;
 }
 
 const std::vector<TransformType>& transform_types() {
@@ -205,7 +293,25 @@ const std::vector<TransformType>& transform_types() {
          double alpha = a.number("alpha");
          if (alpha < 0.0 || alpha >= 0.5) FT_FAIL("{}.alpha must be in [0, 0.5), got {}", a.where(), alpha);
          return std::make_shared<flows::LogitTransform>(alpha);
-       }},
+       },
+       Placement::elementwise},
+      {"realnvp", "RealNVP's multiscale image architecture (Dinh et al. 2017)",
+       {{"scales", ArgType::integer, "2"},
+        {"res_blocks", ArgType::integer, "8"},
+        {"features", ArgType::integer, "64"},
+        {"coupling", ArgType::string, "\"affine\""},
+        {"batch_norm", ArgType::boolean, "true"},
+        {"learn_split_prior", ArgType::boolean, "false"},
+        {"learn_top", ArgType::boolean, "false"}},
+       make_realnvp, Placement::image},
+      {"flowpp", "Flow++'s image architecture (Ho et al. 2019), logit preprocessing included",
+       {{"filters", ArgType::integer, "96"},
+        {"blocks", ArgType::integer, "10"},
+        {"heads", ArgType::integer, "4"},
+        {"components", ArgType::integer, "32"},
+        {"channel_couplings", ArgType::integers, "[0, 2]"},
+        {"checkerboard_couplings", ArgType::integers, "[4, 3]"}},
+       make_flowpp, Placement::image},
   };
   return types;
 }
@@ -219,6 +325,25 @@ const TransformType& transform_type(const toml::table& table, const std::string&
     names.push_back(t.name);
   }
   FT_FAIL("{}.type = \"{}\" is not a transform; expected one of: {}", where, *type, fmt::join(names, ", "));
+}
+
+// An image architecture needs image data, comes once, and has only elementwise
+// transforms around it; vector transforms cannot follow it.
+void check_placement(const TransformType& type, const std::string& where, const BuildState& state,
+                     bool after_image_architecture, int64_t repeat, int64_t num_classes) {
+  if (type.placement == Placement::image) {
+    if (state.image.empty())
+      FT_FAIL("{}: \"{}\" is an image architecture, but the model is a flow over vectors (model.features = {})", where,
+              type.name, state.features);
+    if (state.vector_transforms)
+      FT_FAIL("{}: \"{}\" takes images whole and cannot follow vector transforms", where, type.name);
+    if (after_image_architecture || repeat > 1)
+      FT_FAIL("{}: \"{}\" is a whole image architecture; give it once (model.repeat = 1)", where, type.name);
+    if (num_classes > 0)
+      FT_FAIL("{}: \"{}\" takes no class context; set model.num_classes = 0", where, type.name);
+  }
+  if (type.placement == Placement::vector && after_image_architecture)
+    FT_FAIL("{}: \"{}\" works on vectors and cannot follow an image architecture", where, type.name);
 }
 
 std::shared_ptr<flows::Distribution> build_base(const Config& config, int64_t features, int64_t context, Generator& gen) {
@@ -259,19 +384,27 @@ std::shared_ptr<flows::ComposedFlowModel> build_flow_model(const Config& config,
   const toml::array& tables = config.tables("model.transforms");
   if (tables.empty()) FT_FAIL("{}: model.transforms is empty; a flow needs at least one [[model.transforms]]", config.origin());
 
-  BuildState state{features, options.num_classes, 0, gen};
+  BuildState state{features, options.num_classes, 0, gen, options.flatten ? options.data_shape : Shape{}, {}};
   std::vector<std::shared_ptr<flows::Transform>> transforms;
+  bool image_architecture = false;
   auto build_list = [&](const char* key) {
     const toml::array& list = config.tables(key);
     for (size_t i = 0; i < list.size(); ++i) {
       std::string where = fmt::format("{}: {}[{}]", config.origin(), key, i);
       const toml::table& table = *list[i].as_table();
       const TransformType& type = transform_type(table, where);
+      check_placement(type, where, state, image_architecture, repeat, options.num_classes);
+      if (type.placement == Placement::image) image_architecture = true;
+      if (type.placement == Placement::vector) state.vector_transforms = true;
       transforms.push_back(type.make(TransformArgs(table, type, where), state));
     }
   };
   build_list("model.preprocess");
   for (int64_t r = 0; r < repeat; ++r) build_list("model.transforms");
+  if (image_architecture) {
+    options.flatten = false;  // the architecture takes the images whole
+    options.latent_shape = state.latent;
+  }
   options.description = {{"features", config.integer("model.features")},
                          {"data_shape", options.data_shape},
                          {"distribution", config.string("model.distribution")},

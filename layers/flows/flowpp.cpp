@@ -4,7 +4,7 @@
 
 #include "layers/flows/flow_layer_transform.h"
 #include "layers/flows/flowpp_coupling.h"
-#include "layers/flows/flowpp_preprocessing.h"
+#include "layers/flows/logit.h"
 #include "layers/glow/actnorm.h"
 #include "layers/glow/invertible_conv.h"
 #include "layers/glow/squeeze.h"
@@ -35,7 +35,8 @@ void add_step(std::vector<std::shared_ptr<Transform>>& out, ImageMask mask, int 
 
 std::shared_ptr<Transform> flowpp_transform(const FlowppConfig& config, Generator& gen) {
   config.validate();
-  std::vector<std::shared_ptr<Transform>> transforms{std::make_shared<FlowppPreprocessing>()};
+  // The reference's preprocessing, logit(0.05 + 0.9 (pixel + u) / 256), is RealNVP's logit.
+  std::vector<std::shared_ptr<Transform>> transforms{std::make_shared<LogitTransform>(0.05)};
   int64_t channels = config.channels, size = config.image_size;
   for (size_t s = 0; s < config.scales.size(); ++s) {
     if (s > 0) {
@@ -50,15 +51,6 @@ std::shared_ptr<Transform> flowpp_transform(const FlowppConfig& config, Generato
       add_step(transforms, ImageMask::checkerboard, int(i % 2), channels, size, config, gen);
   }
   return std::make_shared<CompositeTransform>(std::move(transforms));
-}
-
-DataScaling flowpp_scaling() {
-  DataScaling s;
-  s.scale = 1.0;
-  s.shift = 0.0;
-  s.bins_per_unit = 1.0;
-  s.brightest = 255.0;
-  return s;
 }
 
 std::shared_ptr<VariationalDequantizer> flowpp_dequantizer(const FlowppConfig& config, Generator& gen) {

@@ -1,8 +1,9 @@
 // Builders of the Flow++ model (Ho et al. 2019) from a FlowppConfig (flowpp_config.h).
 //
-// flowpp_transform: pixels x + u in [0, 256], [N, C, S, S] -> z of the last scale's
-// shape (after its squeezes; the same dimension D) with log|det dz/dx| in pixel units;
-// log p(x + u) = log N(z; 0, I) + logabsdet (flatten z to [N, D] for StandardNormal).
+// flowpp_transform: (pixels + u) / 256 in [0, 1) (layers::unit_scaling), [N, C, S, S]
+// -> z of the last scale's shape (after its squeezes; the same dimension D) with
+// log|det dz/dx|; log p(x) = log N(z; 0, I) + logabsdet (flatten z to [N, D] for
+// StandardNormal). The dequantizer's context is the pixels themselves.
 // flowpp_dequantizer: the q(u | x) it is trained with (flowpp_dequantizer.h says how).
 //
 // Against the reference (aravindsrinivas/flowpp): couplings mask instead of splitting
@@ -25,9 +26,6 @@
 namespace ft::layers::flows {
 
 std::shared_ptr<Transform> flowpp_transform(const FlowppConfig& config, Generator& gen);
-// Model space of flowpp_transform: pixel units (x = pixel + u), one bin per unit, so
-// bits_per_dim is -log p(x) / (D ln 2).
-DataScaling flowpp_scaling();
 std::shared_ptr<VariationalDequantizer> flowpp_dequantizer(const FlowppConfig& config, Generator& gen);
 
 }  // namespace ft::layers::flows

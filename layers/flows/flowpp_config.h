@@ -1,5 +1,5 @@
 // Flow++ hyperparameters (Ho et al. 2019; aravindsrinivas/flowpp run_cifar.py).
-// The flow: FlowppPreprocessing (pixels in [0, 256] to logits), then for each scale its
+// The flow: the logit of (pixel + u) / 256 (logit.h, alpha 0.05), then for each scale its
 // channel-mask couplings and then its checkerboard couplings, a 2x2 squeeze between
 // consecutive scales; every coupling is preceded by ActNorm and an invertible 1x1 conv,
 // and the mask parities alternate (the reference's TupleFlip). No factored-out

@@ -61,6 +61,10 @@ def flow_parameters(m):
     context = m.get("num_classes", 0)
     total, couplings = 0, 0
     entries = m.get("preprocess", []) + m.get("transforms", []) * m.get("repeat", 1)
+    if any(t["type"] in ("realnvp", "flowpp") for t in entries):
+        # The image architectures' counts are pinned against the reference implementations'
+        # own code in tests/layers (image_flows_test.cpp, flowpp_test.cpp).
+        return None
     for t in entries:
         kind, hidden, layers = t["type"], t.get("hidden", 256), t.get("hidden_layers", 2)
         spline = 3 * t.get("bins", 8) - 1
@@ -110,6 +114,9 @@ def main():
             failures += 1
             continue
         got = json.loads(result.stdout)["parameter_count"]
+        if expected is None:
+            print(f"skip {preset.name}: flowtrain {got:,} (counted in tests/layers)")
+            continue
         status = "ok  " if got == expected else "FAIL"
         failures += got != expected
         print(f"{status} {preset.name}: flowtrain {got:,} reference {expected:,}")

@@ -134,6 +134,36 @@ BOOST_AUTO_TEST_CASE(bad_transform_entries_are_named) {
                    "belongs to flow models"));
 }
 
+BOOST_AUTO_TEST_CASE(image_architectures_take_the_images_whole) {
+  std::string head = "[model]\nkind = \"flow\"\nchannels = 2\nimage_size = 4\n[[model.preprocess]]\ntype = \"logit\"\n";
+  auto realnvp = build(head + "[[model.transforms]]\ntype = \"realnvp\"\nres_blocks = 1\nfeatures = 4\n"
+                              "batch_norm = false\nlearn_split_prior = true\n");
+  // Flow++ brings its own logit (the reference's preprocessing).
+  auto flowpp = build("[model]\nkind = \"flow\"\nchannels = 2\nimage_size = 4\n[[model.transforms]]\ntype = \"flowpp\"\nfilters = 4\nblocks = 1\nheads = 1\n"
+                             "components = 2\nchannel_couplings = [0, 1]\ncheckerboard_couplings = [1, 1]\n");
+  Generator gen(3, 4);
+  Tensor x = uniform({2, 2, 4, 4}, 0.0, 1.0, gen);
+  for (auto& model : {realnvp, flowpp}) {
+    BOOST_TEST_CONTEXT(model->summary()["transforms"][0]["type"]) {
+    model->forward(x, Tensor());  // data-dependent initialisations (Flow++'s ActNorms)
+    model->set_training(false);
+    NoGradGuard no_grad;
+    layers::ModelOutput out = model->forward(x, Tensor());
+    testing::check_close("images back", model->reconstruct(out.latents, Tensor()), x, 1e-4);
+    BOOST_TEST((model->sample(3, {}, gen).shape() == Shape{3, 2, 4, 4}));
+    }
+  }
+  std::string entry = "[[model.transforms]]\ntype = \"realnvp\"\n";
+  BOOST_TEST(names(error_of([&] { build(head + entry, {"model.repeat=2"}); }), "give it once"));
+  BOOST_TEST(names(error_of([&] { build(head + entry, {"model.features=3"}); }), "flow over vectors"));
+  BOOST_TEST(names(error_of([&] { build(head + entry + "scales = 0\n"); }), "model.transforms[0]: model.scales"));
+  BOOST_TEST(names(error_of([&] { build(head + entry + "[[model.transforms]]\ntype = \"maf\"\n"); }),
+                   "cannot follow an image architecture"));
+  BOOST_TEST(names(error_of([&] { build(head + "[[model.transforms]]\ntype = \"reverse\"\n" + entry); }),
+                   "cannot follow vector transforms"));
+  BOOST_TEST(names(error_of([&] { build(head + entry + "batch_norm = 1\n"); }), "batch_norm must be true or false"));
+}
+
 BOOST_AUTO_TEST_CASE(the_resolved_config_keeps_the_transform_list) {
   Config c = Config::parse(kMafConfig, "flow.toml");
   Config again = Config::parse(c.to_toml(), "resolved");
