@@ -8,7 +8,7 @@
 #include "launch/exit_codes.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"flowtrain: train normalizing flows (Glow, TARFLOW) data-parallel on sharded HDF5 image sets"};
+  CLI::App app{"flowtrain: train normalizing flows (Glow, TARFLOW, the flow library) data-parallel on sharded HDF5 sets"};
   app.require_subcommand(1);
   ft::launch::register_version_command(app);
   ft::launch::register_info_command(app);
