@@ -2,25 +2,10 @@
 
 #include "framework/core/check.h"
 #include "launch/config.h"
+#include "tests/support/error_message.h"
 
 using ft::Error;
 using ft::launch::Config;
-
-namespace {
-
-// The message of the error `fn` throws (fails the test when it throws none).
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  BOOST_FAIL("expected an error");
-  return "";
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(config)
 
@@ -39,17 +24,17 @@ BOOST_AUTO_TEST_CASE(defaults_file_values_and_overrides) {
 }
 
 BOOST_AUTO_TEST_CASE(bad_keys_and_values_are_named) {
-  BOOST_TEST(error_of([] { Config::parse("[model]\nwidht = 3\n", "a.toml"); }).find("'model.widht'") !=
+  BOOST_TEST(ft::testing::error_message([] { Config::parse("[model]\nwidht = 3\n", "a.toml"); }).find("'model.widht'") !=
              std::string::npos);
-  BOOST_TEST(error_of([] { Config::parse("[model]\nwidth = \"wide\"\n", "a.toml"); }).find("model.width") !=
+  BOOST_TEST(ft::testing::error_message([] { Config::parse("[model]\nwidth = \"wide\"\n", "a.toml"); }).find("model.width") !=
              std::string::npos);
-  BOOST_TEST(error_of([] { Config::parse("[model]\nkind = \"glow\"\npatch_size = 4\n", "a.toml"); })
+  BOOST_TEST(ft::testing::error_message([] { Config::parse("[model]\nkind = \"glow\"\npatch_size = 4\n", "a.toml"); })
                  .find("model.patch_size") != std::string::npos);
-  BOOST_TEST(error_of([] { Config::parse("", "a.toml", {"train.precision=fp8"}); }).find("train.precision") !=
+  BOOST_TEST(ft::testing::error_message([] { Config::parse("", "a.toml", {"train.precision=fp8"}); }).find("train.precision") !=
              std::string::npos);
-  BOOST_TEST(error_of([] { Config::parse("", "a.toml", {"nodot=3"}); }).find("nodot") != std::string::npos);
-  BOOST_TEST(error_of([] { Config::parse("[model\n", "broken.toml"); }).find("broken.toml") != std::string::npos);
-  BOOST_TEST(error_of([] { Config::load("/nonexistent/x.toml", {}); }).find("/nonexistent/x.toml") !=
+  BOOST_TEST(ft::testing::error_message([] { Config::parse("", "a.toml", {"nodot=3"}); }).find("nodot") != std::string::npos);
+  BOOST_TEST(ft::testing::error_message([] { Config::parse("[model\n", "broken.toml"); }).find("broken.toml") != std::string::npos);
+  BOOST_TEST(ft::testing::error_message([] { Config::load("/nonexistent/x.toml", {}); }).find("/nonexistent/x.toml") !=
              std::string::npos);
 }
 

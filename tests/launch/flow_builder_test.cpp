@@ -8,22 +8,12 @@
 #include "launch/flow_builder.h"
 #include "launch/model_factory.h"
 #include "tests/support/tensor_compare.h"
+#include "tests/support/error_message.h"
 
 using namespace ft;
 using ft::launch::Config;
 
 namespace {
-
-template <class Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  BOOST_FAIL("expected an error");
-  return "";
-}
 
 bool names(const std::string& message, const std::string& part) {
   BOOST_TEST_INFO("message: " << message);
@@ -105,32 +95,32 @@ BOOST_AUTO_TEST_CASE(labels_become_the_context_of_conditional_transforms) {
   NoGradGuard no_grad;
   layers::ModelOutput out = model->forward(x, labels);
   testing::check_close("conditional inverse", model->reconstruct(out.latents, labels), x, 1e-5);
-  BOOST_TEST(names(error_of([&] { model->forward(x, Tensor()); }), "needs labels [3]"));
-  BOOST_TEST(names(error_of([&] { model->forward(x, Tensor::from_vector<int64_t>({0, 4, 1}, {3})); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { model->forward(x, Tensor()); }), "needs labels [3]"));
+  BOOST_TEST(names(ft::testing::error_message([&] { model->forward(x, Tensor::from_vector<int64_t>({0, 4, 1}, {3})); }),
                    "label 4 of example 1"));
   layers::SampleOptions options;
   options.labels = labels;
   options.temperature = 0.7;
-  BOOST_TEST(names(error_of([&] { model->sample(3, options, gen); }), "needs a standard base"));
+  BOOST_TEST(names(ft::testing::error_message([&] { model->sample(3, options, gen); }), "needs a standard base"));
 }
 
 BOOST_AUTO_TEST_CASE(bad_transform_entries_are_named) {
   std::string head = "[model]\nkind = \"flow\"\nfeatures = 3\n[[model.transforms]]\n";
-  BOOST_TEST(names(error_of([&] { build(head + "type = \"mafff\"\n"); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + "type = \"mafff\"\n"); }),
                    "model.transforms[0].type = \"mafff\" is not a transform"));
-  BOOST_TEST(names(error_of([&] { build(head + "type = \"maf\"\nhiden = 3\n"); }), "model.transforms[0].hiden"));
-  BOOST_TEST(names(error_of([&] { build(head + "type = \"maf\"\nhidden = \"big\"\n"); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + "type = \"maf\"\nhiden = 3\n"); }), "model.transforms[0].hiden"));
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + "type = \"maf\"\nhidden = \"big\"\n"); }),
                    "model.transforms[0].hidden must be an integer"));
-  BOOST_TEST(names(error_of([&] { build(head + "type = \"maf\"\nhidden = 0\n"); }), "hidden must be >= 1, got 0"));
-  BOOST_TEST(names(error_of([&] { build(head + "hidden = 3\n"); }), "model.transforms[0].type is missing"));
-  BOOST_TEST(names(error_of([&] { build(head + "type = \"affine_coupling\"\nmask = \"diagonal\"\n"); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + "type = \"maf\"\nhidden = 0\n"); }), "hidden must be >= 1, got 0"));
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + "hidden = 3\n"); }), "model.transforms[0].type is missing"));
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + "type = \"affine_coupling\"\nmask = \"diagonal\"\n"); }),
                    "model.transforms[0].mask is \"diagonal\""));
-  BOOST_TEST(names(error_of([&] { build(head + "type = \"affine_coupling\"\n", {"model.features=1"}); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + "type = \"affine_coupling\"\n", {"model.features=1"}); }),
                    "only 1"));
-  BOOST_TEST(names(error_of([&] { build("[model]\nkind = \"flow\"\nfeatures = 3\n"); }), "model.transforms is empty"));
-  BOOST_TEST(names(error_of([&] { Config::parse("[model]\nkind = \"flow\"\ntransforms = 3\n", "f.toml"); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { build("[model]\nkind = \"flow\"\nfeatures = 3\n"); }), "model.transforms is empty"));
+  BOOST_TEST(names(ft::testing::error_message([&] { Config::parse("[model]\nkind = \"flow\"\ntransforms = 3\n", "f.toml"); }),
                    "model.transforms' must be an array of tables"));
-  BOOST_TEST(names(error_of([&] { Config::parse("[model]\nkind = \"glow\"\nfeatures = 3\n", "f.toml"); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { Config::parse("[model]\nkind = \"glow\"\nfeatures = 3\n", "f.toml"); }),
                    "belongs to flow models"));
 }
 
@@ -154,14 +144,14 @@ BOOST_AUTO_TEST_CASE(image_architectures_take_the_images_whole) {
     }
   }
   std::string entry = "[[model.transforms]]\ntype = \"realnvp\"\n";
-  BOOST_TEST(names(error_of([&] { build(head + entry, {"model.repeat=2"}); }), "give it once"));
-  BOOST_TEST(names(error_of([&] { build(head + entry, {"model.features=3"}); }), "flow over vectors"));
-  BOOST_TEST(names(error_of([&] { build(head + entry + "scales = 0\n"); }), "model.transforms[0]: model.scales"));
-  BOOST_TEST(names(error_of([&] { build(head + entry + "[[model.transforms]]\ntype = \"maf\"\n"); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + entry, {"model.repeat=2"}); }), "give it once"));
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + entry, {"model.features=3"}); }), "flow over vectors"));
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + entry + "scales = 0\n"); }), "model.transforms[0]: model.scales"));
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + entry + "[[model.transforms]]\ntype = \"maf\"\n"); }),
                    "cannot follow an image architecture"));
-  BOOST_TEST(names(error_of([&] { build(head + "[[model.transforms]]\ntype = \"reverse\"\n" + entry); }),
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + "[[model.transforms]]\ntype = \"reverse\"\n" + entry); }),
                    "cannot follow vector transforms"));
-  BOOST_TEST(names(error_of([&] { build(head + entry + "batch_norm = 1\n"); }), "batch_norm must be true or false"));
+  BOOST_TEST(names(ft::testing::error_message([&] { build(head + entry + "batch_norm = 1\n"); }), "batch_norm must be true or false"));
 }
 
 BOOST_AUTO_TEST_CASE(the_resolved_config_keeps_the_transform_list) {

@@ -17,6 +17,7 @@
 #include "layers/likelihood.h"
 #include "tests/framework/gradcheck.h"
 #include "tests/layers/flow_testing.h"
+#include "tests/support/error_message.h"
 
 using namespace ft;
 using namespace ft::layers::flows;
@@ -65,15 +66,6 @@ std::vector<double> host_forward(const Tensor& x, const LogisticMixtureCoupling&
     y[e] = std::exp(a[e]) * std::log(cdf / (1.0 - cdf)) + b[e];
   }
   return y;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 FlowppCouplingOptions tiny_coupling(int64_t context_channels = 0) {
@@ -352,7 +344,7 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_shapes_name_the_key) {
   auto config_error = [](auto change) {
     FlowppConfig c = tiny_config();
     change(c);
-    return error_of([&] { c.validate(); });
+    return ft::testing::error_message([&] { c.validate(); });
   };
   auto contains = [](const std::string& message, const std::string& part) {
     return message.find(part) != std::string::npos;
@@ -372,24 +364,24 @@ BOOST_AUTO_TEST_CASE(bad_configs_and_shapes_name_the_key) {
   Generator gen(21, 0);
   FlowppConfig bad = tiny_config();
   bad.components = -1;
-  e = error_of([&] { flowpp_transform(bad, gen); });  // the builders validate
+  e = ft::testing::error_message([&] { flowpp_transform(bad, gen); });  // the builders validate
   BOOST_TEST(contains(e, "model.components"), e);
 
   FlowppCoupling coupling(ImageMask::checkerboard, 0, 2, 4, 4, tiny_coupling(), gen);
-  e = error_of([&] { coupling.forward(Tensor::zeros({1, 3, 4, 4}), Tensor()); });
+  e = ft::testing::error_message([&] { coupling.forward(Tensor::zeros({1, 3, 4, 4}), Tensor()); });
   BOOST_TEST(contains(e, "[N, 2, 4, 4] got input [1, 3, 4, 4]"), e);
   FlowppCoupling conditional(ImageMask::checkerboard, 0, 2, 4, 4, tiny_coupling(3), gen);
-  e = error_of([&] { conditional.forward(Tensor::zeros({1, 2, 4, 4}), Tensor::zeros({1, 2, 4, 4})); });
+  e = ft::testing::error_message([&] { conditional.forward(Tensor::zeros({1, 2, 4, 4}), Tensor::zeros({1, 2, 4, 4})); });
   BOOST_TEST(contains(e, "context of [1, 3, 4, 4], got [1, 2, 4, 4]"), e);
   LogisticMixtureCoupling p = random_coupling({2, 3}, DType::f32);
   p.mixture.means = p.mixture.means.slice(2, 0, 2);
-  e = error_of([&] { logistic_mixture_coupling(Tensor::zeros({2, 3}), p, false); });
+  e = ft::testing::error_message([&] { logistic_mixture_coupling(Tensor::zeros({2, 3}), p, false); });
   BOOST_TEST(contains(e, "means and log scales of [..., K]"), e);
-  e = error_of([&] { logistic_mixture_coupling(Tensor::zeros({3, 2}), random_coupling({3, 2}, DType::f32), false); });
+  e = ft::testing::error_message([&] { logistic_mixture_coupling(Tensor::zeros({3, 2}), random_coupling({3, 2}, DType::f32), false); });
   BOOST_TEST(e == "no error");  // the same leading shapes
   LogisticMixtureCoupling q = random_coupling({2, 3}, DType::f32);
   q.mixture = random_coupling({3, 2}, DType::f32).mixture;
-  e = error_of([&] { logistic_mixture_coupling(Tensor::zeros({2, 3}), q, false); });
+  e = ft::testing::error_message([&] { logistic_mixture_coupling(Tensor::zeros({2, 3}), q, false); });
   BOOST_TEST(contains(e, "over [2, 3] needs logits"), e);
 }
 

@@ -20,6 +20,7 @@
 #include "layers/glow/squeeze.h"
 #include "tests/framework/gradcheck.h"
 #include "tests/layers/flow_testing.h"
+#include "tests/support/error_message.h"
 
 using namespace ft;
 using namespace ft::layers::flows;
@@ -37,15 +38,6 @@ using Transforms = std::vector<std::shared_ptr<Transform>>;
 Tensor input(const Shape& shape, uint64_t stream, DType dtype) {
   Generator gen(31, stream);
   return normal(shape, 0.0, 1.0, gen, dtype);
-}
-
-std::string message_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
 }
 
 // Random parameters and running statistics (one training pass over a shifted,
@@ -204,20 +196,20 @@ BOOST_AUTO_TEST_CASE(image_batch_norm_uses_the_batch_in_training_and_running_sta
 
 BOOST_AUTO_TEST_CASE(a_mask_or_input_that_does_not_fit_names_the_shape) {
   Generator gen(5, 0);
-  std::string odd = message_of([&] {
+  std::string odd = ft::testing::error_message([&] {
     ImageCouplingTransform({3, 4, 4}, tiny_coupling(ImageMask::channel, 0, CouplingKind::affine), gen);
   });
   BOOST_TEST(odd.find("3 channels") != std::string::npos, odd);
-  std::string single = message_of([&] {
+  std::string single = ft::testing::error_message([&] {
     ImageCouplingTransform({2, 1, 1}, tiny_coupling(ImageMask::checkerboard, 0, CouplingKind::affine), gen);
   });
   BOOST_TEST(single.find("1x1") != std::string::npos, single);
   ImageCouplingTransform coupling({4, 4, 4}, tiny_coupling(ImageMask::checkerboard, 0, CouplingKind::additive), gen);
-  std::string wrong = message_of([&] { coupling.forward(Tensor::zeros({2, 4, 4, 2}), Tensor()); });
+  std::string wrong = ft::testing::error_message([&] { coupling.forward(Tensor::zeros({2, 4, 4, 2}), Tensor()); });
   BOOST_TEST(wrong.find("[2, 4, 4, 2]") != std::string::npos, wrong);
   BOOST_CHECK_THROW(coupling.forward(Tensor::zeros({2, 4, 4, 4}), Tensor::zeros({2, 1})), Error);
   // A multiscale level that gives an odd channel count cannot factor out half.
-  std::string split = message_of([&] {
+  std::string split = ft::testing::error_message([&] {
     std::vector<MultiscaleLevel> levels{{std::make_shared<BatchNormTransform>(3), {3, 2, 2}},
                                         {std::make_shared<BatchNormTransform>(1), {1, 2, 2}}};
     MultiscaleTransform({3, 2, 2}, levels, MultiscalePrior::standard_normal, MultiscalePrior::standard_normal, gen);
@@ -248,7 +240,7 @@ BOOST_AUTO_TEST_CASE(multiscale_output_is_the_factored_parts_then_the_top) {
   Tensor expected = concat({halves[1].reshape({2, -1}), halves[0].reshape({2, -1})}, 1);
   BOOST_TEST(max_abs_difference(y, expected) == 0.0);
   BOOST_CHECK_THROW(multiscale->inverse(Tensor::zeros({2, 31}), Tensor()), Error);
-  std::string wrong = message_of([&] { multiscale->forward(Tensor::zeros({2, 2, 4, 2}), Tensor()); });
+  std::string wrong = ft::testing::error_message([&] { multiscale->forward(Tensor::zeros({2, 2, 4, 2}), Tensor()); });
   BOOST_TEST(wrong.find("[2, 2, 4, 2]") != std::string::npos, wrong);
 }
 
@@ -355,7 +347,7 @@ BOOST_AUTO_TEST_CASE(realnvp_config_errors_name_the_key) {
   auto error_of = [](const std::function<void(RealNvpConfig&)>& edit) {
     RealNvpConfig config = realnvp_cifar10_config();
     edit(config);
-    return message_of([&] { config.validate(); });
+    return ft::testing::error_message([&] { config.validate(); });
   };
   BOOST_TEST(error_of([](RealNvpConfig& c) { c.scales = 0; }).find("model.scales") != std::string::npos);
   BOOST_TEST(error_of([](RealNvpConfig& c) { c.res_blocks = 0; }).find("model.res_blocks") != std::string::npos);
