@@ -156,9 +156,8 @@ StepResult Trainer::train_step() {
   double dims = double(model_->dims());
   Tensor loss;
   {
-    // The forward's random draws (label dropout, dequantization noise) are keyed by the
-    // example's position in the epoch's global order: the same at any world size and
-    // after a resume.
+    // The forward's random draws (TARFLOW's label dropout) are keyed by the example's
+    // position in the epoch's global order: the same at any world size and after a resume.
     int64_t first = batch.position.consumed + int64_t(comm_->rank()) * batch.images.size(0);
     model_->set_forward_generator(Generator(uint64_t(config_.integer("train.seed")),
                                             kForwardStream + uint64_t(batch.position.epoch), uint64_t(first)));

@@ -49,8 +49,7 @@ class FlowModel : public nn::Module {
   // initialisation, synchronised batch norm) are averaged across them with this;
   // `replicas` counts them. Without it (tests, tools) each process is alone.
   virtual void set_statistics_averager(const StatisticsAverager&, int64_t replicas) { (void)replicas; }
-  // The random stream of this step's forward (TARFLOW's label dropout, variational
-  // dequantization). Its offset is the epoch position of this rank's first example:
+  // The random stream of this step's forward (TARFLOW's label dropout). Its offset is the epoch position of this rank's first example:
   // a model that draws k values per example starts at offset * k, so each example
   // gets the same draws at any world size and after a resume.
   virtual void set_forward_generator(const Generator&) {}

@@ -37,7 +37,6 @@ class ComposedFlowModel : public FlowModel {
   DataScaling scaling() const override { return options_.scaling; }
   nlohmann::json summary() const override;
   void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
-  void set_forward_generator(const Generator& gen) override { forward_gen_ = gen; }
   Transform& transform() { return *transform_; }
   Distribution& base() { return *base_; }
 
@@ -48,7 +47,6 @@ class ComposedFlowModel : public FlowModel {
   std::shared_ptr<Transform> transform_;
   std::shared_ptr<Distribution> base_;
   ComposedFlowOptions options_;
-  Generator forward_gen_;
 };
 
 }  // namespace ft::layers::flows

@@ -21,7 +21,6 @@
 #include "layers/flows/flowpp_config.h"
 #include "layers/flows/flowpp_dequantizer.h"
 #include "layers/flows/transform.h"
-#include "layers/likelihood.h"
 
 namespace ft::layers::flows {
 

@@ -44,7 +44,7 @@ struct FlowppConfig {
 // blocks on 32 context channels from 3 gated convs). The reference counts 31,443,440
 // parameters (flow and dequantizer); this model has 31,875,536 (+1.4%, flowpp.h says why).
 // The paper trains it with dropout 0.2, Adam lr 3e-4 after 2000 warmup steps, batch 64,
-// gradient clipping 1 and an EMA of 0.999; dropout is not implemented here.
+// gradient clipping 1 and an EMA of 0.999; flowtrain's conditioners have no dropout layer.
 FlowppConfig flowpp_cifar10_config();
 
 }  // namespace ft::layers::flows
