@@ -82,9 +82,9 @@ Timings time_training(const BenchArguments& args, Trainer& trainer, dist::Commun
 // RSS is that of inference, as for the PyTorch peer.
 Timings time_inference(const BenchArguments& args, const Config& config, layers::FlowModel& model, Device device,
                        dist::Communicator& comm) {
-  const int64_t local = config.integer("train.global_batch") / comm.size();
-  const uint64_t seed = uint64_t(config.integer("train.seed"));
-  AutocastGuard autocast(precision_dtype(config.string("train.precision")));
+  const int64_t local = config.train.global_batch / comm.size();
+  const uint64_t seed = uint64_t(config.train.seed);
+  AutocastGuard autocast(precision_dtype(config.train.precision));
   auto nothing = [] {};
   if (args.mode == "eval") {
     Tensor images = random_images(model, local, seed, comm.rank()).to(device);
@@ -108,14 +108,14 @@ void report(const BenchArguments& args, const Config& config, const Timings& t, 
   double rss = comm.all_reduce_scalar(peak_rss_megabytes(), dist::ReduceOp::max);
   double total = comm.all_reduce_scalar(t.total_seconds, dist::ReduceOp::max);
   if (comm.rank() != 0) return;
-  int64_t global_batch = config.integer("train.global_batch");
+  int64_t global_batch = config.train.global_batch;
   nlohmann::json out = {{"config", args.config},
                         {"mode", args.mode},
-                        {"model", config.model_kind()},
+                        {"model", config.model.kind},
                         {"parameters", parameters},
                         {"ranks", comm.size()},
                         {"threads_per_rank", omp_get_max_threads()},
-                        {"precision", config.string("train.precision")},
+                        {"precision", config.train.precision},
                         {"global_batch", global_batch},
                         {"steps", args.steps},
                         {"images_per_sec", double(global_batch * args.steps) / total},
@@ -145,9 +145,9 @@ void run_bench(const BenchArguments& args) {
       report(args, *config, t, trainer->model().parameter_count(), trainer->reducer().seconds_waiting(), *comm);
       return;
     }
-    Generator init(uint64_t(config->integer("train.seed")), 0x1A17);
+    Generator init(uint64_t(config->train.seed), 0x1A17);
     std::shared_ptr<layers::FlowModel> model = build_model(*config, init);
-    const Device device = parse_device(config->string("train.device"));
+    const Device device = parse_device(config->train.device);
     model->to(device);
     Timings t = time_inference(args, *config, *model, device, *comm);
     report(args, *config, t, model->parameter_count(), 0.0, *comm);

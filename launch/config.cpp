@@ -118,20 +118,57 @@ void validate_and_fill(toml::table& table, const std::string& origin) {
   }
 }
 
-const toml::node& node_at(const toml::table& table, const std::string& key) {
-  toml::node_view<const toml::node> view = table.at_path(key);
-  FT_CHECK(view.node() != nullptr, "config key '{}' is not in the schema", key);
-  return *view.node();
+// The value of key in the validated table; keys of another model kind are absent
+// there and take their defaults.
+const toml::node& node_or_default(const toml::table& table, const std::string& key, toml::table& defaults) {
+  if (const toml::node* node = table.at_path(key).node()) return *node;
+  const KeySpec* spec = find_key(key);
+  FT_CHECK(spec != nullptr, "config key '{}' is not in the schema", key);
+  defaults = toml::parse("v = " + spec->default_toml);
+  return *defaults.get("v");
+}
+
+void read_value(const toml::node& node, int64_t& out) { out = *node.value<int64_t>(); }
+void read_value(const toml::node& node, double& out) { out = *node.value<double>(); }
+void read_value(const toml::node& node, std::string& out) { out = *node.value<std::string>(); }
+void read_value(const toml::node& node, bool& out) { out = *node.value<bool>(); }
+void read_value(const toml::node& node, toml::array& out) { out = *node.as_array(); }
+void read_value(const toml::node& node, std::vector<double>& out) {
+  out.clear();
+  for (const toml::node& e : *node.as_array()) out.push_back(*e.value<double>());
+}
+
+template <class T>
+nlohmann::json json_of(const T& value) {
+  return value;
+}
+nlohmann::json json_of(const toml::array& value) { return to_json(value); }
+
+template <class T>
+void insert_toml(toml::table& section, const char* key, const T& value) {
+  section.insert_or_assign(key, value);
+}
+void insert_toml(toml::table& section, const char* key, const std::vector<double>& values) {
+  toml::array array;
+  for (double v : values) array.push_back(v);
+  section.insert_or_assign(key, std::move(array));
 }
 
 }  // namespace
 
 Config Config::parse(const std::string& text, const std::string& origin, const std::vector<std::string>& overrides) {
+  toml::table table = parse_toml(text, origin);
+  for (const std::string& o : overrides) apply_override(table, o);
+  validate_and_fill(table, origin);
   Config config;
   config.origin_ = origin;
-  config.table_ = parse_toml(text, origin);
-  for (const std::string& o : overrides) apply_override(config.table_, o);
-  validate_and_fill(config.table_, origin);
+  toml::table defaults;
+#define FT_READ_KEY(section, key, ...) \
+  read_value(node_or_default(table, #section "." #key, defaults), config.section.key);
+#define FT_READ_SECTION(section, struct_name, KEYS) KEYS(FT_READ_KEY)
+  FT_CONFIG_SECTIONS(FT_READ_SECTION)
+#undef FT_READ_SECTION
+#undef FT_READ_KEY
   return config;
 }
 
@@ -147,39 +184,37 @@ Config Config::load(const std::string& path, const std::vector<std::string>& ove
   return parse(text, path.empty() ? std::string("<defaults>") : path, overrides);
 }
 
-int64_t Config::integer(const std::string& key) const { return *node_at(table_, key).value<int64_t>(); }
-
-double Config::number(const std::string& key) const { return *node_at(table_, key).value<double>(); }
-
-std::string Config::string(const std::string& key) const { return *node_at(table_, key).value<std::string>(); }
-
-bool Config::boolean(const std::string& key) const { return *node_at(table_, key).value<bool>(); }
-
-const toml::array& Config::tables(const std::string& key) const { return *node_at(table_, key).as_array(); }
-
-std::vector<double> Config::numbers(const std::string& key) const {
-  std::vector<double> out;
-  for (const toml::node& e : *node_at(table_, key).as_array()) out.push_back(*e.value<double>());
+nlohmann::json Config::section_json(const std::string& section) const {
+  nlohmann::json out = nlohmann::json::object();
+#define FT_JSON_KEY(s, key, value_type, default_toml, model_kind, ...) \
+  if (section == #s && key_applies(model_kind, model.kind)) out[#key] = json_of(s.key);
+#define FT_JSON_SECTION(s, struct_name, KEYS) KEYS(FT_JSON_KEY)
+  FT_CONFIG_SECTIONS(FT_JSON_SECTION)
+#undef FT_JSON_SECTION
+#undef FT_JSON_KEY
   return out;
 }
 
-nlohmann::json Config::section_json(const std::string& section) const {
+nlohmann::json Config::to_json() const {
   nlohmann::json out = nlohmann::json::object();
-  const toml::table* table = table_[section].as_table();
-  if (!table) return out;
-  for (auto& [name, node] : *table) {
-    nlohmann::json value = to_json(node);
-    // Arrays of numbers read as numbers (optim.betas = [0.9, 1] is two doubles).
-    if (value.is_array() && !node.as_array()->empty() && !node.as_array()->front().is_table())
-      for (auto& e : value) e = e.get<double>();
-    out[std::string(name.str())] = value;
-  }
+#define FT_JSON_SECTION(section, struct_name, KEYS) out[#section] = section_json(#section);
+  FT_CONFIG_SECTIONS(FT_JSON_SECTION)
+#undef FT_JSON_SECTION
   return out;
 }
 
 std::string Config::to_toml() const {
+  toml::table table;
+#define FT_TOML_KEY(s, key, value_type, default_toml, model_kind, ...) \
+  if (key_applies(model_kind, model.kind)) insert_toml(*table[#s].as_table(), #key, s.key);
+#define FT_TOML_SECTION(s, struct_name, KEYS) \
+  table.insert(#s, toml::table{});            \
+  KEYS(FT_TOML_KEY)
+  FT_CONFIG_SECTIONS(FT_TOML_SECTION)
+#undef FT_TOML_SECTION
+#undef FT_TOML_KEY
   std::stringstream out;
-  out << toml::toml_formatter(table_);
+  out << toml::toml_formatter(table);
   return out.str() + "\n";
 }
 

@@ -1,5 +1,7 @@
-// Every configuration key flowtrain knows: type, default, and which model kinds use it.
+// Every configuration key flowtrain knows (the table in config_keys.h): type,
+// default, and which model kinds use it.
 #pragma once
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -8,6 +10,15 @@
 namespace ft::launch {
 
 enum class KeyType { integer, number, string, boolean, numbers, tables };  // tables: [[section.key]] arrays
+
+// The C++ type a key of each KeyType is read into.
+template <KeyType T> struct KeyValue;
+template <> struct KeyValue<KeyType::integer> { using type = int64_t; };
+template <> struct KeyValue<KeyType::number> { using type = double; };
+template <> struct KeyValue<KeyType::string> { using type = std::string; };
+template <> struct KeyValue<KeyType::boolean> { using type = bool; };
+template <> struct KeyValue<KeyType::numbers> { using type = std::vector<double>; };
+template <> struct KeyValue<KeyType::tables> { using type = toml::array; };
 
 struct KeySpec {
   std::string key;      // "section.key"
@@ -20,5 +31,7 @@ struct KeySpec {
 const std::vector<KeySpec>& config_schema();
 const KeySpec* find_key(const std::string& key);
 const char* key_type_name(KeyType type);
+// Whether a key of model_kind ("" for every kind) is part of a config of `kind`.
+bool key_applies(const std::string& model_kind, const std::string& kind);
 
 }  // namespace ft::launch

@@ -27,7 +27,7 @@ void run_eval(const EvalArguments& args) {
   run_on_every_rank(*comm, [&] {
     std::optional<LoadedModel> loaded;
     dist::run_agreed(*comm, [&] { loaded.emplace(load_model(args.model, comm)); });
-    verify_dataset_across_ranks(*comm, loaded->config.string("data.test"));
+    verify_dataset_across_ranks(*comm, loaded->config.data.test);
     // Rank 0's batches stand for the job's: every rank takes one part of each global batch.
     std::optional<ProgressLine> progress;
     if (comm->rank() == 0) {
@@ -42,7 +42,7 @@ void run_eval(const EvalArguments& args) {
     if (comm->rank() != 0) return;
     nlohmann::json out = {{"nats_per_dim", result.nats_per_dim},
                           {"images", result.images},
-                          {"data", loaded->config.string("data.test")},
+                          {"data", loaded->config.data.test},
                           {"ranks", comm->size()}};
     if (loaded->model->scaling().quantized) out["bits_per_dim"] = result.bits_per_dim;  // vectors have no bins
     if (result.kl_to_target) {

@@ -54,7 +54,7 @@ EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config,
   for (int64_t b = 0; b < batches; ++b) {
     datasets::Batch batch = reader.next();
     if (batch.images.size(0) > 0) {  // the last, partial batch may leave a rank without images
-      Tensor labels = config.integer("model.num_classes") > 0 ? batch.labels.to(model.device()) : Tensor();
+      Tensor labels = config.model.num_classes > 0 ? batch.labels.to(model.device()) : Tensor();
       layers::ModelOutput out = model.forward(batch.images.to(model.device()), labels);
       log_prob_sum += sum(out.log_prob.to(DType::f64)).item();
       if (toy) target_sum += target_log_prob_sum(*toy, batch.images);
@@ -68,7 +68,7 @@ EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config,
   model.set_training(was_training);
   EvalResult result;
   result.images = int64_t(t[1]);
-  FT_CHECK(result.images > 0, "evaluation saw no images in data.test = '{}'", config.string("data.test"));
+  FT_CHECK(result.images > 0, "evaluation saw no images in data.test = '{}'", config.data.test);
   double dims = double(model.dims());
   double mean_log_prob = t[0] / t[1];
   result.nats_per_dim = -mean_log_prob / dims;
@@ -81,8 +81,8 @@ EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config,
 }
 
 double noise_floor_bits_per_dim(const layers::FlowModel& model, const Config& config) {
-  if (config.string("data.noise") != "gaussian" || !model.scaling().quantized) return 0.0;
-  double sigma = config.number("data.noise_std");
+  if (config.data.noise != "gaussian" || !model.scaling().quantized) return 0.0;
+  double sigma = config.data.noise_std;
   double noise_entropy = std::log(std::sqrt(2.0 * std::numbers::pi * std::numbers::e) * sigma);
   return (noise_entropy + std::log(model.scaling().bins_per_unit)) / std::numbers::ln2;
 }
@@ -108,7 +108,7 @@ std::string explain_bits_per_dim(const EvalResult& result, const layers::FlowMod
       "bits/dim {:.3f}: the cost per pixel of the test images blurred by the training noise (sigma {}); the noise "
       "alone costs {:.3f}, so the model is {:.3f} above its floor. Not an exact likelihood: train with "
       "data.noise = \"uniform\" for numbers comparable to papers",
-      result.bits_per_dim, config.number("data.noise_std"), floor, result.bits_per_dim - floor);
+      result.bits_per_dim, config.data.noise_std, floor, result.bits_per_dim - floor);
 }
 
 }  // namespace ft::launch

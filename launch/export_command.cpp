@@ -23,7 +23,7 @@ void run_export(const ExportArguments& args) {
   if (comm->rank() != 0) return;
   export_weights(args.out, loaded.config, *loaded.model);
   nlohmann::json out = {{"out", args.out},
-                         {"kind", loaded.config.model_kind()},
+                         {"kind", loaded.config.model.kind},
                          {"parameters", loaded.layout->parameter_count()}};
   out.update(describe_source(loaded));
   fmt::print("{}\n", out.dump());

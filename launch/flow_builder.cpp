@@ -347,12 +347,12 @@ void check_placement(const TransformType& type, const std::string& where, const 
 }
 
 std::shared_ptr<flows::Distribution> build_base(const Config& config, int64_t features, int64_t context, Generator& gen) {
-  std::string name = config.string("model.distribution");
+  std::string name = config.model.distribution;
   if (name == "standard_logistic") return std::make_shared<flows::StandardLogistic>(features);
   if (name == "diagonal_normal") {
     if (context == 0) return std::make_shared<flows::DiagonalNormal>(features);
     // Class-conditional: mean and log-std from the label (model.width hidden units).
-    auto encoder = std::make_shared<flows::DenseNetwork>(context, 0, config.integer("model.width"), 2, 2 * features, gen);
+    auto encoder = std::make_shared<flows::DenseNetwork>(context, 0, config.model.width, 2, 2 * features, gen);
     return std::make_shared<flows::ConditionalDiagonalNormal>(features, encoder);
   }
   return std::make_shared<flows::StandardNormal>(features);
@@ -362,13 +362,13 @@ std::shared_ptr<flows::Distribution> build_base(const Config& config, int64_t fe
 
 std::shared_ptr<flows::ComposedFlowModel> build_flow_model(const Config& config, Generator& gen) {
   flows::ComposedFlowOptions options;
-  int64_t features = config.integer("model.features");
+  int64_t features = config.model.features;
   if (features < 0) FT_FAIL("{}: model.features must be >= 0 (0: images), got {}", config.origin(), features);
   if (features > 0) {
     options.data_shape = {features};
     options.scaling = layers::vector_scaling();
   } else {
-    int64_t channels = config.integer("model.channels"), size = config.integer("model.image_size");
+    int64_t channels = config.model.channels, size = config.model.image_size;
     if (channels < 1 || size < 1)
       FT_FAIL("{}: model.channels and model.image_size must be >= 1, got {} and {}", config.origin(), channels, size);
     options.data_shape = {channels, size, size};
@@ -377,18 +377,17 @@ std::shared_ptr<flows::ComposedFlowModel> build_flow_model(const Config& config,
     features = channels * size * size;
   }
   options.latent_shape = {features};
-  options.num_classes = config.integer("model.num_classes");
+  options.num_classes = config.model.num_classes;
   if (options.num_classes < 0) FT_FAIL("{}: model.num_classes must be >= 0, got {}", config.origin(), options.num_classes);
-  int64_t repeat = config.integer("model.repeat");
+  int64_t repeat = config.model.repeat;
   if (repeat < 1) FT_FAIL("{}: model.repeat must be >= 1, got {}", config.origin(), repeat);
-  const toml::array& tables = config.tables("model.transforms");
+  const toml::array& tables = config.model.transforms;
   if (tables.empty()) FT_FAIL("{}: model.transforms is empty; a flow needs at least one [[model.transforms]]", config.origin());
 
   BuildState state{features, options.num_classes, 0, gen, options.flatten ? options.data_shape : Shape{}, {}};
   std::vector<std::shared_ptr<flows::Transform>> transforms;
   bool image_architecture = false;
-  auto build_list = [&](const char* key) {
-    const toml::array& list = config.tables(key);
+  auto build_list = [&](const char* key, const toml::array& list) {
     for (size_t i = 0; i < list.size(); ++i) {
       std::string where = fmt::format("{}: {}[{}]", config.origin(), key, i);
       const toml::table& table = *list[i].as_table();
@@ -399,15 +398,15 @@ std::shared_ptr<flows::ComposedFlowModel> build_flow_model(const Config& config,
       transforms.push_back(type.make(TransformArgs(table, type, where), state));
     }
   };
-  build_list("model.preprocess");
-  for (int64_t r = 0; r < repeat; ++r) build_list("model.transforms");
+  build_list("model.preprocess", config.model.preprocess);
+  for (int64_t r = 0; r < repeat; ++r) build_list("model.transforms", config.model.transforms);
   if (image_architecture) {
     options.flatten = false;  // the architecture takes the images whole
     options.latent_shape = state.latent;
   }
-  options.description = {{"features", config.integer("model.features")},
+  options.description = {{"features", config.model.features},
                          {"data_shape", options.data_shape},
-                         {"distribution", config.string("model.distribution")},
+                         {"distribution", config.model.distribution},
                          {"repeat", repeat},
                          {"num_classes", options.num_classes},
                          {"preprocess", config.section_json("model")["preprocess"]},

@@ -1,4 +1,5 @@
-// flowtrain info CONFIG.toml: the model summary as JSON (layers, parameter count).
+// flowtrain info CONFIG.toml: the model summary as JSON (layers, parameter count), with the
+// resolved settings of every section.
 // flowtrain info --backends: the kernel table as JSON, per device kind the ops
 // (kernels.h entry-point names) and the dtypes each backend has a kernel for.
 // flowtrain info --transforms: the transform types of model.kind = "flow", with their keys.
@@ -57,10 +58,11 @@ void register_info_command(CLI::App& app) {
     }
     if (config_path->empty()) FT_FAIL("flowtrain info needs a CONFIG.toml, --backends or --transforms");
     Config config = Config::load(*config_path, *overrides);
-    Generator gen(uint64_t(config.integer("train.seed")), 0);
+    Generator gen(uint64_t(config.train.seed), 0);
     auto model = build_model(config, gen);
     nlohmann::json summary = model->summary();
     summary["config"] = *config_path;
+    summary["settings"] = config.to_json();  // what a checkpoint records and resume compares
     fmt::print("{}\n", summary.dump(2));
   });
 }

@@ -28,7 +28,7 @@ void run_interpolate(const InterpolateArguments& args) {
   LoadedModel loaded = load_model(args.model, comm);
   if (comm->rank() != 0) return;
   require_image_model(loaded, "interpolate");
-  const ModelImages pair = to_model_space(datasets::read_images_at(loaded.config.string("data.test"), args.from_test),
+  const ModelImages pair = to_model_space(datasets::read_images_at(loaded.config.data.test, args.from_test),
                                           loaded.config, *loaded.model);
   Tensor path;
   {
@@ -42,7 +42,7 @@ void run_interpolate(const InterpolateArguments& args) {
   nlohmann::json out = {{"out", args.out},
                          {"from_test", args.from_test},
                          {"steps", args.steps},
-                         {"data", loaded.config.string("data.test")}};
+                         {"data", loaded.config.data.test}};
   out.update(describe_source(loaded));
   fmt::print("{}\n", out.dump());
 }

@@ -39,11 +39,11 @@ ModelImages to_model_space(const datasets::ImagesAt& images, const Config& confi
   for (int64_t i = 0; i < n; ++i)
     datasets::dequantize_image(images.pixels.data<uint8_t>() + i * images.shape.bytes(), images.shape, false, options,
                                {0, 0, i}, out.x.data<float>() + i * images.shape.bytes());
-  if (config.integer("model.num_classes") > 0) {
+  if (config.model.num_classes > 0) {
     for (int64_t label : images.labels.to_vector<int64_t>())
-      if (label < 0 || label >= config.integer("model.num_classes"))
+      if (label < 0 || label >= config.model.num_classes)
         FT_FAIL("data.test: label {} does not fit the conditional model's {} classes (unlabelled images?)", label,
-                config.integer("model.num_classes"));
+                config.model.num_classes);
     out.labels = images.labels;
   }
   return out;

@@ -32,7 +32,7 @@ void run_reconstruct(const ReconstructArguments& args) {
   std::vector<int64_t> indices(size_t(args.n));
   std::iota(indices.begin(), indices.end(), int64_t(0));
   const ModelImages images =
-      to_model_space(datasets::read_images_at(loaded.config.string("data.test"), indices), loaded.config, *loaded.model);
+      to_model_space(datasets::read_images_at(loaded.config.data.test, indices), loaded.config, *loaded.model);
   const Reconstruction result = reconstruct(*loaded.model, images);
   const layers::DataScaling s = loaded.model->scaling();
   // One row of originals, one row of their reconstructions.
@@ -42,7 +42,7 @@ void run_reconstruct(const ReconstructArguments& args) {
                          {"images", args.n},
                          {"max_abs_error", result.max_abs_error},
                          {"log_prob", result.log_prob.to_double_vector()},
-                         {"data", loaded.config.string("data.test")}};
+                         {"data", loaded.config.data.test}};
   out.update(describe_source(loaded));
   fmt::print("{}\n", out.dump());
 }

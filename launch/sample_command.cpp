@@ -47,9 +47,9 @@ layers::AutoregressiveInversion inversion_of(const SampleArguments& args, const 
       FT_FAIL("--jacobi-block, --tolerance and --max-iterations need --method jacobi");
     return inversion;
   }
-  if (loaded.config.model_kind() != "tarflow")
+  if (loaded.config.model.kind != "tarflow")
     FT_FAIL("--method {} applies to TARFLOW models; this checkpoint is a {} model", args.method,
-            loaded.config.model_kind());
+            loaded.config.model.kind);
   if (args.jacobi_block < 0) FT_FAIL("--jacobi-block must be >= 0 (0: whole blocks), got {}", args.jacobi_block);
   double tolerance = std::isnan(args.tolerance) ? kDefaultTolerance : args.tolerance;
   if (!(tolerance >= 0.0)) FT_FAIL("--tolerance must be >= 0, got {}", args.tolerance);
@@ -107,7 +107,7 @@ void run_sample(const SampleArguments& args) {
   if (comm->rank() != 0) return;
   if (args.n < 1) FT_FAIL("--n must be >= 1, got {}", args.n);
   check_outputs(args, *loaded.model);
-  int64_t classes = loaded.config.integer("model.num_classes");
+  int64_t classes = loaded.config.model.num_classes;
   GridRequest request;
   request.count = args.n;
   request.seed = args.seed;
@@ -127,7 +127,7 @@ void run_sample(const SampleArguments& args) {
     for (int64_t i = 0; i < args.n; ++i) labels[size_t(i)] = i % classes;
     request.options.labels = Tensor::from_vector(labels, {args.n});
   }
-  if (args.guidance != 0.0 && loaded.config.model_kind() == "glow")
+  if (args.guidance != 0.0 && loaded.config.model.kind == "glow")
     FT_FAIL("--guidance applies to TARFLOW models; this checkpoint is a Glow model");
   Tensor images;
   auto start = std::chrono::steady_clock::now();
@@ -153,7 +153,7 @@ void run_sample(const SampleArguments& args) {
                          {"temperature", args.temperature},
                          {"out_dir", args.out_dir},
                          {"sampling_seconds", seconds}};
-  if (loaded.config.model_kind() == "tarflow")
+  if (loaded.config.model.kind == "tarflow")
     out["inversion"] = {{"method", args.method},
                         {"jacobi_block", request.options.inversion.jacobi_block},
                         {"tolerance", request.options.inversion.tolerance},

@@ -38,7 +38,7 @@ std::filesystem::path this_executable() {
 // fail there is never queued.
 void check_like_train(const SubmitArguments& args) {
   Config config = Config::load(args.config, args.overrides);
-  Generator init(uint64_t(config.integer("train.seed")), 0x1A17);
+  Generator init(uint64_t(config.train.seed), 0x1A17);
   auto model = build_model(config, init);
   check_training_setup(config, *model, args.job.nodes * args.job.tasks_per_node, true);
 }

@@ -65,14 +65,14 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
 }
 
 void Trainer::check_and_build() {
-  global_batch_ = config_.integer("train.global_batch");
-  autocast_ = precision_dtype(config_.string("train.precision"));
+  global_batch_ = config_.train.global_batch;
+  autocast_ = precision_dtype(config_.train.precision);
   // Same seed on every rank; rank 0's values are broadcast anyway.
-  Generator init(uint64_t(config_.integer("train.seed")), 0x1A17);
+  Generator init(uint64_t(config_.train.seed), 0x1A17);
   model_ = build_model(config_, init);
   if (!options_.init_from.empty()) import_weights(options_.init_from, config_, *model_);
   check_training_setup(config_, *model_, comm_->size(), !options_.synthetic_data);
-  device_ = parse_device(config_.string("train.device"));
+  device_ = parse_device(config_.train.device);
   model_->to(device_);
   // Data-dependent initialisations see the statistics of the whole global batch.
   auto comm_for_stats = comm_;
@@ -82,8 +82,8 @@ void Trainer::check_and_build() {
     if (!dense.same(stats)) stats.copy_(dense);
   }, comm_->size());
   dist::ReducerOptions reducer_options;
-  reducer_options.bucket_megabytes = config_.number("train.bucket_mb");
-  reducer_options.zero1 = config_.boolean("train.zero1");
+  reducer_options.bucket_megabytes = config_.train.bucket_mb;
+  reducer_options.zero1 = config_.train.zero1;
   reducer_ = std::make_unique<dist::GradientReducer>(model_->parameter_slots(), comm_, reducer_options);
   build_optimization();
 }
@@ -92,11 +92,11 @@ datasets::Batch Trainer::next_batch() {
   if (!options_.synthetic_data) return reader_->next();
   // A fresh draw per step and rank.
   int64_t local = global_batch_ / comm_->size();
-  Generator gen(uint64_t(config_.integer("train.seed")), 0xBE4C0000 + uint64_t(comm_->rank()),
+  Generator gen(uint64_t(config_.train.seed), 0xBE4C0000 + uint64_t(comm_->rank()),
                 uint64_t(progress_.step) * uint64_t(local * model_->dims() + 4));
   datasets::Batch batch;
   batch.images = synthetic_examples(*model_, local, gen);
-  int64_t classes = std::max<int64_t>(1, config_.integer("model.num_classes"));
+  int64_t classes = std::max<int64_t>(1, config_.model.num_classes);
   std::vector<int64_t> labels(static_cast<size_t>(local));
   for (auto& label : labels) label = int64_t(gen.next_below(uint64_t(classes)));
   batch.labels = Tensor::from_vector(labels, {local});
@@ -109,7 +109,7 @@ void Trainer::open_reader() {
   options.start = progress_.data;
   // Each shard is hashed once per job, by one rank; the readers then only check sizes and formats.
   verify_dataset_across_ranks(*comm_, options.dir);
-  if (!config_.string("data.test").empty()) verify_dataset_across_ranks(*comm_, config_.string("data.test"));
+  if (!config_.data.test.empty()) verify_dataset_across_ranks(*comm_, config_.data.test);
   options.verify_checksums = false;
   dist::run_agreed(*comm_, [&] { reader_ = std::make_unique<datasets::Reader>(options); });
 }
@@ -120,35 +120,35 @@ double Trainer::loss_scale() const { return scaler_ ? scaler_->scale() : 1.0; }
 
 void Trainer::build_optimization() {
   optim::OptimizerConfig oc;
-  oc.name = config_.string("optim.name");
-  std::vector<double> betas = config_.numbers("optim.betas");
+  oc.name = config_.optim.name;
+  std::vector<double> betas = config_.optim.betas;
   if (betas.size() != 2) FT_FAIL("optim.betas must have two values, got {}", betas.size());
   oc.beta1 = betas[0];
   oc.beta2 = betas[1];
-  oc.eps = config_.number("optim.eps");
-  oc.weight_decay = config_.number("optim.weight_decay");
+  oc.eps = config_.optim.eps;
+  oc.weight_decay = config_.optim.weight_decay;
   optimizer_ = optim::make_optimizer(oc, optimizer_range_size());
-  schedule_.lr = config_.number("optim.lr");
-  schedule_.min_lr = config_.number("optim.min_lr");
-  schedule_.warmup_start_lr = config_.number("optim.warmup_start_lr");
-  schedule_.warmup_steps = config_.integer("optim.warmup_steps");
-  schedule_.total_steps = config_.integer("train.steps");
-  schedule_.kind = config_.string("optim.schedule");
-  double ema = config_.number("optim.ema");
+  schedule_.lr = config_.optim.lr;
+  schedule_.min_lr = config_.optim.min_lr;
+  schedule_.warmup_start_lr = config_.optim.warmup_start_lr;
+  schedule_.warmup_steps = config_.optim.warmup_steps;
+  schedule_.total_steps = config_.train.steps;
+  schedule_.kind = config_.optim.schedule;
+  double ema = config_.optim.ema;
   if (ema < 0.0 || ema >= 1.0) FT_FAIL("optim.ema must be in [0, 1), got {}", ema);
   if (ema > 0.0) ema_ = std::make_unique<optim::Ema>(reducer_->parameter_count(), ema);
   if (autocast_ == DType::f16) scaler_ = std::make_unique<precision::LossScaler>();
 }
 
 int64_t Trainer::optimizer_range_size() const {
-  return config_.boolean("train.zero1") ? reducer_->shard_size() : reducer_->parameter_count();
+  return config_.train.zero1 ? reducer_->shard_size() : reducer_->parameter_count();
 }
 
 StepResult Trainer::train_step() {
   datasets::Batch batch = next_batch();
   progress_.data = batch.next;
   batch.images = batch.images.to(device_);
-  Tensor labels = config_.integer("model.num_classes") > 0 ? batch.labels.to(device_) : Tensor();
+  Tensor labels = config_.model.num_classes > 0 ? batch.labels.to(device_) : Tensor();
   StepResult result;
   result.lr = optim::learning_rate(schedule_, progress_.step);
   model_->set_training(true);
@@ -159,7 +159,7 @@ StepResult Trainer::train_step() {
     // The forward's random draws (TARFLOW's label dropout) are keyed by the example's
     // position in the epoch's global order: the same at any world size and after a resume.
     int64_t first = batch.position.consumed + int64_t(comm_->rank()) * batch.images.size(0);
-    model_->set_forward_generator(Generator(uint64_t(config_.integer("train.seed")),
+    model_->set_forward_generator(Generator(uint64_t(config_.train.seed),
                                             kForwardStream + uint64_t(batch.position.epoch), uint64_t(first)));
   }
   {
@@ -173,7 +173,7 @@ StepResult Trainer::train_step() {
   (scale != 1.0 ? mul(loss, scale) : loss).backward();
   reducer_->finish_gradient_reduction();
 
-  bool zero1 = config_.boolean("train.zero1");
+  bool zero1 = config_.train.zero1;
   Tensor grads_tensor = zero1 ? reducer_->shard_gradients() : reducer_->gradient_arena();
   float* grads = grads_tensor.data<float>();
   int64_t n = optimizer_range_size();
@@ -196,14 +196,14 @@ StepResult Trainer::train_step() {
   if (overflow) {
     result.skipped = true;
     ++progress_.skipped_steps;
-    if (++progress_.consecutive_skips > config_.integer("train.max_skipped_steps"))
+    if (++progress_.consecutive_skips > config_.train.max_skipped_steps)
       FT_FAIL("stopping: {} steps in a row had a non-finite loss or gradient (train.max_skipped_steps = {}); "
               "lower optim.lr, raise optim.warmup_steps or set optim.clip_norm",
-              progress_.consecutive_skips, config_.integer("train.max_skipped_steps"));
+              progress_.consecutive_skips, config_.train.max_skipped_steps);
     return result;
   }
   progress_.consecutive_skips = 0;
-  double coefficient = optim::clip_coefficient(result.grad_norm, config_.number("optim.clip_norm"));
+  double coefficient = optim::clip_coefficient(result.grad_norm, config_.optim.clip_norm);
   if (coefficient < 1.0) optim::scale_in_place(grads, n, coefficient);
   float* params = reducer_->parameter_arena().data<float>() + (zero1 ? reducer_->shard_begin() : 0);
   optimizer_->step(params, grads, result.lr);
@@ -231,9 +231,9 @@ void Trainer::with_ema_weights(Fn&& fn) {
 }
 
 void Trainer::evaluate_and_log() {
-  if (config_.string("data.test").empty()) return;
+  if (config_.data.test.empty()) return;
   EvalResult eval;
-  with_ema_weights([&] { eval = evaluate_bits_per_dim(*model_, config_, *comm_, config_.integer("log.eval_batches")); });
+  with_ema_weights([&] { eval = evaluate_bits_per_dim(*model_, config_, *comm_, config_.log.eval_batches); });
   // Continuous vectors have no bins: their number is nats per dimension.
   bool quantized = model_->scaling().quantized;
   double value = quantized ? eval.bits_per_dim : eval.nats_per_dim;
@@ -252,12 +252,12 @@ void Trainer::evaluate_and_log() {
 
 void Trainer::sample_and_log() {
   GridRequest request;
-  request.count = config_.integer("log.sample_count");
-  request.options.temperature = config_.number("log.temperature");
-  request.seed = uint64_t(config_.integer("train.seed"));
-  if (config_.integer("model.num_classes") > 0) {
+  request.count = config_.log.sample_count;
+  request.options.temperature = config_.log.temperature;
+  request.seed = uint64_t(config_.train.seed);
+  if (config_.model.num_classes > 0) {
     std::vector<int64_t> labels(size_t(request.count));
-    for (int64_t i = 0; i < request.count; ++i) labels[size_t(i)] = i % config_.integer("model.num_classes");
+    for (int64_t i = 0; i < request.count; ++i) labels[size_t(i)] = i % config_.model.num_classes;
     request.options.labels = Tensor::from_vector(labels, {request.count}, device_);
   }
   if (!run_dir_.writer()) return;  // rank 0 draws alone; no collective inside
@@ -278,8 +278,8 @@ void Trainer::sample_and_log() {
 void Trainer::log_step(const StepResult& result) {
   interval_bpd_ += result.bits_per_dim;
   interval_steps_ += 1;
-  int64_t every = std::max<int64_t>(1, config_.integer("log.every_steps"));
-  int64_t total = config_.integer("train.steps");
+  int64_t every = std::max<int64_t>(1, config_.log.every_steps);
+  int64_t total = config_.train.steps;
   if (progress_.step % every != 0 && progress_.step != total) return;
   auto now = std::chrono::steady_clock::now();
   double elapsed = std::chrono::duration<double>(now - interval_start_).count();
@@ -339,7 +339,7 @@ void Trainer::log_slurm_job() {
 
 bool Trainer::checkpoint_due(bool* stop) {
   // Rank 0's clock decides the timed trigger; a signal on any rank stops every rank.
-  double minutes = config_.number("checkpoint.every_minutes");
+  double minutes = config_.checkpoint.every_minutes;
   double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - last_checkpoint_).count() / 60.0;
   bool timed = comm_->rank() == 0 && minutes > 0.0 && elapsed >= minutes;
   Tensor flags = Tensor::from_vector<double>({double(received_stop_signal()), timed ? 1.0 : 0.0}, {2});
@@ -347,20 +347,20 @@ bool Trainer::checkpoint_due(bool* stop) {
   std::vector<double> f = flags.to_double_vector();
   stop_signal_ = int(f[0]);
   *stop = stop_signal_ != 0;
-  int64_t every = config_.integer("checkpoint.every_steps");
+  int64_t every = config_.checkpoint.every_steps;
   return *stop || f[1] > 0.0 || (every > 0 && progress_.step % every == 0);
 }
 
 int Trainer::run() {
-  int64_t total = config_.integer("train.steps");
+  int64_t total = config_.train.steps;
   run_dir_.log(fmt::format("flowtrain: {} model, {} parameters, {} ranks, global batch {}, {} steps, precision {}, "
                            "run dir {}",
-                           config_.model_kind(), model_->parameter_count(), comm_->size(), global_batch_, total,
-                           config_.string("train.precision"), run_dir_.root().string()));
+                           config_.model.kind, model_->parameter_count(), comm_->size(), global_batch_, total,
+                           config_.train.precision, run_dir_.root().string()));
   log_slurm_job();
   interval_start_ = std::chrono::steady_clock::now();
-  int64_t eval_every = config_.integer("log.eval_every_steps");
-  int64_t sample_every = config_.integer("log.sample_every_steps");
+  int64_t eval_every = config_.log.eval_every_steps;
+  int64_t sample_every = config_.log.sample_every_steps;
   while (progress_.step < total) {
     log_step(train_step());
     if (eval_every > 0 && progress_.step % eval_every == 0) evaluate_and_log();

@@ -42,8 +42,8 @@ std::filesystem::path Trainer::save_checkpoint() {
   checkpoint::SaveRequest request;
   request.checkpoints_dir = run_dir_.checkpoints();
   request.step = progress_.step;
-  request.keep.keep_last = config_.integer("checkpoint.keep_last");
-  request.keep.keep_every = config_.integer("checkpoint.keep_every");
+  request.keep.keep_last = config_.checkpoint.keep_last;
+  request.keep.keep_every = config_.checkpoint.keep_every;
   request.warn = [this](const std::string& warning) { run_dir_.log("warning: " + warning); };
   int64_t n = reducer_->parameter_count();
   auto [begin, end] = even_share(n, comm_->rank(), comm_->size());
@@ -51,7 +51,7 @@ std::filesystem::path Trainer::save_checkpoint() {
   request.slices.push_back({"parameters", n, begin, end - begin, params + begin});
   if (ema_) request.slices.push_back({"ema", n, begin, end - begin, ema_->shadow().data<float>() + begin});
   // Optimizer state: the whole range on every rank, or this rank's ZeRO-1 shard.
-  bool zero1 = config_.boolean("train.zero1");
+  bool zero1 = config_.train.zero1;
   int64_t state_begin = zero1 ? reducer_->shard_begin() : begin;
   int64_t state_end = zero1 ? std::min(n, reducer_->shard_begin() + reducer_->shard_size()) : end;
   int64_t offset = zero1 ? 0 : begin;
@@ -100,7 +100,7 @@ void Trainer::check_resume_config(const nlohmann::json& saved_model, const nlohm
       if (now.contains(key) && now[key] != value)
         run_dir_.log(fmt::format("resume: {}.{} changed from {} to {}", section, key, value.dump(), now[key].dump()));
   }
-  if (saved_run.contains("train") && saved_run["train"].value("zero1", false) != config_.boolean("train.zero1"))
+  if (saved_run.contains("train") && saved_run["train"].value("zero1", false) != config_.train.zero1)
     run_dir_.log("resume: train.zero1 changed; the optimizer state is resharded");
 }
 
@@ -112,7 +112,7 @@ void Trainer::restore_checkpoint(const std::filesystem::path& dir) {
   FT_CHECK(reader.length("parameters") == n, "checkpoint {} holds {} parameters, the model has {}", dir.string(),
            reader.length("parameters"), n);
   reader.read_range("parameters", 0, n, reducer_->parameter_arena().data<float>());
-  bool zero1 = config_.boolean("train.zero1");
+  bool zero1 = config_.train.zero1;
   int64_t begin = zero1 ? reducer_->shard_begin() : 0;
   int64_t end = zero1 ? std::min(n, reducer_->shard_begin() + reducer_->shard_size()) : n;
   for (auto& [name, tensor] : optimizer_->state()) {

@@ -13,13 +13,13 @@ namespace ft::launch {
 
 datasets::DequantizeOptions dequantize_options(const Config& config, const layers::FlowModel& model) {
   datasets::DequantizeOptions options;
-  options.noise = datasets::noise_from_name(config.string("data.noise"));
-  options.gaussian_std = config.number("data.noise_std");
+  options.noise = datasets::noise_from_name(config.data.noise);
+  options.gaussian_std = config.data.noise_std;
   layers::DataScaling scaling = model.scaling();
   options.range = scaling.shift == 0.0    ? datasets::ValueRange::zero_one
                   : scaling.shift == -0.5 ? datasets::ValueRange::centered
                                           : datasets::ValueRange::symmetric;
-  options.bits = config.model_kind() == "glow" ? int(config.integer("model.n_bits")) : 8;
+  options.bits = config.model.kind == "glow" ? int(config.model.n_bits) : 8;
   return options;
 }
 
@@ -48,9 +48,9 @@ void check_dataset_matches_model(const std::string& key, const std::string& dir,
 datasets::ReaderOptions reader_options(const Config& config, const layers::FlowModel& model, Split split, int rank,
                                        int world_size) {
   std::string key = split == Split::train ? "data.train" : "data.test";
-  std::string dir = config.string(key);
+  std::string dir = split == Split::train ? config.data.train : config.data.test;
   check_dataset_matches_model(key, dir, model);
-  int64_t global_batch = config.integer("train.global_batch");
+  int64_t global_batch = config.train.global_batch;
   if (global_batch < 1) FT_FAIL("train.global_batch must be >= 1, got {}", global_batch);
   if (global_batch % world_size != 0)
     FT_FAIL("train.global_batch = {} does not divide by the {} ranks; use a multiple of {}", global_batch, world_size,
@@ -60,15 +60,15 @@ datasets::ReaderOptions reader_options(const Config& config, const layers::FlowM
   options.global_batch = global_batch;
   options.rank = rank;
   options.world_size = world_size;
-  options.seed = uint64_t(config.integer("train.seed"));
+  options.seed = uint64_t(config.train.seed);
   options.shuffle = split == Split::train;
   options.drop_last = split == Split::train;
   // Vector sets are read as stored: no flips, no dequantization noise.
   if (model.is_image_model()) {
-    options.flip = split == Split::train && config.boolean("data.flip");
+    options.flip = split == Split::train && config.data.flip;
     options.dequantize = dequantize_options(config, model);
   }
-  options.threads = int(std::max<int64_t>(1, config.integer("data.loader_threads")));
+  options.threads = int(std::max<int64_t>(1, config.data.loader_threads));
   return options;
 }
 

@@ -16,7 +16,7 @@ const std::vector<std::pair<std::string, std::string>> kTarflowRenames = {
     {".mlp_norm.", ".mlp.norm."},             {".mlp.fc1.", ".mlp.main.0."},
     {".mlp.fc2.", ".mlp.main.2."}};
 
-bool is_tarflow(const Config& config) { return config.model_kind() == "tarflow"; }
+bool is_tarflow(const Config& config) { return config.model.kind == "tarflow"; }
 
 std::string external_name(const Config& config, std::string name) {
   if (!is_tarflow(config)) return name;
@@ -44,12 +44,12 @@ Tensor causal_mask(int64_t tokens) {
 
 std::vector<std::string> tarflow_mask_names(const Config& config) {
   std::vector<std::string> names;
-  for (int64_t b = 0; b < config.integer("model.blocks"); ++b) names.push_back(fmt::format("blocks.{}.attn_mask", b));
+  for (int64_t b = 0; b < config.model.blocks; ++b) names.push_back(fmt::format("blocks.{}.attn_mask", b));
   return names;
 }
 
 int64_t tarflow_tokens(const Config& config) {
-  const int64_t side = config.integer("model.image_size") / config.integer("model.patch_size");
+  const int64_t side = config.model.image_size / config.model.patch_size;
   return side * side;
 }
 
@@ -66,7 +66,7 @@ void export_weights(const std::filesystem::path& out, const Config& config, cons
     for (const std::string& name : tarflow_mask_names(config)) tensors.emplace_back(name, causal_mask(tarflow_tokens(config)));
   io::write_safetensors(out, tensors,
                         {{"flowtrain_config", config.to_toml()},
-                         {"model_kind", config.model_kind()},
+                         {"model_kind", config.model.kind},
                          {"names", is_tarflow(config) ? "apple/ml-tarflow" : "flowtrain"}});
 }
 
@@ -84,7 +84,7 @@ void import_weights(const std::filesystem::path& file, const Config& config, lay
       auto it = contents.tensors.find(theirs);
       if (it == contents.tensors.end())
         FT_FAIL("{}: no tensor '{}' (the model's {}); is it a {} model of this shape?", where, theirs, name,
-                config.model_kind());
+                config.model.kind);
       const Shape expected = external_shape(config, name, tensor.shape());
       if (it->second.shape() != expected)
         FT_FAIL("{}: tensor '{}' has shape {}, the model's {} is {}", where, theirs, shape_str(it->second.shape()),
@@ -95,7 +95,7 @@ void import_weights(const std::filesystem::path& file, const Config& config, lay
     }
   if (!unused.empty())
     FT_FAIL("{}: tensor '{}' has no place in this {} model (another architecture or size?)", where, *unused.begin(),
-            config.model_kind());
+            config.model.kind);
 }
 
 }  // namespace ft::launch

@@ -41,9 +41,9 @@ std::vector<Preset> tarflow_presets() {
   for (const auto& entry : std::filesystem::directory_iterator(configs_dir())) {
     if (entry.path().extension() != ".toml") continue;
     auto config = ft::launch::Config::load(entry.path().string(), {});
-    if (config.model_kind() != "tarflow") continue;
+    if (config.model.kind != "tarflow") continue;
     auto model = ft::launch::tarflow_config_from(config);
-    const int64_t global_batch = config.integer("train.global_batch");
+    const int64_t global_batch = config.train.global_batch;
     for (int64_t ranks : {1, 8}) {
       if (global_batch % ranks != 0) continue;
       presets.push_back({entry.path().filename().string() + " on " + std::to_string(ranks) + " GPU(s)",
