@@ -68,12 +68,13 @@ void dequantize_image(const uint8_t* hwc, const ImageShape& shape, bool flip, co
   int64_t h = shape.height, w = shape.width, c = shape.channels, count = shape.bytes();
   // Noise is drawn in output (CHW) order, after the flip, so index j of the output
   // always gets counter j.
-  if (options.noise != Noise::none) fill_noise(options, key, count, chw);
+  if (options.noise == Noise::uniform || options.noise == Noise::gaussian) fill_noise(options, key, count, chw);
   // value = scale * (p + u) + shift for uniform; scale * p + shift (+ std * n) otherwise.
   FT_CHECK(options.bits >= 1 && options.bits <= 8, "dequantization to {} bits", options.bits);
   const int drop = 8 - options.bits;
   const double levels = double(1 << options.bits);
-  double scale = options.noise == Noise::uniform ? 1.0 / levels : 1.0 / (levels - 1.0), shift = 0.0;
+  bool bins = options.noise == Noise::uniform || options.noise == Noise::learned;
+  double scale = bins ? 1.0 / levels : 1.0 / (levels - 1.0), shift = 0.0;
   if (options.range == ValueRange::centered) shift = -0.5;
   if (options.range == ValueRange::symmetric) scale *= 2.0, shift = -1.0;
   auto fscale = float(scale), fshift = float(shift), fstd = float(options.gaussian_std);
@@ -84,7 +85,8 @@ void dequantize_image(const uint8_t* hwc, const ImageShape& shape, bool flip, co
         float& out = chw[(k * h + y) * w + x];
         float p = float(pixel[k] >> drop);
         switch (options.noise) {
-          case Noise::none: out = fscale * p + fshift; break;
+          case Noise::none:
+          case Noise::learned: out = fscale * p + fshift; break;
           case Noise::uniform: out = fscale * (p + out) + fshift; break;
           case Noise::gaussian: out = fscale * p + fshift + fstd * out; break;
         }

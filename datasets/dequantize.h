@@ -10,7 +10,8 @@
 
 namespace ft::datasets {
 
-enum class Noise { none, uniform, gaussian };
+// learned: the model draws the noise itself (Flow++'s variational dequantization).
+enum class Noise { none, uniform, gaussian, learned };
 // zero_one: [0, 1]; centered: [-0.5, 0.5] (Glow); symmetric: [-1, 1] (TARFLOW).
 enum class ValueRange { zero_one, centered, symmetric };
 Noise noise_from_name(const std::string& name);
@@ -18,7 +19,8 @@ ValueRange value_range_from_name(const std::string& name);
 
 struct DequantizeOptions {
   // none: p/255; uniform: (p + u)/256 with u ~ U(0, 1); gaussian: p/255, then
-  // gaussian_std * N(0, 1) added after mapping to the range.
+  // gaussian_std * N(0, 1) added after mapping to the range; learned: p/256, the
+  // corner of the pixel's bin on uniform's scale, to which the model adds its u/256.
   Noise noise = Noise::uniform;
   double gaussian_std = 0.05;
   ValueRange range = ValueRange::centered;

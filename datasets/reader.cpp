@@ -126,6 +126,7 @@ Batch Reader::build(const BatchPlan& plan, ShardHandles& handles) const {
   Batch batch;
   batch.position = plan.position;
   batch.next = plan.next;
+  batch.rank_begin = plan.rank_begin;
   batch.sample_ids = plan.sample_ids;
   batch.labels = Tensor::empty({n}, DType::i64);
   int64_t* labels = batch.labels.data<int64_t>();

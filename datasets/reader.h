@@ -56,6 +56,7 @@ struct Batch {
   std::vector<int64_t> sample_ids; // dataset indices
   Position position;               // where this global batch starts
   Position next;                   // where the following one starts
+  int64_t rank_begin = 0;          // this rank's first example's position in the epoch's order
 };
 
 class Reader {

@@ -55,6 +55,7 @@ EvalResult evaluate_bits_per_dim(layers::FlowModel& model, const Config& config,
     datasets::Batch batch = reader.next();
     if (batch.images.size(0) > 0) {  // the last, partial batch may leave a rank without images
       Tensor labels = config.model.num_classes > 0 ? batch.labels.to(model.device()) : Tensor();
+      model.set_forward_generator(forward_generator(config, Split::test, batch));
       layers::ModelOutput out = model.forward(batch.images.to(model.device()), labels);
       log_prob_sum += sum(out.log_prob.to(DType::f64)).item();
       if (toy) target_sum += target_log_prob_sum(*toy, batch.images);

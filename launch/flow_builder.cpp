@@ -61,6 +61,7 @@ struct BuildState {
   Shape image;          // {C, H, W} of image data; empty for vectors
   Shape latent;         // what the last image architecture outputs per example
   bool vector_transforms = false;  // built so far
+  std::shared_ptr<flows::VariationalDequantizer> dequantizer;  // Flow++'s, when asked for
 };
 
 // One [[model.transforms]] table, checked against its type's keys.
@@ -225,7 +226,11 @@ std::shared_ptr<flows::Transform> make_flowpp(const TransformArgs& a, BuildState
             checkerboard.size());
   c.scales.clear();
   for (size_t i = 0; i < channel.size(); ++i) c.scales.push_back({channel[i], checkerboard[i]});
+  c.dequant_couplings = a.integer("dequantizer_couplings");
+  c.dequant_filters = a.integer("dequantizer_filters");
+  c.dequant_blocks = a.integer("dequantizer_blocks");
   auto transform = naming_the_entry(a, [&] { return flows::flowpp_transform(c, s.gen); });
+  if (a.boolean("dequantizer")) s.dequantizer = naming_the_entry(a, [&] { return flows::flowpp_dequantizer(c, s.gen); });
   // No factored-out dimensions: z keeps the last scale's shape, one squeeze per scale after the first.
   int64_t squeezes = int64_t(c.scales.size()) - 1;
   s.latent = {c.channels << (2 * squeezes), c.image_size >> squeezes, c.image_size >> squeezes};
@@ -310,7 +315,12 @@ const std::vector<TransformType>& transform_types() {
         {"heads", ArgType::integer, "4"},
         {"components", ArgType::integer, "32"},
         {"channel_couplings", ArgType::integers, "[0, 2]"},
-        {"checkerboard_couplings", ArgType::integers, "[4, 3]"}},
+        {"checkerboard_couplings", ArgType::integers, "[4, 3]"},
+        // Variational dequantization (q(u | x), trained with the flow) in place of uniform noise.
+        {"dequantizer", ArgType::boolean, "false"},
+        {"dequantizer_couplings", ArgType::integer, "4"},
+        {"dequantizer_filters", ArgType::integer, "96"},
+        {"dequantizer_blocks", ArgType::integer, "2"}},
        make_flowpp, Placement::image},
   };
   return types;
@@ -384,7 +394,7 @@ std::shared_ptr<flows::ComposedFlowModel> build_flow_model(const Config& config,
   const toml::array& tables = config.model.transforms;
   if (tables.empty()) FT_FAIL("{}: model.transforms is empty; a flow needs at least one [[model.transforms]]", config.origin());
 
-  BuildState state{features, options.num_classes, 0, gen, options.flatten ? options.data_shape : Shape{}, {}};
+  BuildState state{features, options.num_classes, 0, gen, options.flatten ? options.data_shape : Shape{}, {}, false, nullptr};
   std::vector<std::shared_ptr<flows::Transform>> transforms;
   bool image_architecture = false;
   auto build_list = [&](const char* key, const toml::array& list) {
@@ -411,10 +421,11 @@ std::shared_ptr<flows::ComposedFlowModel> build_flow_model(const Config& config,
                          {"num_classes", options.num_classes},
                          {"preprocess", config.section_json("model")["preprocess"]},
                          {"transforms", config.section_json("model")["transforms"]},
-                         {"transform_count", transforms.size()}};
+                         {"transform_count", transforms.size()},
+                         {"variational_dequantization", state.dequantizer != nullptr}};
   auto base = build_base(config, features, options.num_classes, gen);
   return std::make_shared<flows::ComposedFlowModel>(std::make_shared<flows::CompositeTransform>(std::move(transforms)),
-                                                    base, options);
+                                                    base, options, state.dequantizer);
 }
 
 std::string describe_transform_types() {

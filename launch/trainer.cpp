@@ -24,14 +24,6 @@
 
 namespace ft::launch {
 
-namespace {
-
-// Philox stream ids of the models' forward draws, one per epoch, apart from the data
-// streams (the value TARFLOW's label dropout always had, so its runs repeat).
-constexpr uint64_t kForwardStream = uint64_t(0x1AB0D0) << 32;
-
-}  // namespace
-
 DType precision_dtype(const std::string& precision) {
   if (precision == "bf16") return DType::bf16;
   if (precision == "fp16") return DType::f16;
@@ -101,6 +93,7 @@ datasets::Batch Trainer::next_batch() {
   for (auto& label : labels) label = int64_t(gen.next_below(uint64_t(classes)));
   batch.labels = Tensor::from_vector(labels, {local});
   batch.next = {0, (progress_.step + 1) * global_batch_};
+  batch.rank_begin = int64_t(comm_->rank()) * local;
   return batch;
 }
 
@@ -155,13 +148,7 @@ StepResult Trainer::train_step() {
   reducer_->zero_grad();
   double dims = double(model_->dims());
   Tensor loss;
-  {
-    // The forward's random draws (TARFLOW's label dropout) are keyed by the example's
-    // position in the epoch's global order: the same at any world size and after a resume.
-    int64_t first = batch.position.consumed + int64_t(comm_->rank()) * batch.images.size(0);
-    model_->set_forward_generator(Generator(uint64_t(config_.train.seed),
-                                            kForwardStream + uint64_t(batch.position.epoch), uint64_t(first)));
-  }
+  model_->set_forward_generator(forward_generator(config_, Split::train, batch));
   {
     AutocastGuard autocast(autocast_);
     layers::ModelOutput out = model_->forward(batch.images, labels);

@@ -14,6 +14,12 @@ namespace ft::launch {
 datasets::DequantizeOptions dequantize_options(const Config& config, const layers::FlowModel& model) {
   datasets::DequantizeOptions options;
   options.noise = datasets::noise_from_name(config.data.noise);
+  if (model.learns_dequantization()) {
+    if (config.data.noise != "uniform")
+      FT_FAIL("{}: data.noise = \"{}\" but the model learns its dequantization (a Flow++ dequantizer); leave data.noise "
+              "uniform", config.origin(), config.data.noise);
+    options.noise = datasets::Noise::learned;
+  }
   options.gaussian_std = config.data.noise_std;
   layers::DataScaling scaling = model.scaling();
   options.range = scaling.shift == 0.0    ? datasets::ValueRange::zero_one
@@ -78,6 +84,13 @@ void verify_dataset_across_ranks(dist::Communicator& comm, const std::filesystem
     for (auto shard = size_t(comm.rank()); shard < manifest.shards.size(); shard += size_t(comm.size()))
       datasets::verify_shard_checksum(dir, manifest, shard);
   });
+}
+
+Generator forward_generator(const Config& config, Split split, const datasets::Batch& batch) {
+  // Philox stream ids, one per epoch, apart from the data streams; training's is the
+  // value TARFLOW's label dropout always had, so its runs repeat.
+  const uint64_t stream = (split == Split::train ? uint64_t(0x1AB0D0) : uint64_t(0xE7A1D0)) << 32;
+  return Generator(uint64_t(config.train.seed), stream + uint64_t(batch.position.epoch), uint64_t(batch.rank_begin));
 }
 
 Tensor synthetic_examples(const layers::FlowModel& model, int64_t count, Generator& gen) {

@@ -53,6 +53,11 @@ class FlowModel : public nn::Module {
   // a model that draws k values per example starts at offset * k, so each example
   // gets the same draws at any world size and after a resume.
   virtual void set_forward_generator(const Generator&) {}
+  // True when the model dequantizes the pixels itself (Flow++'s variational
+  // dequantization): the data then arrive as the corners of their bins, p / 256, and
+  // forward's log_prob is the bound log p(x + u) - log q(u | x) with u drawn from the
+  // forward stream, which bits per dimension read like an exact log-likelihood.
+  virtual bool learns_dequantization() const { return false; }
   bool is_image_model() const { return data_shape().size() == 3; }
   int64_t dims() const {
     int64_t n = 1;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "framework/core/check.h"
 #include "framework/kernels/kernels.h"
 #include "framework/random/philox.h"
 
@@ -101,6 +102,25 @@ void uniform_(Tensor& t, double low, double high, Generator& gen) {
 
 void normal_(Tensor& t, double mean, double std, Generator& gen) {
   t.copy_(normal(t.shape(), mean, std, gen, t.dtype()));
+}
+
+Tensor normal_per_example(int64_t n, const Shape& example, Generator& gen, DType dtype) {
+  FT_CHECK(n >= 0, "normal_per_example of {} examples", n);
+  const uint64_t size = uint64_t(numel_of(example)), stride = (size + 3) / 4 * 4, first = gen.offset();
+  Shape shape{n};
+  shape.insert(shape.end(), example.begin(), example.end());
+  Generator at(gen.seed(), gen.stream(), first * stride);
+  gen.set_offset(first + uint64_t(n));  // the next example's index
+  if (stride == size) return normal(shape, 0.0, 1.0, at, dtype);  // the examples' values are contiguous
+  Tensor out = Tensor::empty(shape, dtype);
+  auto* bytes = static_cast<char*>(out.raw_data());
+  const size_t example_bytes = size_t(size) * dtype_size(dtype);
+  for (int64_t i = 0; i < n; ++i) {
+    at.set_offset((first + uint64_t(i)) * stride);
+    Tensor one = normal(example, 0.0, 1.0, at, dtype);
+    std::copy_n(static_cast<const char*>(one.raw_data()), example_bytes, bytes + size_t(i) * example_bytes);
+  }
+  return out;
 }
 
 std::vector<int64_t> permutation(int64_t n, Generator& gen) {

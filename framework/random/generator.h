@@ -38,6 +38,12 @@ Tensor uniform(const Shape& shape, double low, double high, Generator& gen, DTyp
 Tensor normal(const Shape& shape, double mean, double std, Generator& gen, DType dtype = DType::f32);
 void uniform_(Tensor& t, double low, double high, Generator& gen);
 void normal_(Tensor& t, double mean, double std, Generator& gen);
+// N(0, 1) draws of n examples of shape `example`, keyed by example index: with
+// first = gen.offset(), example i gets the values from (first + i) * k on, k being the
+// example's size rounded up to whole Philox blocks. So an example's noise depends on
+// its index alone, however a global batch is split across ranks. gen's offset then
+// counts examples, not values: it becomes first + n, the next example's index.
+Tensor normal_per_example(int64_t n, const Shape& example, Generator& gen, DType dtype = DType::f32);
 // A uniformly random permutation of 0..n-1 (Fisher-Yates on the stream).
 std::vector<int64_t> permutation(int64_t n, Generator& gen);
 

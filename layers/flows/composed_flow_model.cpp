@@ -1,5 +1,7 @@
 #include "layers/flows/composed_flow_model.h"
 
+#include <tuple>
+
 #include "framework/core/check.h"
 #include "framework/ops/ops.h"
 #include "layers/flows/batch_norm.h"
@@ -18,8 +20,11 @@ Shape with_batch(int64_t n, const Shape& example) {
 }  // namespace
 
 ComposedFlowModel::ComposedFlowModel(std::shared_ptr<Transform> transform, std::shared_ptr<Distribution> base,
-                                     ComposedFlowOptions options)
-    : transform_(std::move(transform)), base_(std::move(base)), options_(std::move(options)) {
+                                     ComposedFlowOptions options, std::shared_ptr<VariationalDequantizer> dequantizer)
+    : transform_(std::move(transform)),
+      base_(std::move(base)),
+      options_(std::move(options)),
+      dequantizer_(std::move(dequantizer)) {
   int64_t latent = 1;
   for (int64_t d : options_.latent_shape) latent *= d;
   FT_CHECK(latent == base_->features(), "the base distribution has {} features but the transform gives {} per example",
@@ -27,6 +32,11 @@ ComposedFlowModel::ComposedFlowModel(std::shared_ptr<Transform> transform, std::
   FT_CHECK(latent == dims(), "a flow keeps the dimension: {} data dimensions but {} latent ones", dims(), latent);
   register_module("transform", transform_);
   register_module("base", base_);
+  if (dequantizer_) {
+    FT_CHECK(is_image_model() && options_.scaling.shift == 0.0 && options_.scaling.quantized,
+             "a variational dequantizer needs images in [0, 1) (pixel + u) / bins");
+    register_module("dequantizer", dequantizer_);
+  }
 }
 
 Tensor ComposedFlowModel::context_of(const Tensor& labels, int64_t rows, DType dtype, Device device) const {
@@ -56,11 +66,20 @@ Tensor ComposedFlowModel::to_data(const Tensor& transform_input) const {
   return transform_input.reshape(with_batch(transform_input.size(0), options_.data_shape));
 }
 
+std::pair<Tensor, Tensor> ComposedFlowModel::dequantize(const Tensor& x) {
+  double bins = options_.scaling.bins_per_unit;
+  DequantizationSample d = dequantizer_->sample(mul(x, bins), forward_gen_);  // integer pixel values
+  return {add(x, mul(d.u, 1.0 / bins)), d.log_q};
+}
+
 ModelOutput ComposedFlowModel::forward(const Tensor& x, const Tensor& labels) {
   Tensor context = context_of(labels, x.size(0), x.dtype(), x.device());
-  TransformResult r = transform_->forward(to_transform_input(x), context);
+  Tensor data = x, log_q;
+  if (dequantizer_) std::tie(data, log_q) = dequantize(x);
+  TransformResult r = transform_->forward(to_transform_input(data), context);
   Tensor z = r.y.reshape({x.size(0), dims()});
-  return {add(base_->log_prob(z, context), r.logabsdet), {r.y}};
+  Tensor log_prob = add(base_->log_prob(z, context), r.logabsdet);
+  return {log_q.defined() ? sub(log_prob, log_q) : log_prob, {r.y}};
 }
 
 Tensor ComposedFlowModel::reconstruct(const std::vector<Tensor>& latents, const Tensor& labels) {

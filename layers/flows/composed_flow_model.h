@@ -8,11 +8,16 @@
 //     conditional transform and of a conditional base.
 //   - The only latent is the transform's output z; reconstruct inverts it.
 //   - Sampling at temperature T draws T * z from a standard base (T = 1 for others).
+//   - With a variational dequantizer (Flow++), images arrive as their bins' corners
+//     p / 256; forward draws u ~ q(u | p) from the forward stream (per example, so at
+//     any world size alike), models x = (p + u) / 256 and returns the bound
+//     log p(x) - log q(u | p). Its latent, and so reconstruct, is that of x.
 #pragma once
 #include <memory>
 
 #include "layers/flow_model.h"
 #include "layers/flows/distribution.h"
+#include "layers/flows/flowpp_dequantizer.h"
 #include "layers/flows/transform.h"
 
 namespace ft::layers::flows {
@@ -29,7 +34,7 @@ struct ComposedFlowOptions {
 class ComposedFlowModel : public FlowModel {
  public:
   ComposedFlowModel(std::shared_ptr<Transform> transform, std::shared_ptr<Distribution> base,
-                    ComposedFlowOptions options);
+                    ComposedFlowOptions options, std::shared_ptr<VariationalDequantizer> dequantizer = nullptr);
   ModelOutput forward(const Tensor& x, const Tensor& labels) override;
   Tensor reconstruct(const std::vector<Tensor>& latents, const Tensor& labels) override;
   Tensor sample(int64_t n, const SampleOptions& options, Generator& gen) override;
@@ -37,6 +42,8 @@ class ComposedFlowModel : public FlowModel {
   DataScaling scaling() const override { return options_.scaling; }
   nlohmann::json summary() const override;
   void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
+  void set_forward_generator(const Generator& gen) override { forward_gen_ = gen; }
+  bool learns_dequantization() const override { return dequantizer_ != nullptr; }
   Transform& transform() { return *transform_; }
   Distribution& base() { return *base_; }
 
@@ -44,9 +51,13 @@ class ComposedFlowModel : public FlowModel {
   Tensor context_of(const Tensor& labels, int64_t rows, DType dtype, Device device) const;
   Tensor to_transform_input(const Tensor& x) const;
   Tensor to_data(const Tensor& transform_input) const;
+  // x + u / 256 with u ~ q(u | pixels) and log q(u | pixels), x being bin corners p / 256.
+  std::pair<Tensor, Tensor> dequantize(const Tensor& x);
   std::shared_ptr<Transform> transform_;
   std::shared_ptr<Distribution> base_;
   ComposedFlowOptions options_;
+  std::shared_ptr<VariationalDequantizer> dequantizer_;  // null: the data come dequantized
+  Generator forward_gen_;
 };
 
 }  // namespace ft::layers::flows

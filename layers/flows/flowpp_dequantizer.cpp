@@ -50,7 +50,7 @@ VariationalDequantizer::VariationalDequantizer(int64_t channels, int64_t height,
 }
 
 DequantizationSample VariationalDequantizer::sample(const Tensor& x, Generator& gen) {
-  Tensor eps = normal(x.shape(), 0.0, 1.0, gen, x.dtype()).to(x.device());
+  Tensor eps = normal_per_example(x.size(0), {channels_, height_, width_}, gen, x.dtype()).to(x.device());
   return from_noise(x, eps);
 }
 

@@ -46,7 +46,9 @@ class VariationalDequantizer : public nn::Module {
  public:
   VariationalDequantizer(int64_t channels, int64_t height, int64_t width, const FlowppDequantizerOptions& options,
                          Generator& gen);
-  // u ~ q(u | x) with eps drawn from gen in x's dtype, and its exact log-density.
+  // u ~ q(u | x) with eps drawn from gen in x's dtype, and its exact log-density; gen's
+  // offset is the index of the first example (framework normal_per_example), so an
+  // example's u does not depend on the batch it is in.
   DequantizationSample sample(const Tensor& x, Generator& gen);
   // The same for given noise eps [N, C, H, W] (deterministic).
   DequantizationSample from_noise(const Tensor& x, const Tensor& eps);

@@ -179,10 +179,13 @@ BOOST_AUTO_TEST_CASE(dequantization_stays_in_each_pixels_bin) {
   uniform.dequantize = {Noise::uniform, 0.0, ValueRange::zero_one};
   ReaderOptions gaussian = uniform;
   gaussian.dequantize = {Noise::gaussian, 0.1, ValueRange::symmetric};
-  Reader a(raw), b(uniform), g(gaussian);
+  ReaderOptions learned = uniform;  // the model adds its own u: the bin's corner, p / 256
+  learned.dequantize = {Noise::learned, 0.0, ValueRange::zero_one};
+  Reader a(raw), b(uniform), g(gaussian), l(learned);
   std::vector<uint8_t> pixels = a.next().images.to_vector<uint8_t>();
   std::vector<float> u = b.next().images.to_vector<float>(), n = g.next().images.to_vector<float>();
-  bool in_bin = true;
+  std::vector<float> corners = l.next().images.to_vector<float>();
+  bool in_bin = true, at_corner = true;
   double noise_sum = 0, noise_square = 0;
   for (int64_t i = 0; i < 12; ++i)
     for (int64_t p = 0; p < 36; ++p)
@@ -190,11 +193,13 @@ BOOST_AUTO_TEST_CASE(dequantization_stays_in_each_pixels_bin) {
         double pixel = pixels[size_t((i * 36 + p) * 3 + c)];
         double value = u[size_t((i * 3 + c) * 36 + p)] * 256.0;
         in_bin &= value > pixel && value < pixel + 1;
+        at_corner &= corners[size_t((i * 3 + c) * 36 + p)] * 256.0 == pixel;
         double noise = (n[size_t((i * 3 + c) * 36 + p)] - (pixel / 127.5 - 1.0)) / 0.1;
         noise_sum += noise;
         noise_square += noise * noise;
       }
   BOOST_TEST(in_bin);
+  BOOST_TEST(at_corner);
   double count = 12 * 36 * 3, mean = noise_sum / count;
   BOOST_TEST(std::abs(mean) < 0.15);
   BOOST_TEST(std::abs(noise_square / count - 1.0) < 0.2);

@@ -81,6 +81,26 @@ BOOST_AUTO_TEST_CASE(distributions_have_their_moments) {
   BOOST_TEST(std::abs(umean / double(u.size()) - 0.5) < 0.005);
 }
 
+// An example's draws depend on its index alone: a batch of 5 from offset 0 equals one
+// of 2 from offset 0 followed by one of 3 from offset 2, for sizes on and off the
+// Philox block (4 values), and a plain normal() when the size is a whole number of blocks.
+BOOST_AUTO_TEST_CASE(per_example_normals_depend_on_the_example_index_alone) {
+  for (Shape example : {Shape{2, 3}, Shape{1, 2, 2}}) {
+    Generator whole(3, 4, 0), first(3, 4, 0), rest(3, 4, 2);
+    std::vector<double> all = normal_per_example(5, example, whole, DType::f64).to_double_vector();
+    std::vector<double> parts = normal_per_example(2, example, first, DType::f64).to_double_vector();
+    std::vector<double> tail = normal_per_example(3, example, rest, DType::f64).to_double_vector();
+    parts.insert(parts.end(), tail.begin(), tail.end());
+    BOOST_TEST(all == parts, boost::test_tools::per_element());
+    BOOST_TEST(whole.offset() == 5u);  // past the last example
+    BOOST_TEST(first.offset() == 2u);
+    BOOST_TEST(all[0] != all[size_t(numel_of(example))]);  // examples differ
+  }
+  Generator blocks(3, 4, 0), plain(3, 4, 0);
+  std::vector<double> keyed = normal_per_example(3, {2, 2}, blocks, DType::f64).to_double_vector();
+  BOOST_TEST(keyed == normal({3, 2, 2}, 0.0, 1.0, plain, DType::f64).to_double_vector(), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(permutations_are_permutations_and_depend_on_seed) {
   Generator a(5, 9), b(5, 9), c(6, 9);
   std::vector<int64_t> p = permutation(1000, a);

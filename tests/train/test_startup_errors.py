@@ -7,15 +7,17 @@ from training_support import CONFIGS, DATA, SCRATCH, mpirun, TrainingTestCase, m
 class StartupErrorsTests(TrainingTestCase):
     def test_bad_input_fails_at_start_with_one_line(self):
         cases = {
-            "missing data folder": (["data.train=/nonexistent/fashion"], 1, "data.train"),
-            "unknown config key": (["model.widht=8"], 1, "model.widht"),
-            "model/data shape mismatch": (["model.image_size=32"], 1, "model.image_size"),
-            "global batch not divisible": (["train.global_batch=25"], 2, "train.global_batch"),
+            "missing data folder": ("glow", ["data.train=/nonexistent/fashion"], 1, "data.train"),
+            "unknown config key": ("glow", ["model.widht=8"], 1, "model.widht"),
+            "model/data shape mismatch": ("glow", ["model.image_size=32"], 1, "model.image_size"),
+            "global batch not divisible": ("glow", ["train.global_batch=25"], 2, "train.global_batch"),
+            # Flow++'s dequantizer replaces the data's noise.
+            "noise for a learned dequantizer": ("flowpp", ["data.noise=gaussian"], 1, "data.noise"),
         }
-        for name, (sets, ranks, key) in cases.items():
+        for name, (family, sets, ranks, key) in cases.items():
             with self.subTest(case=name):
                 run_dir = SCRATCH / "runs" / f"bad-{key}"
-                args = ["train", str(CONFIGS / "tiny-glow.toml"), "--run-dir", str(run_dir),
+                args = ["train", str(CONFIGS / f"tiny-{family}.toml"), "--run-dir", str(run_dir),
                         "--set", f"data.train={DATA / 'train'}"]
                 for s in sets:
                     args += ["--set", s]  # the last --set of a key wins
