@@ -22,6 +22,10 @@ class FlowLayer : public nn::Module {
  public:
   virtual FlowResult forward(const Tensor& x) = 0;
   virtual Tensor inverse(const Tensor& y) = 0;
+  // The inverse with its log-determinant log|det dx/dy| per example. By default one
+  // more forward over the reconstructed x (exact, at the cost of that forward); layers
+  // whose log-determinant is cheap from y override it.
+  virtual FlowResult inverse_with_logdet(const Tensor& y);
   virtual std::string kind() const = 0;
 };
 

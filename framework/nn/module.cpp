@@ -24,7 +24,7 @@ void Module::collect(const std::string& prefix, SlotKind kind,
                      std::vector<std::pair<std::string, Tensor*>>& out) const {
   const auto& own = kind == SlotKind::parameter ? params_ : kind == SlotKind::buffer ? buffers_ : constants_;
   for (const auto& [name, slot] : own) out.emplace_back(prefix + name, slot);
-  for (const auto& [name, child] : children_) child->collect(prefix + name + ".", kind, out);
+  for (const auto& [name, child] : children_) child->collect(name.empty() ? prefix : prefix + name + ".", kind, out);
 }
 
 std::vector<std::pair<std::string, Tensor*>> Module::parameter_slots() {

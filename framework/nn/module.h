@@ -64,6 +64,9 @@ class Module {
   // A tensor the module computes with but that is no state (PyTorch's non-persistent
   // buffer): it moves with to(device), and is in no state dict or checkpoint.
   void register_constant(const std::string& name, Tensor* slot);
+  // An empty name registers the child transparently: its parameters, buffers and
+  // constants keep their own names, with no prefix (a wrapper that must not change
+  // the names a file format fixed).
   template <class M>
   std::shared_ptr<M> register_module(const std::string& name, std::shared_ptr<M> child) {
     children_.emplace_back(name, child);

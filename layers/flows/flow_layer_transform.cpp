@@ -12,8 +12,11 @@ Tensor logdet_or_zeros(const Tensor& logdet, const Tensor& like) {
 
 }  // namespace
 
-FlowLayerTransform::FlowLayerTransform(std::shared_ptr<FlowLayer> layer) : layer_(std::move(layer)) {
-  register_module(layer_->kind(), layer_);
+FlowLayerTransform::FlowLayerTransform(std::shared_ptr<FlowLayer> layer) : FlowLayerTransform(layer, layer->kind()) {}
+
+FlowLayerTransform::FlowLayerTransform(std::shared_ptr<FlowLayer> layer, const std::string& name)
+    : layer_(std::move(layer)) {
+  register_module(name, layer_);
 }
 
 TransformResult FlowLayerTransform::forward(const Tensor& x, const Tensor& context) {
@@ -24,9 +27,8 @@ TransformResult FlowLayerTransform::forward(const Tensor& x, const Tensor& conte
 
 TransformResult FlowLayerTransform::inverse(const Tensor& y, const Tensor& context) {
   (void)context;
-  Tensor x = layer_->inverse(y);
-  Tensor forward_logdet = layer_->forward(x).logdet;
-  return {x, forward_logdet.defined() ? neg(forward_logdet) : logdet_or_zeros(Tensor(), y)};
+  FlowResult r = layer_->inverse_with_logdet(y);
+  return {r.y, logdet_or_zeros(r.logdet, y)};
 }
 
 }  // namespace ft::layers::flows

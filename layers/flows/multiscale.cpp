@@ -32,7 +32,8 @@ void check_image(const Tensor& x, const Shape& image, const char* what, size_t l
 }  // namespace
 
 MultiscaleTransform::MultiscaleTransform(const Shape& input, std::vector<MultiscaleLevel> levels,
-                                         MultiscalePrior split_prior, MultiscalePrior top_prior, Generator& gen)
+                                         MultiscalePrior split_prior, MultiscalePrior top_prior, Generator& gen,
+                                         LearnedTopOptions top_options)
     : input_(input) {
   FT_CHECK(input.size() == 3, "a multiscale transform needs an image shape [C, H, W], got {}", shape_str(input));
   FT_CHECK(!levels.empty(), "a multiscale transform needs at least one level");
@@ -49,13 +50,19 @@ MultiscaleTransform::MultiscaleTransform(const Shape& input, std::vector<Multisc
                shape_str(out));
       if (split_prior == MultiscalePrior::learned)
         level.split_prior =
-            register_module(fmt::format("split_priors.{}", i), std::make_shared<SplitPrior>(out[0] / 2));
+            register_module(fmt::format("levels.{}.split_prior", i), std::make_shared<SplitPrior>(out[0] / 2));
       next = {out[0] / 2, out[1], out[2]};
     }
     levels_.push_back(std::move(level));
   }
-  if (top_prior == MultiscalePrior::learned)
-    top_prior_ = register_module("top_prior", std::make_shared<TopPrior>(levels_.back().output[0], true, 0, gen));
+  if (top_prior == MultiscalePrior::learned) {
+    top_prior_ = register_module("top_prior", std::make_shared<TopPrior>(levels_.back().output[0], top_options.learn_top,
+                                                                         top_options.num_classes, gen));
+    context_features_ = top_options.num_classes;
+  } else {
+    FT_CHECK(top_options.num_classes == 0, "a standard normal top prior cannot be conditioned on {} classes",
+             top_options.num_classes);
+  }
 }
 
 int64_t MultiscaleTransform::features() const { return numel_of(input_); }
@@ -70,13 +77,33 @@ GaussianParams MultiscaleTransform::split_params(size_t level, const Tensor& kep
   return prior ? prior->forward(kept) : GaussianParams{};
 }
 
-GaussianParams MultiscaleTransform::top_params(const Tensor& like) const {
+GaussianParams MultiscaleTransform::top_params(const Tensor& like, const Tensor& context) const {
   if (!top_prior_) return {};
-  return top_prior_->forward(like.size(0), like.size(2), like.size(3), Tensor(), like.dtype(), like.device());
+  return top_prior_->forward(like.size(0), like.size(2), like.size(3), context, like.dtype(), like.device());
+}
+
+std::vector<Tensor> MultiscaleTransform::split_output(const Tensor& y) const {
+  check_features(y, features(), "multiscale transform");
+  std::vector<int64_t> sizes;
+  for (size_t i = 0; i < levels_.size(); ++i) sizes.push_back(numel_of(output_part(i)));
+  std::vector<Tensor> parts = split(y, sizes, 1);
+  for (size_t i = 0; i < levels_.size(); ++i) parts[i] = parts[i].reshape(with_batch(y.size(0), output_part(i)));
+  return parts;
+}
+
+Tensor MultiscaleTransform::join_output(const std::vector<Tensor>& parts) const {
+  FT_CHECK(parts.size() == levels_.size(), "a multiscale transform of {} levels has {} output parts, got {}",
+           levels_.size(), levels_.size(), parts.size());
+  std::vector<Tensor> flat;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    check_image(parts[i], output_part(i), "sends out", i);
+    flat.push_back(parts[i].reshape({parts[i].size(0), -1}));
+  }
+  return concat(flat, 1);
 }
 
 TransformResult MultiscaleTransform::forward(const Tensor& x, const Tensor& context) {
-  check_context(context, 0, x);
+  check_context(context, context_features_, x);
   int64_t n = x.size(0);
   Tensor z = x, logabsdet = Tensor::zeros({n}, x.dtype(), x.device());
   std::vector<Tensor> parts;
@@ -92,31 +119,28 @@ TransformResult MultiscaleTransform::forward(const Tensor& x, const Tensor& cont
       leaving = whiten(halves[1], split_params(i, halves[0]));
       z = halves[0];
     } else {
-      leaving = whiten(z, top_params(z));
+      leaving = whiten(z, top_params(z, context));
     }
-    parts.push_back(leaving.y.reshape({n, -1}));
+    parts.push_back(leaving.y);
     logabsdet = add(logabsdet, leaving.logabsdet);
   }
-  return {concat(parts, 1), logabsdet};
+  return {join_output(parts), logabsdet};
 }
 
 TransformResult MultiscaleTransform::inverse(const Tensor& y, const Tensor& context) {
-  check_features(y, features(), "multiscale transform");
-  check_context(context, 0, y);
+  std::vector<Tensor> parts = split_output(y);
+  check_context(context, context_features_, y);
   int64_t n = y.size(0);
-  std::vector<int64_t> sizes;
-  for (size_t i = 0; i < levels_.size(); ++i) sizes.push_back(numel_of(output_part(i)));
-  std::vector<Tensor> parts = split(y, sizes, 1);
   Tensor logabsdet = Tensor::zeros({n}, y.dtype(), y.device());
   Tensor z;
   for (size_t i = levels_.size(); i-- > 0;) {
-    Tensor noise = parts[i].reshape(with_batch(n, output_part(i)));
+    const Tensor& noise = parts[i];
     TransformResult arriving;
     if (has_split(i)) {
       arriving = colour(noise, split_params(i, z));
       z = concat({z, arriving.y}, 1);
     } else {
-      arriving = colour(noise, top_params(noise));
+      arriving = colour(noise, top_params(noise, context));
       z = arriving.y;
     }
     TransformResult r = levels_[i].transform->inverse(z, Tensor());

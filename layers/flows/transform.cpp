@@ -7,9 +7,21 @@
 
 namespace ft::layers::flows {
 
+namespace {
+
+NamedTransforms numbered(const std::vector<std::shared_ptr<Transform>>& transforms) {
+  NamedTransforms named;
+  for (size_t i = 0; i < transforms.size(); ++i) named.emplace_back(std::to_string(i), transforms[i]);
+  return named;
+}
+
+}  // namespace
+
 CompositeTransform::CompositeTransform(std::vector<std::shared_ptr<Transform>> transforms)
-    : transforms_(std::move(transforms)) {
-  for (size_t i = 0; i < transforms_.size(); ++i) register_module(std::to_string(i), transforms_[i]);
+    : CompositeTransform(numbered(transforms)) {}
+
+CompositeTransform::CompositeTransform(const NamedTransforms& transforms) {
+  for (const auto& [name, transform] : transforms) transforms_.push_back(register_module(name, transform));
 }
 
 TransformResult CompositeTransform::forward(const Tensor& x, const Tensor& context) {

@@ -5,6 +5,8 @@
 // undefined tensor means none; conditional transforms take it as [N, context_features].
 #pragma once
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "framework/nn/module.h"
@@ -22,10 +24,15 @@ class Transform : public nn::Module {
   virtual TransformResult inverse(const Tensor& y, const Tensor& context) = 0;
 };
 
+using NamedTransforms = std::vector<std::pair<std::string, std::shared_ptr<Transform>>>;
+
 // Applies its transforms in order in forward, in reverse order in inverse.
 class CompositeTransform : public Transform {
  public:
+  // Registered as "0", "1", ...
   explicit CompositeTransform(std::vector<std::shared_ptr<Transform>> transforms);
+  // Registered under the given names (Glow's "squeeze", "steps.0", ...).
+  explicit CompositeTransform(const NamedTransforms& transforms);
   TransformResult forward(const Tensor& x, const Tensor& context) override;
   TransformResult inverse(const Tensor& y, const Tensor& context) override;
 

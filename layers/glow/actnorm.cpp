@@ -42,6 +42,12 @@ FlowResult ActNorm::forward(const Tensor& x) {
   return {y, logdet};
 }
 
+FlowResult ActNorm::inverse_with_logdet(const Tensor& y) {
+  double pixels = double(y.size(2) * y.size(3));
+  Tensor logdet = mul(sum(logs.to(y.dtype())), -pixels).reshape({1}).expand({y.size(0)});
+  return {inverse(y), logdet};
+}
+
 Tensor ActNorm::inverse(const Tensor& y) {
   Tensor b = bias.to(y.dtype()), s = logs.to(y.dtype());
   return sub(mul(y, exp(neg(s))), b);

@@ -14,6 +14,7 @@ class ActNorm : public FlowLayer {
   explicit ActNorm(int64_t channels);
   FlowResult forward(const Tensor& x) override;
   Tensor inverse(const Tensor& y) override;
+  FlowResult inverse_with_logdet(const Tensor& y) override;
   std::string kind() const override { return "actnorm"; }
   bool is_initialized() const { return initialized.item() != 0.0; }
   void set_statistics_averager(StatisticsAverager averager) { averager_ = std::move(averager); }

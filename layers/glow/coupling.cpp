@@ -42,13 +42,17 @@ FlowResult CouplingLayer::forward(const Tensor& x) {
   return {concat({halves[0], yb}, 1), logdet};
 }
 
-Tensor CouplingLayer::inverse(const Tensor& y) {
+Tensor CouplingLayer::inverse(const Tensor& y) { return inverse_with_logdet(y).y; }
+
+FlowResult CouplingLayer::inverse_with_logdet(const Tensor& y) {
   auto halves = chunk(y, 2, 1);
   Tensor h = network->forward(halves[0]);
-  if (type_ == Coupling::additive) return concat({halves[0], sub(halves[1], h)}, 1);
+  if (type_ == Coupling::additive)
+    return {concat({halves[0], sub(halves[1], h)}, 1), Tensor::zeros({y.size(0)}, y.dtype(), y.device())};
   auto [shift, raw_scale] = interleaved_halves(h);
-  Tensor xb = sub(div(halves[1], sigmoid(add(raw_scale, 2.0))), shift);
-  return concat({halves[0], xb}, 1);
+  Tensor pre = add(raw_scale, 2.0);
+  Tensor xb = sub(div(halves[1], sigmoid(pre)), shift);
+  return {concat({halves[0], xb}, 1), neg(sum(log_sigmoid(pre), {1, 2, 3}))};
 }
 
 }  // namespace ft::layers

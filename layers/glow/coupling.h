@@ -29,6 +29,7 @@ class CouplingLayer : public FlowLayer {
   CouplingLayer(int64_t channels, int64_t width, Coupling type, Generator& gen);
   FlowResult forward(const Tensor& x) override;
   Tensor inverse(const Tensor& y) override;
+  FlowResult inverse_with_logdet(const Tensor& y) override;
   std::string kind() const override { return type_ == Coupling::affine ? "affine_coupling" : "additive_coupling"; }
   std::shared_ptr<CouplingNetwork> network;
 

@@ -19,4 +19,11 @@ Tensor FlowStep::inverse(const Tensor& y) {
   return actnorm->inverse(invconv->inverse(coupling->inverse(y)));
 }
 
+FlowResult FlowStep::inverse_with_logdet(const Tensor& y) {
+  FlowResult c = coupling->inverse_with_logdet(y);
+  FlowResult b = invconv->inverse_with_logdet(c.y);
+  FlowResult a = actnorm->inverse_with_logdet(b.y);
+  return {a.y, add_logdet(add_logdet(c.logdet, b.logdet), a.logdet)};
+}
+
 }  // namespace ft::layers

@@ -13,6 +13,7 @@ class FlowStep : public FlowLayer {
   FlowStep(int64_t channels, const GlowConfig& config, Generator& gen);
   FlowResult forward(const Tensor& x) override;
   Tensor inverse(const Tensor& y) override;
+  FlowResult inverse_with_logdet(const Tensor& y) override;
   std::string kind() const override { return "flow_step"; }
   std::shared_ptr<ActNorm> actnorm;
   std::shared_ptr<InvertibleConv1x1> invconv;

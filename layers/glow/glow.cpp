@@ -4,83 +4,78 @@
 
 #include "framework/autograd/grad_mode.h"
 #include "framework/ops/ops.h"
+#include "layers/flows/flow_layer_transform.h"
+#include "layers/glow/flow_step.h"
+#include "layers/glow/priors.h"
+#include "layers/glow/squeeze.h"
 
 namespace ft::layers {
 
+namespace {
+
+// What level i's steps see: [4C * 2^i, S / 2^(i+1), S / 2^(i+1)] (each split keeps
+// half of the channels, which the next squeeze multiplies by 4).
+Shape level_shape(const GlowConfig& config, int64_t level) {
+  int64_t size = config.image_size >> (level + 1);
+  return {config.channels * (int64_t(4) << level), size, size};
+}
+
+// Level i: a squeeze, then `depth` flow steps, registered as "squeeze" and
+// "steps.{k}" with each step's own names beneath.
+flows::MultiscaleLevel glow_level(const GlowConfig& config, int64_t level, Generator& gen) {
+  Shape shape = level_shape(config, level);
+  flows::NamedTransforms steps{
+      {"squeeze", std::make_shared<flows::FlowLayerTransform>(std::make_shared<Squeeze>())}};
+  for (int64_t k = 0; k < config.depth; ++k)
+    steps.emplace_back(fmt::format("steps.{}", k), std::make_shared<flows::FlowLayerTransform>(
+                                                       std::make_shared<FlowStep>(shape[0], config, gen), ""));
+  return {std::make_shared<flows::CompositeTransform>(steps), shape};
+}
+
+}  // namespace
+
 Glow::Glow(const GlowConfig& config, Generator& gen) : config_(config) {
   config_.validate();
-  int64_t channels = config.channels * 4, size = config.image_size / 2;
-  for (int64_t i = 0; i < config.levels; ++i) {
-    Level level;
-    level.channels = channels;
-    level.size = size;
-    for (int64_t k = 0; k < config.depth; ++k)
-      level.steps.push_back(
-          register_module(fmt::format("levels.{}.steps.{}", i, k), std::make_shared<FlowStep>(channels, config, gen)));
-    if (i + 1 < config.levels) {
-      level.split = register_module(fmt::format("levels.{}.split_prior", i), std::make_shared<SplitPrior>(channels / 2));
-      channels *= 2;  // half kept, then squeezed: C/2 * 4
-      size /= 2;
-    }
-    levels_.push_back(std::move(level));
-  }
-  top_prior_ = register_module("top_prior", std::make_shared<TopPrior>(channels, config.learn_top, config.num_classes, gen));
+  std::vector<flows::MultiscaleLevel> levels;
+  for (int64_t i = 0; i < config_.levels; ++i) levels.push_back(glow_level(config_, i, gen));
+  transform_ = std::make_shared<flows::MultiscaleTransform>(
+      data_shape(), std::move(levels), flows::MultiscalePrior::learned, flows::MultiscalePrior::learned, gen,
+      flows::LearnedTopOptions{config_.learn_top, config_.num_classes});
+  register_module("", transform_);  // the parameters keep Glow's names
+  base_ = std::make_shared<flows::StandardNormal>(transform_->features());
+}
+
+Tensor Glow::context_of(const Tensor& labels, int64_t rows, DType dtype) const {
+  if (config_.num_classes == 0) return Tensor();
+  FT_CHECK(labels.defined() && labels.numel() == rows, "a class-conditional Glow needs {} labels, got {}", rows,
+           labels.defined() ? labels.numel() : 0);
+  return one_hot(labels, config_.num_classes, dtype);
 }
 
 ModelOutput Glow::forward(const Tensor& x, const Tensor& labels) {
   Shape expected{x.size(0), config_.channels, config_.image_size, config_.image_size};
   FT_CHECK(x.shape() == expected, "Glow expects images {} but got {}", shape_str(expected), shape_str(x.shape()));
-  ModelOutput out;
-  Tensor z = squeeze_.forward(x).y;
-  Tensor log_prob = Tensor::zeros({x.size(0)}, x.dtype(), x.device());
-  for (Level& level : levels_) {
-    for (auto& step : level.steps) {
-      FlowResult r = step->forward(z);
-      z = r.y;
-      log_prob = add(log_prob, r.logdet);
-    }
-    if (!level.split) break;
-    auto halves = chunk(z, 2, 1);
-    GaussianParams prior = level.split->forward(halves[0]);
-    log_prob = add(log_prob, gaussian_log_prob(halves[1], prior.mean, prior.logs));
-    out.latents.push_back(mul(sub(halves[1], prior.mean), exp(neg(prior.logs))));
-    z = squeeze_.forward(halves[0]).y;
-  }
-  GaussianParams top = top_prior_->forward(z.size(0), z.size(2), z.size(3), labels, z.dtype(), z.device());
-  log_prob = add(log_prob, gaussian_log_prob(z, top.mean, top.logs));
-  out.latents.push_back(mul(sub(z, top.mean), exp(neg(top.logs))));
-  out.log_prob = log_prob;
-  return out;
+  flows::TransformResult r = transform_->forward(x, context_of(labels, x.size(0), x.dtype()));
+  return {add(base_->log_prob(r.y, Tensor()), r.logabsdet), transform_->split_output(r.y)};
 }
 
 Tensor Glow::reconstruct(const std::vector<Tensor>& latents, const Tensor& labels) {
-  FT_CHECK(latents.size() == levels_.size(), "Glow of {} levels needs {} latents, got {}", levels_.size(),
-           levels_.size(), latents.size());
-  const Tensor& top_noise = latents.back();
-  int64_t n = top_noise.size(0);
-  GaussianParams top =
-      top_prior_->forward(n, top_noise.size(2), top_noise.size(3), labels, top_noise.dtype(), top_noise.device());
-  Tensor z = add(top.mean, mul(exp(top.logs), top_noise));
-  for (size_t i = levels_.size(); i-- > 0;) {
-    Level& level = levels_[i];
-    if (level.split) {
-      Tensor kept = squeeze_.inverse(z);
-      GaussianParams prior = level.split->forward(kept);
-      z = concat({kept, add(prior.mean, mul(exp(prior.logs), latents[i]))}, 1);
-    }
-    for (size_t k = level.steps.size(); k-- > 0;) z = level.steps[k]->inverse(z);
-  }
-  return squeeze_.inverse(z);
+  FT_CHECK(latents.size() == transform_->level_count(), "Glow of {} levels needs {} latents, got {}",
+           transform_->level_count(), transform_->level_count(), latents.size());
+  Tensor z = transform_->join_output(latents);
+  return transform_->inverse(z, context_of(labels, z.size(0), z.dtype())).y;
 }
 
 Tensor Glow::sample(int64_t n, const SampleOptions& options, Generator& gen) {
   NoGradGuard no_grad;
-  const Tensor& reference = levels_.front().steps.front()->actnorm->logs;
+  const Tensor& reference = actnorms().front()->logs;
+  // One draw per level, in level order (not one [n, D] draw): the stream of samples
+  // saved before Glow was a multiscale flow.
   std::vector<Tensor> latents;
-  for (const Level& level : levels_) {
-    int64_t c = level.split ? level.channels / 2 : level.channels;
-    latents.push_back(
-        normal({n, c, level.size, level.size}, 0.0, options.temperature, gen, reference.dtype()).to(reference.device()));
+  for (size_t i = 0; i < transform_->level_count(); ++i) {
+    Shape part = transform_->output_part(i);
+    latents.push_back(normal({n, part[0], part[1], part[2]}, 0.0, options.temperature, gen, reference.dtype())
+                          .to(reference.device()));
   }
   Tensor x = reconstruct(latents, options.labels);
   if (options.progress) options.progress(1, 1);
@@ -92,22 +87,15 @@ void Glow::set_statistics_averager(const StatisticsAverager& averager, int64_t r
   for (auto& a : actnorms()) a->set_statistics_averager(averager);
 }
 
-std::vector<std::shared_ptr<ActNorm>> Glow::actnorms() const {
-  std::vector<std::shared_ptr<ActNorm>> out;
-  for (const Level& level : levels_)
-    for (const auto& step : level.steps) {
-      out.push_back(step->actnorm);
-      out.push_back(step->coupling->network->norm1);
-      out.push_back(step->coupling->network->norm2);
-    }
-  return out;
-}
+std::vector<std::shared_ptr<ActNorm>> Glow::actnorms() const { return find_modules<ActNorm>(); }
 
 nlohmann::json Glow::summary() const {
   nlohmann::json levels = nlohmann::json::array();
-  for (const Level& level : levels_)
-    levels.push_back({{"channels", level.channels}, {"size", level.size}, {"steps", level.steps.size()},
-                      {"split", level.split != nullptr}});
+  for (int64_t i = 0; i < config_.levels; ++i) {
+    Shape shape = level_shape(config_, i);
+    levels.push_back(
+        {{"channels", shape[0]}, {"size", shape[1]}, {"steps", config_.depth}, {"split", i + 1 < config_.levels}});
+  }
   return {{"kind", "glow"},
           {"channels", config_.channels},
           {"image_size", config_.image_size},

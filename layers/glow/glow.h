@@ -3,18 +3,22 @@
 #include <vector>
 
 #include "layers/flow_model.h"
-#include "layers/glow/flow_step.h"
+#include "layers/flows/distribution.h"
+#include "layers/flows/multiscale.h"
+#include "layers/glow/actnorm.h"
 #include "layers/glow/glow_config.h"
-#include "layers/glow/priors.h"
-#include "layers/glow/squeeze.h"
 
 namespace ft::layers {
 
-// Glow: squeeze, then L levels of K flow steps; between levels half of the
-// channels is split off under a learned Gaussian prior and the rest squeezed;
-// a learned (optionally class-conditional) Gaussian prior at the top.
-// Latents are the standardised noise of every split and of the top, in that
-// order, so reconstruct() inverts forward() exactly and sample() draws them.
+// Glow as a flow of the flows library: a MultiscaleTransform whose level i is a
+// squeeze and K FlowSteps, with Glow's learned split priors and its (optionally
+// class-conditional, labels as one-hot context) top prior as whitening, over a
+// StandardNormal base. log p(x) = log N(z; 0, I) + log|det dz/dx| with z the
+// transform's output, which equals Glow's sum of Gaussian priors and log-determinants.
+// Latents are z split per level (the standardised noise of every split and of the
+// top, in that order, as images), so reconstruct() inverts forward() exactly and
+// sample() draws them. Parameters keep Glow's names: levels.{i}.steps.{k}...,
+// levels.{i}.split_prior..., top_prior...
 class Glow : public FlowModel {
  public:
   Glow(const GlowConfig& config, Generator& gen);
@@ -25,21 +29,19 @@ class Glow : public FlowModel {
   DataScaling scaling() const override { return glow_scaling(config_.n_bits); }
   nlohmann::json summary() const override;
   const GlowConfig& config() const { return config_; }
+  flows::MultiscaleTransform& transform() { return *transform_; }
 
   // Data-parallel ActNorm initialisation: statistics averaged over replicas.
   void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
   std::vector<std::shared_ptr<ActNorm>> actnorms() const;
 
  private:
-  struct Level {
-    std::vector<std::shared_ptr<FlowStep>> steps;
-    std::shared_ptr<SplitPrior> split;  // null at the top level
-    int64_t channels, size;             // of the level's input
-  };
+  // The context of the top prior: one-hot labels [rows, num_classes], or undefined
+  // for an unconditional Glow (which ignores labels).
+  Tensor context_of(const Tensor& labels, int64_t rows, DType dtype) const;
   GlowConfig config_;
-  Squeeze squeeze_;
-  std::vector<Level> levels_;
-  std::shared_ptr<TopPrior> top_prior_;
+  std::shared_ptr<flows::MultiscaleTransform> transform_;
+  std::shared_ptr<flows::StandardNormal> base_;
 };
 
 }  // namespace ft::layers

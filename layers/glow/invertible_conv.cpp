@@ -77,6 +77,12 @@ FlowResult InvertibleConv1x1::forward(const Tensor& x) {
   return {y, logdet};
 }
 
+FlowResult InvertibleConv1x1::inverse_with_logdet(const Tensor& y) {
+  double pixels = double(y.size(2) * y.size(3));
+  Tensor logdet = mul(log_abs_det().to(y.dtype()), -pixels).reshape({1}).expand({y.size(0)});
+  return {inverse(y), logdet};
+}
+
 Tensor InvertibleConv1x1::inverse(const Tensor& y) {
   Tensor w_inv = ft::inverse(weight_matrix().to(DType::f64)).to(y.dtype());
   return conv2d(y, w_inv.reshape({channels_, channels_, 1, 1}), Tensor(), 0);

@@ -14,6 +14,7 @@ class InvertibleConv1x1 : public FlowLayer {
   InvertibleConv1x1(int64_t channels, Permutation form, Generator& gen);
   FlowResult forward(const Tensor& x) override;
   Tensor inverse(const Tensor& y) override;
+  FlowResult inverse_with_logdet(const Tensor& y) override;
   std::string kind() const override { return form_ == Permutation::lu ? "invconv_lu" : "invconv"; }
   Tensor weight_matrix() const;  // W [C, C]
   Tensor log_abs_det() const;    // log|det W| as a scalar tensor

@@ -22,13 +22,16 @@ TopPrior::TopPrior(int64_t channels, bool learn_top, int64_t num_classes, Genera
                                       std::make_shared<nn::Linear>(num_classes, 2 * channels, true, gen, nn::Init::zeros));
 }
 
-GaussianParams TopPrior::forward(int64_t n, int64_t height, int64_t width, const Tensor& labels, DType dtype,
-                                 Device device) const {
+GaussianParams TopPrior::forward(int64_t n, int64_t height, int64_t width, const Tensor& one_hot_labels,
+                                 DType dtype, Device device) const {
   Tensor h = conv ? conv->forward_zeros(n, height, width, dtype)
                   : Tensor::zeros({n, 2 * channels_, height, width}, dtype, device);
   if (label_embedding) {
-    FT_CHECK(labels.defined() && labels.numel() == n, "a class-conditional Glow needs {} labels", n);
-    Tensor embedding = label_embedding->forward(one_hot(labels, num_classes_, dtype));
+    FT_CHECK(one_hot_labels.defined() && one_hot_labels.dim() == 2 && one_hot_labels.size(0) == n &&
+                 one_hot_labels.size(1) == num_classes_,
+             "a class-conditional top prior needs one-hot labels [{}, {}], got {}", n, num_classes_,
+             one_hot_labels.defined() ? shape_str(one_hot_labels.shape()) : std::string("none"));
+    Tensor embedding = label_embedding->forward(one_hot_labels);
     h = add(h, embedding.reshape({n, 2 * channels_, 1, 1}));
   }
   auto halves = chunk(h, 2, 1);

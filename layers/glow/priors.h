@@ -20,12 +20,13 @@ class SplitPrior : public nn::Module {
 };
 
 // Prior at the top: h = zeros (or the learned zero-init conv of zeros), plus a
-// zero-init linear of the one-hot label when class-conditional; mean = h[:, :C],
+// zero-init linear of the one-hot labels when class-conditional; mean = h[:, :C],
 // logs = h[:, C:].
 class TopPrior : public nn::Module {
  public:
   TopPrior(int64_t channels, bool learn_top, int64_t num_classes, Generator& gen);
-  GaussianParams forward(int64_t n, int64_t height, int64_t width, const Tensor& labels, DType dtype,
+  // one_hot_labels: [n, num_classes] (one_hot below) when class-conditional, else undefined.
+  GaussianParams forward(int64_t n, int64_t height, int64_t width, const Tensor& one_hot_labels, DType dtype,
                          Device device) const;
   std::shared_ptr<Conv2dZeros> conv;
   std::shared_ptr<nn::Linear> label_embedding;

@@ -10,4 +10,8 @@ FlowResult Squeeze::forward(const Tensor& x) {
 
 Tensor Squeeze::inverse(const Tensor& y) { return depth_to_space(y, 2); }
 
+FlowResult Squeeze::inverse_with_logdet(const Tensor& y) {
+  return {inverse(y), Tensor::zeros({y.size(0)}, y.dtype(), y.device())};
+}
+
 }  // namespace ft::layers

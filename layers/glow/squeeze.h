@@ -8,6 +8,7 @@ class Squeeze : public FlowLayer {
  public:
   FlowResult forward(const Tensor& x) override;
   Tensor inverse(const Tensor& y) override;
+  FlowResult inverse_with_logdet(const Tensor& y) override;
   std::string kind() const override { return "squeeze"; }
 };
 

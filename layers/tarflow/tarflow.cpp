@@ -6,6 +6,7 @@
 #include "framework/autograd/grad_mode.h"
 #include "framework/ops/ops.h"
 #include "layers/tarflow/patchify.h"
+#include "layers/tarflow/tarflow_transforms.h"
 
 namespace ft::layers {
 
@@ -51,6 +52,8 @@ class FreezeParameters {
 Tarflow::Tarflow(const TarflowConfig& config, Generator& gen)
     : config_(config), label_gen_(0, kLabelDropoutStream) {
   config_.validate();
+  flows::NamedTransforms steps{
+      {"patchify", std::make_shared<PatchifyTransform>(config_.channels, config_.image_size, config_.patch_size)}};
   for (int64_t b = 0; b < config_.blocks; ++b) {
     TarflowBlockConfig bc;
     bc.tokens = config_.tokens();
@@ -60,8 +63,11 @@ Tarflow::Tarflow(const TarflowConfig& config, Generator& gen)
     bc.head_dim = config_.head_dim;
     bc.num_classes = config_.num_classes;
     bc.reverse_order = b % 2 == 1;
-    blocks.push_back(register_module("blocks." + std::to_string(b), std::make_shared<TarflowBlock>(bc, gen)));
+    blocks.push_back(std::make_shared<TarflowBlock>(bc, gen));
+    steps.emplace_back("blocks." + std::to_string(b), std::make_shared<TarflowBlockTransform>(blocks.back()));
   }
+  transform_ = register_module("", std::make_shared<flows::CompositeTransform>(steps));  // names stay blocks.{b}...
+  base_ = std::make_shared<flows::StandardNormal>(config_.tokens() * config_.token_dim());
 }
 
 Shape Tarflow::data_shape() const { return {config_.channels, config_.image_size, config_.image_size}; }
@@ -82,17 +88,12 @@ Tensor Tarflow::drop_labels(const Tensor& labels) {
 }
 
 TarflowTransform Tarflow::run_blocks(const Tensor& x, const Tensor& labels) {
-  Shape s = data_shape();
-  FT_CHECK(x.dim() == 4 && x.size(1) == s[0] && x.size(2) == s[1] && x.size(3) == s[2],
-           "tarflow input {} (expected [N, {}, {}, {}])", shape_str(x.shape()), s[0], s[1], s[2]);
-  Tensor h = patchify(x, config_.patch_size);
-  Tensor logdet;
-  for (const auto& block : blocks) {
-    FlowResult r = block->forward(h, labels);
-    h = r.y;
-    logdet = add_logdet(logdet, r.logdet);
-  }
-  return {h, logdet};
+  flows::TransformResult r = transform_->forward(x, label_context(labels, config_.num_classes, x.dtype()));
+  return {r.y, r.logabsdet};
+}
+
+Tensor Tarflow::log_prob(const TarflowTransform& t) const {
+  return add(base_->log_prob(t.z.reshape({t.z.size(0), -1}), Tensor()), t.logdet);
 }
 
 TarflowTransform Tarflow::transform(const Tensor& x, const Tensor& labels) {
@@ -101,7 +102,7 @@ TarflowTransform Tarflow::transform(const Tensor& x, const Tensor& labels) {
 
 ModelOutput Tarflow::forward(const Tensor& x, const Tensor& labels) {
   TarflowTransform t = transform(x, labels);
-  return {add(gaussian_log_prob(t.z, Tensor(), Tensor()), t.logdet), {t.z}};
+  return {log_prob(t), {t.z}};
 }
 
 Tensor Tarflow::loss(const Tensor& z, const Tensor& logdet) {
@@ -136,7 +137,7 @@ Tensor Tarflow::denoise(const Tensor& x, const Tensor& labels) {
     xg.set_requires_grad(true);
     TarflowTransform t = run_blocks(xg, block_labels(labels));
     // Summing over the batch leaves each example's gradient its own.
-    sum(add(gaussian_log_prob(t.z, Tensor(), Tensor()), t.logdet)).backward();
+    sum(log_prob(t)).backward();
     grad = xg.grad();
   }
   NoGradGuard no_grad;

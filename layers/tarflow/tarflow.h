@@ -1,7 +1,9 @@
 // TARFLOW (Zhai et al. 2024, "Normalizing Flows are Capable Generative Models"),
 // with apple/ml-tarflow's semantics: patchify, `blocks` TarflowBlocks alternating
 // identity and reversed token order, a standard normal prior over the final
-// tokens. Loss per dimension 0.5*mean(z^2) - mean(logdet)/D; sampling inverts the
+// tokens. As a flow of the flows library: Composite(PatchifyTransform,
+// TarflowBlockTransform...) over StandardNormal(T*C*P*P), labels as the one-hot
+// context (tarflow_transforms.h); parameters keep their names blocks.{b}... Loss per dimension 0.5*mean(z^2) - mean(logdet)/D; sampling inverts the
 // blocks token by token with a KV cache, optionally with classifier-free guidance,
 // then (for Gaussian-noise models) takes one denoising score step.
 #pragma once
@@ -9,6 +11,8 @@
 #include <vector>
 
 #include "layers/flow_model.h"
+#include "layers/flows/distribution.h"
+#include "layers/flows/transform.h"
 #include "layers/tarflow/tarflow_block.h"
 #include "layers/tarflow/tarflow_config.h"
 
@@ -60,9 +64,12 @@ class Tarflow : public FlowModel {
   Tensor block_labels(const Tensor& labels) const;  // undefined for unconditional models
   Tensor drop_labels(const Tensor& labels);
   TarflowTransform run_blocks(const Tensor& x, const Tensor& labels);
+  Tensor log_prob(const TarflowTransform& t) const;  // the base's log-density of z plus the log-determinant
 
   TarflowConfig config_;
   Generator label_gen_;
+  std::shared_ptr<flows::CompositeTransform> transform_;
+  std::shared_ptr<flows::StandardNormal> base_;
 };
 
 // Rebinds every parameter of module to a copy in dtype (a leaf that requires grad),

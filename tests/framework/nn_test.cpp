@@ -24,9 +24,36 @@ struct TinyNet : nn::Module {
   Tensor scale;
 };
 
+// Holds a TinyNet without a name: its tensors keep TinyNet's names.
+struct TransparentWrapper : nn::Module {
+  explicit TransparentWrapper(Generator& gen) {
+    inner = register_module("", std::make_shared<TinyNet>(gen));
+    head = register_module("head", std::make_shared<nn::LayerNorm>(3));
+  }
+  std::shared_ptr<TinyNet> inner;
+  std::shared_ptr<nn::LayerNorm> head;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(nn_modules)
+
+BOOST_AUTO_TEST_CASE(a_child_registered_without_a_name_adds_no_prefix) {
+  Generator gen(1, 0);
+  TransparentWrapper wrapper(gen);
+  std::vector<std::string> names;
+  for (auto& [name, t] : wrapper.named_parameters()) names.push_back(name);
+  std::vector<std::string> expect{"body.fc1.weight", "body.fc1.bias", "body.fc2.weight", "body.fc2.bias",
+                                  "norm.weight",     "norm.bias",     "head.weight",     "head.bias"};
+  BOOST_TEST(names == expect, boost::test_tools::per_element());
+  auto state = wrapper.state_dict();
+  BOOST_TEST(state.count("scale") == 1u);
+  TransparentWrapper copy(gen);
+  copy.load_state_dict(state);
+  BOOST_TEST(copy.inner->body->fc1->weight.to_double_vector() == wrapper.inner->body->fc1->weight.to_double_vector(),
+             boost::test_tools::per_element());
+  BOOST_TEST(wrapper.find_modules<nn::LayerNorm>().size() == 2u);
+}
 
 BOOST_AUTO_TEST_CASE(named_parameters_and_state_dict) {
   Generator gen(1, 0);

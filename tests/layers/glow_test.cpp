@@ -4,7 +4,9 @@
 #include <cmath>
 
 #include "framework/ops/ops.h"
+#include "layers/glow/flow_step.h"
 #include "layers/glow/glow.h"
+#include "layers/glow/squeeze.h"
 #include "tests/layers/flow_testing.h"
 
 using namespace ft;
@@ -42,6 +44,10 @@ void check_layer(const std::string& name, FlowLayer& layer, const Shape& shape) 
     Tensor x = input(shape, 1, DType::f64);
     FlowResult r = layer.forward(x);
     BOOST_TEST(max_abs_difference(layer.inverse(r.y), x) < 1e-10);
+    // The inverse's own log-determinant (from y, no second forward) is minus the forward's.
+    FlowResult back = layer.inverse_with_logdet(r.y);
+    BOOST_TEST(max_abs_difference(back.y, x) < 1e-10);
+    BOOST_TEST(max_abs_difference(back.logdet, neg(r.logdet)) < 1e-10);
     Tensor one = x.slice(0, 0, 1).contiguous();
     Tensor jac = jacobian([&](const Tensor& v) { return layer.forward(v).y; }, one);
     double brute = logabsdet(jac).item();

@@ -6,7 +6,10 @@
 #include <numbers>
 
 #include "framework/autograd/grad_mode.h"
+#include "layers/flows/flow.h"
 #include "layers/tarflow/patchify.h"
+#include "layers/tarflow/tarflow_transforms.h"
+#include "tests/support/error_message.h"
 #include "tests/layers/tarflow_test_util.h"
 
 using namespace ft;
@@ -118,6 +121,55 @@ BOOST_AUTO_TEST_CASE(block_inverts_forward) {
       BOOST_TEST(max_abs_difference(r.y, x) > 1e-2);  // not the identity
     }
   }
+}
+
+// TARFLOW on the flows API: a block as a Transform takes the labels as the one-hot
+// context (a zero row: no label), inverts with the negated log-determinant, and gives
+// the block's own numbers; labels and contexts convert both ways, bad rows are named.
+BOOST_AUTO_TEST_CASE(block_as_a_transform_reads_labels_from_the_context) {
+  auto block = make_block(true, 3, DType::f64, 13);
+  TarflowBlockTransform transform(block);
+  BOOST_TEST(transform.named_parameters().front().first == block->named_parameters().front().first);
+  Generator gen(14);
+  Tensor x = normal({3, 4, 8}, 0.0, 1.0, gen, DType::f64);
+  Tensor labels = labels_of({2, -1, 0});
+  Tensor context = label_context(labels, 3, DType::f64);
+  BOOST_TEST(context.to_double_vector() == (std::vector<double>{0, 0, 1, 0, 0, 0, 1, 0, 0}),
+             boost::test_tools::per_element());
+  BOOST_TEST(labels_of_context(context).to_vector<int64_t>() == labels.to_vector<int64_t>(),
+             boost::test_tools::per_element());
+  flows::TransformResult r = transform.forward(x, context);
+  FlowResult direct = block->forward(x, labels);
+  BOOST_TEST(max_abs_difference(r.y, direct.y) == 0.0);
+  BOOST_TEST(max_abs_difference(r.logabsdet, direct.logdet) == 0.0);
+  flows::TransformResult back = transform.inverse(r.y, context);
+  BOOST_TEST(max_abs_difference(back.y, x) < 1e-10);
+  BOOST_TEST(max_abs_difference(back.logabsdet, neg(r.logabsdet)) < 1e-10);
+  Tensor two_ones = Tensor::from_vector<double>({1, 1, 0, 0, 0, 0, 0, 0, 0}, {3, 3});
+  BOOST_TEST(ft::testing::error_message([&] { transform.forward(x, two_ones); }).find("row 0 has 2 ones") !=
+             std::string::npos);
+  BOOST_TEST(ft::testing::error_message([&] { transform.forward(x, Tensor::zeros({3, 2}, DType::f64)); })
+                 .find("3") != std::string::npos);
+  BOOST_TEST(ft::testing::error_message([&] { label_context(labels_of({3}), 3, DType::f64); }).find("label 3") !=
+             std::string::npos);
+}
+
+// The model is Flow(its composite transform, StandardNormal): the library's Flow over
+// Tarflow's own transform gives its log-likelihood, and patchify inverts exactly.
+BOOST_AUTO_TEST_CASE(model_is_a_flow_of_its_transforms) {
+  auto model = make_model(tiny_config(3), DType::f64, 23);
+  Generator gen(24);
+  Tensor x = normal({2, 2, 4, 4}, 0.0, 0.5, gen, DType::f64);
+  Tensor labels = labels_of({1, 2});
+  auto composite = model->find_modules<flows::CompositeTransform>();
+  BOOST_TEST_REQUIRE(composite.size() == 1u);
+  flows::TransformResult r = composite[0]->forward(x, label_context(labels, 3, DType::f64));
+  Tensor by_flow = add(flows::StandardNormal(32).log_prob(r.y.reshape({2, 32}), Tensor()), r.logabsdet);
+  BOOST_TEST(max_abs_difference(model->forward(x, labels).log_prob, by_flow) == 0.0);
+  PatchifyTransform patchify(2, 4, 2);
+  BOOST_TEST(max_abs_difference(patchify.inverse(patchify.forward(x, Tensor()).y, Tensor()).y, x) == 0.0);
+  BOOST_TEST(ft::testing::error_message([&] { patchify.forward(normal({2, 2, 6, 6}, 0.0, 1.0, gen, DType::f64), Tensor()); })
+                 .find("tarflow input") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(model_inverts_forward) {
