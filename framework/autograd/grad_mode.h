@@ -18,4 +18,17 @@ class NoGradGuard {
   bool previous_;
 };
 
+// Sets grad mode for its scope (the backward engine: off, or on to build a graph of
+// the gradient).
+class GradModeGuard {
+ public:
+  explicit GradModeGuard(bool enabled) : previous_(grad_enabled()) { set_grad_enabled(enabled); }
+  ~GradModeGuard() { set_grad_enabled(previous_); }
+  GradModeGuard(const GradModeGuard&) = delete;
+  GradModeGuard& operator=(const GradModeGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 }  // namespace ft

@@ -29,7 +29,7 @@ Node::~Node() {
 
 AccumulateGrad::AccumulateGrad(const std::shared_ptr<TensorImpl>& leaf_impl) : leaf(leaf_impl) {}
 
-std::vector<Tensor> AccumulateGrad::backward(const Tensor& grad_output) {
+std::vector<Tensor> AccumulateGrad::backward(const Tensor& grad_output, bool /*create_graph*/) {
   auto impl = leaf.lock();
   if (!impl) return {};
   FT_CHECK(grad_output.shape() == impl->shape, "gradient of shape {} for a leaf of shape {}",

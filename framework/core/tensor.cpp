@@ -8,6 +8,7 @@
 #include "framework/autograd/node.h"
 #include "framework/core/allocator.h"
 #include "framework/kernels/kernels.h"
+#include "framework/ops/ops.h"
 
 namespace ft {
 
@@ -152,7 +153,7 @@ Tensor Tensor::reshape(const Shape& requested) const {
   Tensor source = contiguous();
   Tensor out = make_view(source, target, contiguous_strides(target), source.offset());
   Shape original = shape();
-  record("reshape", out, {source}, [original](const Tensor& g) {
+  record_differentiable("reshape", out, {source}, [original](const Tensor& g) {
     return std::vector<Tensor>{g.reshape(original)};
   });
   return out;
@@ -174,7 +175,7 @@ Tensor Tensor::permute(const std::vector<int64_t>& order) const {
     inverse[size_t(d)] = int64_t(i);
   }
   Tensor out = make_view(*this, s, st, offset());
-  record("permute", out, {*this}, [inverse](const Tensor& g) {
+  record_differentiable("permute", out, {*this}, [inverse](const Tensor& g) {
     return std::vector<Tensor>{g.permute(inverse)};
   });
   return out;
@@ -200,12 +201,24 @@ Tensor Tensor::slice(int64_t dim_index, int64_t start, int64_t end) const {
   Shape full_shape = shape();
   DType dt = dtype();
   Device dev = device();
-  record("slice", out, {*this}, [full_shape, d, start, end, dt, dev](const Tensor& g) {
-    Tensor grad = Tensor::zeros(full_shape, dt, dev);
-    Tensor window = grad.slice(d, start, end);
-    window.copy_(g);
-    return std::vector<Tensor>{grad};
-  });
+  record(
+      "slice", out, {*this},
+      [full_shape, d, start, end, dt, dev](const Tensor& g) {
+        Tensor grad = Tensor::zeros(full_shape, dt, dev);
+        Tensor window = grad.slice(d, start, end);
+        window.copy_(g);
+        return std::vector<Tensor>{grad};
+      },
+      [full_shape, d, start, end, dt, dev](const Tensor& g) {  // zeros around g, by a differentiable concat
+        std::vector<Tensor> parts;
+        Shape before = full_shape, after = full_shape;
+        before[size_t(d)] = start;
+        after[size_t(d)] = full_shape[size_t(d)] - end;
+        if (start > 0) parts.push_back(Tensor::zeros(before, dt, dev));
+        parts.push_back(g);
+        if (after[size_t(d)] > 0) parts.push_back(Tensor::zeros(after, dt, dev));
+        return std::vector<Tensor>{concat(parts, d)};
+      });
   return out;
 }
 
@@ -231,9 +244,8 @@ Tensor Tensor::expand(const Shape& target) const {
   }
   Tensor out = make_view(*this, target, st, offset());
   Shape original = shape();
-  record("expand", out, {*this}, [original](const Tensor& g) {
-    return std::vector<Tensor>{kernels::sum_to(g, original)};
-  });
+  record_differentiable("expand", out, {*this},
+                        [original](const Tensor& g) { return std::vector<Tensor>{sum_to(g, original)}; });
   return out;
 }
 
@@ -254,7 +266,7 @@ Tensor Tensor::squeeze(int64_t d) const {
   st.erase(st.begin() + n);
   Tensor out = make_view(*this, s, st, offset());
   Shape original = shape();
-  record("squeeze", out, {*this}, [original](const Tensor& g) {
+  record_differentiable("squeeze", out, {*this}, [original](const Tensor& g) {
     return std::vector<Tensor>{g.reshape(original)};
   });
   return out;
@@ -281,7 +293,7 @@ Tensor Tensor::contiguous() const {
 
 Tensor Tensor::clone() const {
   Tensor out = kernels::copy(*this);
-  record("clone", out, {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
+  record_differentiable("clone", out, {*this}, [](const Tensor& g) { return std::vector<Tensor>{g}; });
   return out;
 }
 
@@ -290,9 +302,7 @@ Tensor Tensor::to(DType target) const {
   Tensor out = kernels::cast(*this, target);
   if (is_floating(target) && is_floating(dtype())) {
     DType source = dtype();
-    record("to", out, {*this}, [source](const Tensor& g) {
-      return std::vector<Tensor>{kernels::cast(g, source)};
-    });
+    record_differentiable("to", out, {*this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
   }
   return out;
 }
@@ -302,7 +312,7 @@ Tensor Tensor::to(Device target) const {
   Tensor out = empty(shape(), dtype(), target);
   out.copy_(*this);
   Device source = device();
-  record("to_device", out, {*this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
+  record_differentiable("to_device", out, {*this}, [source](const Tensor& g) { return std::vector<Tensor>{g.to(source)}; });
   return out;
 }
 

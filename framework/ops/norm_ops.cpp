@@ -1,5 +1,6 @@
 #include <cmath>
 
+#include "framework/autograd/grad.h"
 #include "framework/autograd/node.h"
 #include "framework/kernels/kernels.h"
 #include "framework/ops/ops.h"
@@ -14,27 +15,48 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   std::vector<Tensor> inputs{x};
   if (weight.defined()) inputs.push_back(weight);
   if (bias.defined()) inputs.push_back(bias);
-  record("layer_norm", y, inputs,
-         [xs = x.detach(), ws = weight.defined() ? weight.detach() : Tensor(), has_bias = bias.defined(), mean_rows,
-          rstd_rows](const Tensor& g) {
-           Tensor gx, gw, gb;
-           kernels::layer_norm_backward(g, xs, ws, mean_rows, rstd_rows, &gx, &gw, &gb);
-           std::vector<Tensor> grads{gx};
-           if (ws.defined()) grads.push_back(gw);
-           if (has_bias) grads.push_back(gb);
-           return grads;
-         });
+  record(
+      "layer_norm", y, inputs,
+      [xs = x.detach(), ws = weight.defined() ? weight.detach() : Tensor(), has_bias = bias.defined(), mean_rows,
+       rstd_rows](const Tensor& g) {
+        Tensor gx, gw, gb;
+        kernels::layer_norm_backward(g, xs, ws, mean_rows, rstd_rows, &gx, &gw, &gb);
+        std::vector<Tensor> grads{gx};
+        if (ws.defined()) grads.push_back(gw);
+        if (has_bias) grads.push_back(gb);
+        return grads;
+      },
+      [inputs, x, weight, bias, eps](const Tensor& g) {
+        auto composite = [&] {
+          Tensor centered = sub(x, mean(x, {-1}, true));
+          Tensor normalized = mul(centered, pow(add(mean(square(centered), {-1}, true), eps), -0.5));
+          if (weight.defined()) normalized = mul(normalized, weight);
+          return bias.defined() ? add(normalized, bias) : normalized;
+        };
+        std::vector<Tensor> grads = gradients_by_recomputation(composite, {x, weight, bias}, g);
+        std::vector<Tensor> per_input{grads[0]};
+        if (weight.defined()) per_input.push_back(grads[1]);
+        if (bias.defined()) per_input.push_back(grads[2]);
+        return per_input;
+      });
   return y;
 }
 
 Tensor channel_affine(const Tensor& x, const Tensor& shift, const Tensor& log_scale) {
   Tensor y = kernels::channel_affine(x, shift.detach(), log_scale.detach());
-  record("channel_affine", y, {x, shift, log_scale},
-         [ys = y.detach(), ls = log_scale.detach(), shift_shape = shift.shape()](const Tensor& g) {
-           Tensor gx, gb, gs;
-           kernels::channel_affine_backward(g, ys, ls, &gx, &gb, &gs);
-           return std::vector<Tensor>{gx, gb.reshape(shift_shape), gs.reshape(ls.shape())};
-         });
+  record(
+      "channel_affine", y, {x, shift, log_scale},
+      [ys = y.detach(), ls = log_scale.detach(), shift_shape = shift.shape()](const Tensor& g) {
+        Tensor gx, gb, gs;
+        kernels::channel_affine_backward(g, ys, ls, &gx, &gb, &gs);
+        return std::vector<Tensor>{gx, gb.reshape(shift_shape), gs.reshape(ls.shape())};
+      },
+      [x, shift, log_scale](const Tensor& g) {
+        Shape per_channel(size_t(x.dim()), 1);
+        per_channel[1] = x.size(1);
+        auto composite = [&] { return mul(add(x, shift.reshape(per_channel)), exp(log_scale.reshape(per_channel))); };
+        return gradients_by_recomputation(composite, {x, shift, log_scale}, g);
+      });
   return y;
 }
 
@@ -42,9 +64,12 @@ Tensor softmax(const Tensor& x, int64_t dim) {
   int d = normalize_dim(dim, x.shape().size());
   if (d != x.dim() - 1) return softmax(x.transpose(d, -1), -1).transpose(d, -1);
   Tensor y = kernels::softmax(x);
-  record("softmax", y, {x}, [ys = y.detach()](const Tensor& g) {
-    return std::vector<Tensor>{kernels::softmax_backward(ys, g)};
-  });
+  record(
+      "softmax", y, {x}, [ys = y.detach()](const Tensor& g) { return std::vector<Tensor>{kernels::softmax_backward(ys, g)}; },
+      [x](const Tensor& g) {  // y (g - <g, y>), y recomputed: saving it would be a cycle
+        Tensor s = softmax(x, -1);
+        return std::vector<Tensor>{mul(s, sub(g, sum(mul(g, s), {-1}, true)))};
+      });
   return y;
 }
 

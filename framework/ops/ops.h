@@ -1,5 +1,10 @@
 // Differentiable operations: each computes with a kernel and records a node that
-// holds what its backward needs. Element-wise ops broadcast like numpy.
+// holds what its backward needs. Element-wise ops broadcast like numpy. Gradients of
+// gradients (framework/autograd/grad.h, create_graph) go through the element-wise
+// ops, sums, matmul and linear, layer_norm, softmax and log_softmax, channel_affine,
+// the views and copies, concat and replica_average; the others' (conv2d,
+// causal_attention, max, index_select, flip, the small linear algebra) backward is
+// first-order only and says so by name.
 #pragma once
 #include <functional>
 #include <vector>
@@ -43,6 +48,8 @@ inline Tensor operator-(const Tensor& x) { return neg(x); }
 // ---- reductions ------------------------------------------------------------------------
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor sum(const Tensor& x);  // all elements, a scalar
+// x summed down to shape, the inverse of broadcasting shape to x's shape.
+Tensor sum_to(const Tensor& x, const Shape& shape);
 Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim = false);
 Tensor mean(const Tensor& x);
 // The mean of x over the data-parallel replicas, by `average` (which averages a dense

@@ -15,18 +15,26 @@ Tensor gradient_for(const Tensor& g, const Tensor& saved_operand) {
   return saved_operand.dtype() == DType::bf16 && g.dtype() != DType::bf16 ? kernels::cast(g, DType::bf16) : g;
 }
 
+Tensor last_two_swapped(const Tensor& t) { return t.transpose(t.dim() - 2, t.dim() - 1); }
+
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   Tensor a = autocast_input(a_in), b = autocast_input(b_in);
   Tensor y = kernels::matmul(a, b);
   bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  record("matmul", y, {a, b}, [as = a.detach(), bs = b.detach(), need_a, need_b](const Tensor& g_in) {
-    Tensor g = gradient_for(g_in, as);
-    return std::vector<Tensor>{
-        need_a ? kernels::sum_to(kernels::matmul(g, bs, false, true), as.shape()) : Tensor(),
-        need_b ? kernels::sum_to(kernels::matmul(as, g, true, false), bs.shape()) : Tensor()};
-  });
+  record(
+      "matmul", y, {a, b},
+      [as = a.detach(), bs = b.detach(), need_a, need_b](const Tensor& g_in) {
+        Tensor g = gradient_for(g_in, as);
+        return std::vector<Tensor>{
+            need_a ? kernels::sum_to(kernels::matmul(g, bs, false, true), as.shape()) : Tensor(),
+            need_b ? kernels::sum_to(kernels::matmul(as, g, true, false), bs.shape()) : Tensor()};
+      },
+      [a, b, need_a, need_b](const Tensor& g) {
+        return std::vector<Tensor>{need_a ? sum_to(matmul(g, last_two_swapped(b)), a.shape()) : Tensor(),
+                                   need_b ? sum_to(matmul(last_two_swapped(a), g), b.shape()) : Tensor()};
+      });
   return y;
 }
 
@@ -38,15 +46,23 @@ Tensor linear(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias) {
   bool need_x = x.requires_grad(), need_w = weight.requires_grad();
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
-  record("linear", y, inputs,
-         [x2, ws = weight.detach(), shape = x.shape(), has_bias = bias.defined(), need_x, need_w, out](const Tensor& g) {
-           Tensor g2 = g.reshape({-1, out});
-           Tensor g_low = gradient_for(g2, ws);
-           std::vector<Tensor> grads{need_x ? kernels::matmul(g_low, ws).reshape(shape) : Tensor(),
-                                     need_w ? kernels::matmul(g_low, x2, true, false) : Tensor()};
-           if (has_bias) grads.push_back(kernels::sum(g2, {0}, false));
-           return grads;
-         });
+  record(
+      "linear", y, inputs,
+      [x2, ws = weight.detach(), shape = x.shape(), has_bias = bias.defined(), need_x, need_w, out](const Tensor& g) {
+        Tensor g2 = g.reshape({-1, out});
+        Tensor g_low = gradient_for(g2, ws);
+        std::vector<Tensor> grads{need_x ? kernels::matmul(g_low, ws).reshape(shape) : Tensor(),
+                                  need_w ? kernels::matmul(g_low, x2, true, false) : Tensor()};
+        if (has_bias) grads.push_back(kernels::sum(g2, {0}, false));
+        return grads;
+      },
+      [x, weight, has_bias = bias.defined(), need_x, need_w, in, out](const Tensor& g) {
+        Tensor g2 = g.reshape({-1, out});
+        std::vector<Tensor> grads{need_x ? matmul(g2, weight).reshape(x.shape()) : Tensor(),
+                                  need_w ? matmul(g2.transpose(0, 1), x.reshape({-1, in})) : Tensor()};
+        if (has_bias) grads.push_back(sum(g2, {0}, false));
+        return grads;
+      });
   return y;
 }
 

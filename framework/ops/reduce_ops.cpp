@@ -23,8 +23,17 @@ Shape kept_shape(const Shape& shape, const std::vector<int64_t>& dims) {
 
 Tensor sum(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   Tensor y = kernels::sum(x, dims, keepdim);
-  record("sum", y, {x}, [shape = x.shape(), kept = kept_shape(x.shape(), dims)](const Tensor& g) {
-    return std::vector<Tensor>{kernels::copy(g.reshape(kept).expand(shape))};
+  record_differentiable("sum", y, {x}, [shape = x.shape(), kept = kept_shape(x.shape(), dims)](const Tensor& g) {
+    return std::vector<Tensor>{g.reshape(kept).expand(shape).contiguous()};
+  });
+  return y;
+}
+
+Tensor sum_to(const Tensor& x, const Shape& shape) {
+  if (x.shape() == shape) return x;
+  Tensor y = kernels::sum_to(x, shape);
+  record_differentiable("sum_to", y, {x}, [full = x.shape()](const Tensor& g) {
+    return std::vector<Tensor>{g.expand(full)};
   });
   return y;
 }
@@ -42,11 +51,14 @@ Tensor mean(const Tensor& x) { return mean(x, all_dims(x), false); }
 Tensor replica_average(const Tensor& x, const std::function<void(Tensor&)>& average) {
   Tensor y = x.detach().contiguous().clone();
   average(y);
-  record("replica_average", y, {x}, [average](const Tensor& g) {
-    Tensor averaged = g.contiguous().clone();
-    average(averaged);
-    return std::vector<Tensor>{averaged};
-  });
+  record(
+      "replica_average", y, {x},
+      [average](const Tensor& g) {
+        Tensor averaged = g.contiguous().clone();
+        average(averaged);
+        return std::vector<Tensor>{averaged};
+      },
+      [average](const Tensor& g) { return std::vector<Tensor>{replica_average(g, average)}; });
   return y;
 }
 

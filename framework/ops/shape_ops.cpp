@@ -29,7 +29,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int64_t dim) {
     window.copy_(t);
     start += t.shape()[size_t(d)];
   }
-  record("concat", out, tensors, [sizes, d](const Tensor& g) {
+  record_differentiable("concat", out, tensors, [sizes, d](const Tensor& g) {
     std::vector<Tensor> grads;
     int64_t begin = 0;
     for (int64_t s : sizes) {

@@ -3,6 +3,7 @@
 #include <string>
 #include <utility>
 
+#include "framework/autograd/grad.h"
 #include "framework/autograd/grad_mode.h"
 #include "framework/ops/ops.h"
 #include "layers/tarflow/patchify.h"
@@ -14,18 +15,6 @@ namespace {
 
 // Label dropout's default stream when the trainer sets none ("tarflow labels").
 constexpr uint64_t kLabelDropoutStream = 0x7461726c61626c73ULL;
-
-// Turns grad mode on for a scope (sampling runs under NoGradGuard).
-class EnableGradGuard {
- public:
-  EnableGradGuard() : previous_(grad_enabled()) { set_grad_enabled(true); }
-  ~EnableGradGuard() { set_grad_enabled(previous_); }
-  EnableGradGuard(const EnableGradGuard&) = delete;
-  EnableGradGuard& operator=(const EnableGradGuard&) = delete;
-
- private:
-  bool previous_;
-};
 
 // Stops parameters from requiring grad for a scope, so a backward pass taken for
 // an input gradient leaves the parameters' .grad (and gradient hooks) untouched.
@@ -132,13 +121,12 @@ Tensor Tarflow::denoise(const Tensor& x, const Tensor& labels) {
   Tensor grad;
   {
     FreezeParameters frozen(*this);
-    EnableGradGuard enable_grad;
+    GradModeGuard enable_grad(true);
     Tensor xg = x.detach().clone();
     xg.set_requires_grad(true);
     TarflowTransform t = run_blocks(xg, block_labels(labels));
     // Summing over the batch leaves each example's gradient its own.
-    sum(log_prob(t)).backward();
-    grad = xg.grad();
+    grad = ft::grad({sum(log_prob(t))}, {xg})[0];
   }
   NoGradGuard no_grad;
   return add(x.detach(), mul(grad, config_.noise_std * config_.noise_std));

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/autograd/grad.h"
 #include "framework/autograd/grad_mode.h"
 #include "framework/ops/ops.h"
 #include "framework/random/generator.h"
@@ -60,6 +61,53 @@ inline void check_gradients(const std::string& name, const Function& fn, std::ve
                                           tolerance));
     }
     BOOST_TEST_MESSAGE(name << ": gradient error " << worst << " x scale");
+  }
+}
+
+// Second-order check (PyTorch's gradgradcheck) in f64. The first gradients
+// F(x, w) = d sum(f(x) * w) / dx, built with create_graph, are differentiated again:
+// d sum_i <F_i, R_i> / d(x, w) against central differences of F computed by
+// first-order backward. So it checks the graph of the gradient, and that it agrees
+// with the first-order gradient, for every input and for the output weights w.
+inline void check_second_gradients(const std::string& name, const Function& fn, std::vector<Tensor> inputs,
+                                   double eps = 1e-6, double tolerance = 1e-6) {
+  BOOST_TEST_CONTEXT("op " << name) {
+    Generator gen(77, 3);
+    Tensor weights = uniform(fn(inputs).shape(), -1.0, 1.0, gen, DType::f64);
+    weights.set_requires_grad(true);
+    std::vector<Tensor> directions;
+    for (const Tensor& x : inputs) directions.push_back(uniform(x.shape(), -1.0, 1.0, gen, DType::f64));
+    auto second_loss = [&](bool create_graph) {
+      std::vector<Tensor> first = grad({sum(mul(fn(inputs), weights))}, inputs, {}, create_graph);
+      Tensor total = Tensor::zeros({}, DType::f64);
+      for (size_t i = 0; i < first.size(); ++i)
+        if (first[i].defined()) total = add(total, sum(mul(first[i], directions[i])));
+      return total;
+    };
+    std::vector<Tensor> variables = inputs;
+    variables.push_back(weights);
+    Tensor loss = second_loss(true);
+    BOOST_REQUIRE_MESSAGE(loss.requires_grad(), name << ": the first gradients carry no graph");
+    std::vector<Tensor> analytic = grad({loss}, variables);
+    double worst = 0.0;
+    for (size_t i = 0; i < variables.size(); ++i) {
+      double* x = variables[i].data<double>();
+      std::vector<double> numeric(size_t(variables[i].numel()), 0.0);
+      for (int64_t j = 0; j < variables[i].numel(); ++j) {
+        double saved = x[j];
+        x[j] = saved + eps;
+        double up = second_loss(false).item();
+        x[j] = saved - eps;
+        double down = second_loss(false).item();
+        x[j] = saved;
+        numeric[size_t(j)] = (up - down) / (2 * eps);
+      }
+      std::vector<double> a = analytic[i].defined() ? analytic[i].to_double_vector()
+                                                    : std::vector<double>(numeric.size(), 0.0);
+      worst = std::max(worst, check_close(name + ": variable " + std::to_string(i) + " second-order vs numeric", a,
+                                          numeric, tolerance));
+    }
+    BOOST_TEST_MESSAGE(name << ": second-order gradient error " << worst << " x scale");
   }
 }
 
