@@ -1,9 +1,8 @@
 // Differentiable operations: each computes with a kernel and records a node that
 // holds what its backward needs. Element-wise ops broadcast like numpy. Gradients of
 // gradients (framework/autograd/grad.h, create_graph) go through the element-wise
-// ops, sums, matmul and linear, layer_norm, softmax and log_softmax, channel_affine,
-// the views and copies, concat and replica_average; the others' (conv2d,
-// causal_attention, max, index_select, flip, the small linear algebra) backward is
+// ops, sums, matmul, linear and conv2d, layer_norm, softmax and log_softmax,
+// channel_affine, the views and copies, concat and replica_average; the others' (causal_attention, max, index_select, flip, the small linear algebra) backward is
 // first-order only and says so by name.
 #pragma once
 #include <functional>

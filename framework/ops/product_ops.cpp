@@ -17,6 +17,36 @@ Tensor gradient_for(const Tensor& g, const Tensor& saved_operand) {
 
 Tensor last_two_swapped(const Tensor& t) { return t.transpose(t.dim() - 2, t.dim() - 1); }
 
+// conv2d's two gradients as ops of their own, so conv2d has a double backward. Both
+// are bilinear; their adjoints are conv2d and each other:
+// <A(g, W), h> = <g, conv2d(h, W)> = <B(h, g), W> for A the input and B the weight
+// gradient. Their own backward is first-order (conv2d twice differentiable).
+Tensor conv2d_input_gradient(const Tensor& g, const Tensor& weight, const Tensor& x_like, int64_t padding) {
+  Tensor gx;
+  kernels::conv2d_backward(x_like.detach(), weight.detach(), g.detach(), padding, &gx, nullptr);
+  bool need_g = g.requires_grad(), need_w = weight.requires_grad();
+  record("conv2d_input_gradient", gx, {g, weight},
+         [gs = g.detach(), ws = weight.detach(), padding, need_g, need_w](const Tensor& h) {
+           Tensor dg = need_g ? kernels::conv2d(h, ws, padding) : Tensor(), dw;
+           if (need_w) kernels::conv2d_backward(h, ws, gs, padding, nullptr, &dw);
+           return std::vector<Tensor>{dg, dw};
+         });
+  return gx;
+}
+
+Tensor conv2d_weight_gradient(const Tensor& x, const Tensor& g, const Tensor& weight_like, int64_t padding) {
+  Tensor gw;
+  kernels::conv2d_backward(x.detach(), weight_like.detach(), g.detach(), padding, nullptr, &gw);
+  bool need_x = x.requires_grad(), need_g = g.requires_grad();
+  record("conv2d_weight_gradient", gw, {x, g},
+         [xs = x.detach(), gs = g.detach(), padding, need_x, need_g](const Tensor& k) {
+           Tensor dx, dg = need_g ? kernels::conv2d(xs, k, padding) : Tensor();
+           if (need_x) kernels::conv2d_backward(xs, k, gs, padding, &dx, nullptr);
+           return std::vector<Tensor>{dx, dg};
+         });
+  return gw;
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
@@ -77,14 +107,21 @@ Tensor conv2d(const Tensor& x_in, const Tensor& weight_in, const Tensor& bias, i
   std::vector<Tensor> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   bool need_x = x.requires_grad(), need_w = weight.requires_grad();
-  record("conv2d", y, inputs,
-         [xs = x.detach(), ws = weight.detach(), padding, has_bias = bias.defined(), need_x, need_w](const Tensor& g) {
-           Tensor gx, gw;
-           kernels::conv2d_backward(xs, ws, g, padding, need_x ? &gx : nullptr, need_w ? &gw : nullptr);
-           std::vector<Tensor> grads{gx, gw};
-           if (has_bias) grads.push_back(kernels::sum(g, {0, 2, 3}, false));
-           return grads;
-         });
+  record(
+      "conv2d", y, inputs,
+      [xs = x.detach(), ws = weight.detach(), padding, has_bias = bias.defined(), need_x, need_w](const Tensor& g) {
+        Tensor gx, gw;
+        kernels::conv2d_backward(xs, ws, g, padding, need_x ? &gx : nullptr, need_w ? &gw : nullptr);
+        std::vector<Tensor> grads{gx, gw};
+        if (has_bias) grads.push_back(kernels::sum(g, {0, 2, 3}, false));
+        return grads;
+      },
+      [x, weight, padding, has_bias = bias.defined(), need_x, need_w](const Tensor& g) {
+        std::vector<Tensor> grads{need_x ? conv2d_input_gradient(g, weight, x, padding) : Tensor(),
+                                  need_w ? conv2d_weight_gradient(x, g, weight, padding) : Tensor()};
+        if (has_bias) grads.push_back(sum(g, {0, 2, 3}, false));
+        return grads;
+      });
   return y;
 }
 
