@@ -26,6 +26,22 @@ inline Tensor leaf(const Shape& shape, uint64_t stream, double low = -1.0, doubl
   return t;
 }
 
+// d loss / d x by central differences, perturbing x's elements in place.
+inline std::vector<double> central_differences(const Tensor& x, const std::function<double()>& loss, double eps) {
+  double* values = x.data<double>();
+  std::vector<double> numeric(size_t(x.numel()), 0.0);
+  for (int64_t j = 0; j < x.numel(); ++j) {
+    double saved = values[j];
+    values[j] = saved + eps;
+    double up = loss();
+    values[j] = saved - eps;
+    double down = loss();
+    values[j] = saved;
+    numeric[size_t(j)] = (up - down) / (2 * eps);
+  }
+  return numeric;
+}
+
 // Analytic against central-difference gradients, per input, in the tests' one
 // metric (tests/support/tensor_compare.h): max |analytic - numeric| / max |numeric|
 // <= tolerance. In f64 with eps = 1e-6 the numeric gradient itself is good to about
@@ -45,17 +61,7 @@ inline void check_gradients(const std::string& name, const Function& fn, std::ve
       if (!inputs[i].requires_grad()) continue;
       Tensor analytic = inputs[i].grad();
       BOOST_REQUIRE_MESSAGE(analytic.defined(), name << ": no gradient for input " << i);
-      double* x = inputs[i].data<double>();
-      std::vector<double> numeric(size_t(inputs[i].numel()), 0.0);
-      for (int64_t j = 0; j < inputs[i].numel(); ++j) {
-        double saved = x[j];
-        x[j] = saved + eps;
-        double up = loss_of(inputs).item();
-        x[j] = saved - eps;
-        double down = loss_of(inputs).item();
-        x[j] = saved;
-        numeric[size_t(j)] = (up - down) / (2 * eps);
-      }
+      std::vector<double> numeric = central_differences(inputs[i], [&] { return loss_of(inputs).item(); }, eps);
       const std::vector<double> a = analytic.to_double_vector();
       worst = std::max(worst, check_close(name + ": input " + std::to_string(i) + " analytic vs numeric", a, numeric,
                                           tolerance));
@@ -91,17 +97,7 @@ inline void check_second_gradients(const std::string& name, const Function& fn, 
     std::vector<Tensor> analytic = grad({loss}, variables);
     double worst = 0.0;
     for (size_t i = 0; i < variables.size(); ++i) {
-      double* x = variables[i].data<double>();
-      std::vector<double> numeric(size_t(variables[i].numel()), 0.0);
-      for (int64_t j = 0; j < variables[i].numel(); ++j) {
-        double saved = x[j];
-        x[j] = saved + eps;
-        double up = second_loss(false).item();
-        x[j] = saved - eps;
-        double down = second_loss(false).item();
-        x[j] = saved;
-        numeric[size_t(j)] = (up - down) / (2 * eps);
-      }
+      std::vector<double> numeric = central_differences(variables[i], [&] { return second_loss(false).item(); }, eps);
       std::vector<double> a = analytic[i].defined() ? analytic[i].to_double_vector()
                                                     : std::vector<double>(numeric.size(), 0.0);
       worst = std::max(worst, check_close(name + ": variable " + std::to_string(i) + " second-order vs numeric", a,
