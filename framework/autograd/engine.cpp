@@ -74,20 +74,18 @@ Tensor accumulate(const Tensor& slot, const Tensor& grad, bool create_graph) {
 }
 
 std::unordered_map<Node*, Tensor> run_walk(const Walk& walk) {
-  const bool accumulate_into_leaves = walk.targets.empty();
+  // backward runs every reachable node; grad only those that lead to an input.
+  const bool runs_everything = walk.targets.empty();
   std::vector<Node*> nodes = reachable_nodes(walk.roots);
-  std::unordered_set<Node*> runs;
-  if (accumulate_into_leaves) {
-    runs.insert(nodes.begin(), nodes.end());
-  } else {
-    runs = nodes_leading_to(nodes, walk.targets);
-  }
-  auto receives = [&](Node* node) { return runs.count(node) || walk.targets.count(node); };
+  const std::unordered_set<Node*> leading =
+      runs_everything ? std::unordered_set<Node*>{} : nodes_leading_to(nodes, walk.targets);
+  auto runs = [&](Node* node) { return runs_everything || leading.count(node) > 0; };
+  auto receives = [&](Node* node) { return runs(node) || walk.targets.count(node) > 0; };
 
   // Count, for every node that receives gradients, how many running edges lead into it.
   std::unordered_map<Node*, int> pending_inputs;
   for (Node* node : nodes) {
-    if (!runs.count(node)) continue;
+    if (!runs(node)) continue;
     for (auto& next : node->next)
       if (next && receives(next.get())) pending_inputs[next.get()]++;
   }
@@ -111,7 +109,7 @@ std::unordered_map<Node*, Tensor> run_walk(const Walk& walk) {
     Tensor grad_output = std::move(grads[node]);
     grads.erase(node);
     if (walk.targets.count(node)) captured[node] = grad_output;
-    if (!runs.count(node)) continue;
+    if (!runs(node)) continue;
     std::vector<Tensor> input_grads;
     if (grad_output.defined()) {
       FT_CHECK(!node->released, "backward through {} a second time; its graph was freed (retain_graph)",

@@ -23,11 +23,7 @@ Tensor jvp(const Tensor& output, const std::vector<Tensor>& inputs, const std::v
   // v^T J is linear in v, so its vector-Jacobian product with respect to v is J u.
   Tensor v = Tensor::zeros(output.shape(), output.dtype(), output.device());
   v.set_requires_grad(true);
-  std::vector<Tensor> vjps;
-  {
-    GradModeGuard grad_mode(true);
-    vjps = grad({output}, inputs, {v}, /*create_graph=*/true);
-  }
+  std::vector<Tensor> vjps = grad({output}, inputs, {v}, /*create_graph=*/true);
   std::vector<Tensor> used, seeds;
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (!vjps[i].defined() || !vjps[i].requires_grad()) continue;  // J is zero (or constant in v) there

@@ -22,9 +22,9 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, double p = 0.0) {
   return y;
 }
 
-// The derivative where it is piecewise constant (relu's step, abs's sign): a value
-// with no graph, since its own derivative is zero almost everywhere.
-Tensor constant_derivative(UnaryOp op, const Tensor& x) {
+// The value of op'(x), with no graph: what relu's step and abs's sign are (their own
+// derivative is zero almost everywhere), and what gelu_derivative records a node for.
+Tensor derivative_value(UnaryOp op, const Tensor& x) {
   Tensor xs = x.detach();
   return kernels::unary_backward(op, xs, kernels::unary(op, xs, 0.0), Tensor::ones(x.shape(), x.dtype(), x.device()),
                                  0.0);
@@ -34,7 +34,7 @@ Tensor constant_derivative(UnaryOp op, const Tensor& x) {
 // gelu''(x) = phi(x) (2 - x^2): gelu is differentiable twice, not three times.
 Tensor gelu_derivative(const Tensor& x) {
   Tensor xs = x.detach();
-  Tensor y = constant_derivative(UnaryOp::gelu, xs);
+  Tensor y = derivative_value(UnaryOp::gelu, xs);
   record("gelu_derivative", y, {x}, [xs](const Tensor& g) {
     Tensor x2 = kernels::unary(UnaryOp::square, xs, 0.0);
     Tensor phi = kernels::scale_shift(kernels::unary(UnaryOp::exp, kernels::scale_shift(x2, -0.5, 0.0), 0.0),
@@ -60,7 +60,7 @@ Tensor unary_derivative(UnaryOp op, const Tensor& x, double p) {
     case UnaryOp::softplus: return sigmoid(x);
     case UnaryOp::tanh: return add(neg(square(tanh(x))), 1.0);
     case UnaryOp::relu:
-    case UnaryOp::abs: return constant_derivative(op, x);
+    case UnaryOp::abs: return derivative_value(op, x);
     case UnaryOp::gelu: return gelu_derivative(x);
     case UnaryOp::neg: break;
   }

@@ -26,7 +26,7 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
         if (has_bias) grads.push_back(gb);
         return grads;
       },
-      [inputs, x, weight, bias, eps](const Tensor& g) {
+      [x, weight, bias, eps](const Tensor& g) {
         auto composite = [&] {
           Tensor centered = sub(x, mean(x, {-1}, true));
           Tensor normalized = mul(centered, pow(add(mean(square(centered), {-1}, true), eps), -0.5));

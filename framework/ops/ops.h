@@ -2,7 +2,8 @@
 // holds what its backward needs. Element-wise ops broadcast like numpy. Gradients of
 // gradients (framework/autograd/grad.h, create_graph) go through the element-wise
 // ops, sums, matmul, linear and conv2d, layer_norm, softmax and log_softmax,
-// channel_affine, the views and copies, concat and replica_average; the others' (causal_attention, max, index_select, flip, the small linear algebra) backward is
+// channel_affine, the views and copies, concat and replica_average. The backward of
+// the others (causal_attention, max, index_select, flip, the small linear algebra) is
 // first-order only and says so by name.
 #pragma once
 #include <functional>

@@ -16,8 +16,8 @@ namespace {
 // Label dropout's default stream when the trainer sets none ("tarflow labels").
 constexpr uint64_t kLabelDropoutStream = 0x7461726c61626c73ULL;
 
-// Stops parameters from requiring grad for a scope, so a backward pass taken for
-// an input gradient leaves the parameters' .grad (and gradient hooks) untouched.
+// Stops parameters from requiring grad for a scope, so the blocks record no weight
+// gradients and an input gradient taken through them forms none.
 class FreezeParameters {
  public:
   explicit FreezeParameters(nn::Module& module) {
