@@ -16,7 +16,7 @@ packages=(
   libcli11-dev libtomlplusplus-dev nlohmann-json3-dev libpng-dev libjpeg62-turbo-dev
   zlib1g-dev libxxhash-dev
   # reference oracles for the tests
-  python3 python3-torch python3-h5py python3-numpy
+  python3 python3-torch python3-h5py python3-numpy python3-scipy
   # real data for the main job and the data tests
   dataset-fashion-mnist
   # a real SLURM cluster on this machine for the slurm tests (cluster/local-slurm.sh)
@@ -43,10 +43,11 @@ ensure_tensorboard() {
 PYTHON_DEPS=/opt/flowtrain/python
 # nflows and normflows: the classic flows' reference implementations (tests/golden/
 # make_flows_golden.py), on Debian's torch; their own extra dependencies are not needed
-# by the submodules the script imports.
-python_oracles=(safetensors==0.4.5 nflows==0.14 normflows==1.7.3)
+# by the submodules the script imports. torchdiffeq: the ODE solvers' reference
+# (tests/framework/ode), which needs python3-scipy.
+python_oracles=(safetensors==0.4.5 nflows==0.14 normflows==1.7.3 torchdiffeq==0.2.4)
 ensure_python_oracles() {
-  PYTHONPATH=$PYTHON_DEPS /usr/bin/python3 -c "import safetensors.torch, nflows.transforms, normflows.flows" \
+  PYTHONPATH=$PYTHON_DEPS /usr/bin/python3 -c "import safetensors.torch, nflows.transforms, normflows.flows, torchdiffeq" \
     2>/dev/null && return 0
   echo "install-deps: installing ${python_oracles[*]} into $PYTHON_DEPS"
   python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$PYTHON_DEPS" "${python_oracles[@]}"
