@@ -19,6 +19,7 @@
 #include "layers/flows/planar.h"
 #include "layers/flows/radial.h"
 #include "layers/flows/realnvp.h"
+#include "layers/flows/residual_flow.h"
 
 namespace ft::launch {
 
@@ -237,6 +238,73 @@ std::shared_ptr<flows::Transform> make_flowpp(const TransformArgs& a, BuildState
   return transform;
 }
 
+// The keys every residual block reads (i-ResNet, Residual Flows; residual_block.h).
+const std::vector<ArgSpec> kResidualArgs = {
+    {"coefficient", ArgType::number, "0.98"},       // Lipschitz coefficient of each layer
+    {"power_iterations", ArgType::integer, "5"},    // per training step
+    {"estimator", ArgType::string, "\"roulette\""},  // exact, power_series, roulette
+    {"probe", ArgType::string, "\"gaussian\""},      // gaussian, rademacher
+    {"terms", ArgType::integer, "5"},               // power_series
+    {"distribution", ArgType::string, "\"geometric\""},  // roulette: geometric, poisson
+    {"geometric_p", ArgType::number, "0.5"},
+    {"poisson_lambda", ArgType::number, "2.0"},
+    {"exact_terms", ArgType::integer, "2"},
+    {"eval_exact_terms", ArgType::integer, "20"},
+    {"neumann_gradient", ArgType::boolean, "true"},
+    {"inverse_tolerance", ArgType::number, "1e-5"},
+    {"inverse_iterations", ArgType::integer, "1000"}};
+
+nn::SpectralNormOptions spectral_options(const TransformArgs& a) {
+  nn::SpectralNormOptions o;
+  o.coefficient = a.number("coefficient");
+  if (o.coefficient <= 0.0 || o.coefficient >= 1.0)
+    FT_FAIL("{}.coefficient must be in (0, 1) for an invertible block, got {}", a.where(), o.coefficient);
+  o.iterations = a.integer("power_iterations");
+  if (o.iterations < 0) FT_FAIL("{}.power_iterations must be >= 0, got {}", a.where(), o.iterations);
+  return o;
+}
+
+flows::ResidualBlockOptions residual_options(const TransformArgs& a) {
+  flows::ResidualBlockOptions o;
+  o.estimator = flows::parse_logdet_estimator(a.string("estimator"), a.where() + ".estimator");
+  o.probe = flows::parse_trace_probe(a.string("probe"), a.where() + ".probe");
+  o.terms = a.positive("terms");
+  o.roulette.distribution = flows::parse_series_length(a.string("distribution"), a.where() + ".distribution");
+  o.roulette.geometric_p = a.number("geometric_p");
+  o.roulette.poisson_lambda = a.number("poisson_lambda");
+  o.roulette.exact_terms = a.integer("exact_terms");
+  o.eval_exact_terms = a.integer("eval_exact_terms");
+  o.neumann_gradient = a.boolean("neumann_gradient");
+  o.inverse_tolerance = a.number("inverse_tolerance");
+  o.inverse_iterations = a.positive("inverse_iterations");
+  naming_the_entry(a, [&] { o.validate("residual block"); return 0; });
+  return o;
+}
+
+std::shared_ptr<flows::Transform> make_residual(const TransformArgs& a, BuildState& s) {
+  if (s.context_features > 0) FT_FAIL("{}: a residual block takes no class context; set model.num_classes = 0", a.where());
+  std::vector<int64_t> widths{s.features};
+  for (int64_t i = 0; i < a.positive("hidden_layers"); ++i) widths.push_back(a.positive("hidden"));
+  widths.push_back(s.features);
+  auto net = flows::LipschitzNetwork::mlp(widths, spectral_options(a), s.gen);
+  return std::make_shared<flows::ResidualBlock>(net, residual_options(a), a.where());
+}
+
+std::shared_ptr<flows::Transform> make_residual_flow(const TransformArgs& a, BuildState& s) {
+  flows::ResidualFlowConfig c;
+  c.channels = s.image[0];
+  c.image_size = s.image[1];
+  c.scales = a.positive("scales");
+  c.blocks = a.positive("blocks");
+  c.hidden = a.positive("hidden");
+  c.actnorm = a.boolean("actnorm");
+  c.spectral = spectral_options(a);
+  c.block = residual_options(a);
+  auto transform = naming_the_entry(a, [&] { return flows::residual_flow_transform(c, s.gen); });
+  s.latent = c.latent_shape();
+  return transform;
+}
+
 const std::vector<TransformType>& transform_types() {
   using flows::CouplingKind;
   const ArgSpec mask{"mask", ArgType::string, "\"alternate\""};
@@ -322,6 +390,16 @@ const std::vector<TransformType>& transform_types() {
         {"dequantizer_filters", ArgType::integer, "96"},
         {"dequantizer_blocks", ArgType::integer, "2"}},
        make_flowpp, Placement::image},
+      {"residual", "an invertible residual block over vectors (i-ResNet, Residual Flows)",
+       joined({{{"hidden", ArgType::integer, "128"}, {"hidden_layers", ArgType::integer, "2"}}, kResidualArgs}),
+       make_residual},
+      {"residual_flow", "the multiscale image architecture of i-ResNet and Residual Flows",
+       joined({{{"scales", ArgType::integer, "2"},
+                {"blocks", ArgType::integer, "4"},
+                {"hidden", ArgType::integer, "128"},
+                {"actnorm", ArgType::boolean, "true"}},
+               kResidualArgs}),
+       make_residual_flow, Placement::image},
   };
   return types;
 }

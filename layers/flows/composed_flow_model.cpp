@@ -5,6 +5,7 @@
 #include "framework/core/check.h"
 #include "framework/ops/ops.h"
 #include "layers/flows/batch_norm.h"
+#include "layers/flows/residual_block.h"
 #include "layers/glow/actnorm.h"
 
 namespace ft::layers::flows {
@@ -113,6 +114,13 @@ nlohmann::json ComposedFlowModel::summary() const {
 void ComposedFlowModel::set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) {
   for (auto& actnorm : find_modules<ActNorm>()) actnorm->set_statistics_averager(averager);
   for (auto& norm : find_modules<BatchNormTransform>()) norm->set_statistics_averager(averager, replicas);
+}
+
+void ComposedFlowModel::set_forward_generator(const Generator& gen) {
+  forward_gen_ = gen;
+  uint64_t block = 0;
+  for (auto& residual : find_modules<ResidualBlock>())
+    residual->set_generator(Generator(gen.seed(), gen.stream() + ((++block) << 53), gen.offset()));
 }
 
 }  // namespace ft::layers::flows

@@ -11,7 +11,7 @@ Planar and Radial), gives every parameter seeded N(0, 0.5^2) values, runs them i
 float64 and writes each parameter under the C++ state_dict name with the input,
 the context, forward's output and log-determinant and (nflows) inverse's. nflows'
 forward maps data to noise, as flowtrain's; normflows' planar and radial forward is
-their explicit map, flowtrain's forward too.
+their explicit map, flowtrain's forward too. normflows' Residual: see write_residual_case.
 
 Layout, one group per case (float64):
   x, context (conditional cases), z, logabsdet, x_inverse, logabsdet_inverse (nflows)
@@ -32,6 +32,9 @@ try:
     from nflows.utils.torchutils import create_alternating_binary_mask
     from normflows.flows.planar import Planar
     from normflows.flows.radial import Radial
+    from normflows.flows.residual import Residual
+    from normflows.nets.lipschitz import LipschitzMLP
+    from normflows.utils.optim import update_lipschitz
 except ImportError as error:
     sys.exit(f'make_flows_golden.py: {error}: run cluster/install-deps.sh (PyPI oracles in /opt/flowtrain/python)')
 
@@ -138,6 +141,47 @@ CASES = {
 }
 
 
+def residual_names(residual):
+    """normflows' Residual(LipschitzMLP) under flowtrain's names: [Swish, linear] pairs."""
+    layers = residual.iresblock.nnet.net
+    params, buffers = {}, {}
+    for i in range(len(layers) // 2):
+        params[f'net.activations.{i}.beta'] = layers[2 * i].beta
+        params[f'net.layers.{i}.weight'] = layers[2 * i + 1].weight
+        params[f'net.layers.{i}.bias'] = layers[2 * i + 1].bias
+        buffers[f'net.layers.{i}.u'] = layers[2 * i + 1].u
+        buffers[f'net.layers.{i}.v'] = layers[2 * i + 1].v
+    return params, buffers
+
+
+def write_residual_case(h5):
+    """Residual flows' exact log-determinant (normflows' brute_force path, 2-D), in eval
+    mode: y = x + g(x) forward as flowtrain's, the inverse by fixed-point iteration.
+    The power-iteration vectors u, v are converged after the weights are drawn and
+    written as buffers: the map depends on them."""
+    residual = Residual(LipschitzMLP([2, 16, 2], lipschitz_const=0.97), reverse=False, brute_force=True)
+    net = residual.iresblock.nnet
+    randomise(net, 11)
+    update_lipschitz(net, 500)
+    residual.eval()
+    gen = torch.Generator().manual_seed(101)
+    x = 2.0 * torch.randn(N, 2, generator=gen)
+    z, logabsdet = residual.forward(x.clone())
+    x_inverse, logabsdet_inverse = residual.inverse(z.detach().clone())
+    params, buffers = residual_names(residual)
+    g = h5.create_group('residual')
+    g['x'] = x.numpy()
+    g['z'] = z.detach().numpy()
+    g['logabsdet'] = logabsdet.detach().reshape(-1).numpy()
+    g['x_inverse'] = x_inverse.detach().numpy()
+    g['logabsdet_inverse'] = logabsdet_inverse.detach().reshape(-1).numpy()
+    g['param_count'] = np.int64(len(params))
+    for name, p in params.items():
+        g['param/' + name] = p.detach().reshape(-1).numpy() if name.endswith('beta') else p.detach().numpy()
+    for name, b in buffers.items():
+        g['buffer/' + name] = b.detach().numpy()
+
+
 def write_case(h5, name, build, features, context_features):
     transform, params, nflows_api = build()
     gen = torch.Generator().manual_seed(100)
@@ -169,6 +213,7 @@ def main():
     with h5py.File(tmp, 'w') as h5:
         for name, (build, features, context_features) in CASES.items():
             write_case(h5, name, build, features, context_features)
+        write_residual_case(h5)
     os.replace(tmp, out)
 
 

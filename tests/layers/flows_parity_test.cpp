@@ -12,10 +12,13 @@
 #include <memory>
 #include <string>
 
+#include "framework/autograd/grad_mode.h"
+#include "framework/ops/ops.h"
 #include "layers/flows/coupling.h"
 #include "layers/flows/masked_autoregressive.h"
 #include "layers/flows/planar.h"
 #include "layers/flows/radial.h"
+#include "layers/flows/residual_block.h"
 #include "tests/support/golden_file.h"
 #include "tests/support/tensor_compare.h"
 
@@ -106,6 +109,43 @@ BOOST_AUTO_TEST_CASE(nflows_rational_quadratic_splines) {
 BOOST_AUTO_TEST_CASE(normflows_planar_and_radial) {
   check_case("planar", [](Generator& gen) { return std::make_shared<PlanarFlow>(4, gen); }, false);
   check_case("radial", [](Generator& gen) { return std::make_shared<RadialFlow>(4, gen); }, false);
+}
+
+// normflows' Residual(LipschitzMLP([2, 16, 2])) on its exact (brute-force) log-determinant
+// path, with its weights and power-iteration vectors: the same map and log-determinant;
+// the inverse returns x to flowtrain's tolerance, and normflows' own fixed point (tolerance
+// 1e-5) agrees to what that allows.
+BOOST_AUTO_TEST_CASE(normflows_residual_exact_logdet) {
+  testing::GoldenGroup g = golden().open_case("residual");
+  for (DType dtype : {DType::f64, DType::f32}) {
+    BOOST_TEST_CONTEXT("residual " << dtype_name(dtype)) {
+      Generator gen(0);
+      nn::SpectralNormOptions spectral;
+      spectral.coefficient = 0.97;
+      ResidualBlockOptions options;
+      options.estimator = LogdetEstimator::exact;
+      options.inverse_tolerance = dtype == DType::f64 ? 1e-13 : 1e-6;
+      ResidualBlock block(LipschitzNetwork::mlp({2, 16, 2}, spectral, gen), options, "residual");
+      block.to_dtype(dtype);
+      BOOST_REQUIRE_EQUAL(int64_t(block.named_parameters().size()), g.tensor("param_count").to_vector<int64_t>().at(0));
+      std::map<std::string, Tensor> state;
+      for (const auto& [name, p] : block.named_parameters()) state[name] = read(g, "param/" + name, dtype);
+      for (const auto& [name, b] : block.named_buffers()) state[name] = read(g, "buffer/" + name, dtype);
+      block.load_state_dict(state);
+      block.set_training(false);
+      double tolerance = dtype == DType::f64 ? 1e-10 : 1e-5;
+      Tensor x = read(g, "x", dtype);
+      NoGradGuard no_grad;
+      TransformResult forward = block.forward(x, Tensor());
+      testing::check_close("residual z", forward.y, read(g, "z", dtype), tolerance);
+      testing::check_close("residual logabsdet", forward.logabsdet, read(g, "logabsdet", dtype), tolerance);
+      TransformResult inverse = block.inverse(forward.y, Tensor());
+      testing::check_close("residual inverse", inverse.y, x, dtype == DType::f64 ? 1e-11 : 1e-5);
+      testing::check_close("residual inverse logabsdet", inverse.logabsdet, neg(forward.logabsdet), tolerance);
+      testing::check_close("normflows' inverse", inverse.y, read(g, "x_inverse", dtype), 1e-3);
+      testing::check_close("normflows' inverse logabsdet", inverse.logabsdet, read(g, "logabsdet_inverse", dtype), 1e-3);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
