@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "framework/autograd/grad_mode.h"
 #include "framework/io/png_writer.h"
 
 namespace ft::launch {
@@ -10,6 +11,8 @@ Tensor draw_samples(layers::FlowModel& model, const GridRequest& request) {
   bool was_training = model.training();
   model.set_training(false);
   Generator gen(request.seed, 0x5A3B1E);
+  // Sampling keeps no graph (TARFLOW's denoising step turns grad mode on for itself).
+  NoGradGuard no_grad;
   Tensor images = model.sample(request.count, request.options, gen);
   model.set_training(was_training);
   return images.detach().to(DType::f32);

@@ -56,6 +56,20 @@ def mlp(inputs, hidden, layers, outputs):
     return inputs * hidden + hidden + (layers - 1) * (hidden * hidden + hidden) + hidden * outputs + outputs
 
 
+def residual_flow_parameters(m, t):
+    """i-ResNet's multiscale architecture as Residual Flows' code builds it: per block
+    an ActNorm and LipSwish -> conv3x3 -> LipSwish -> conv1x1 -> LipSwish -> conv3x3
+    (biases, one learned beta per LipSwish), squeezes between scales, a last ActNorm."""
+    channels, hidden, actnorm = m["channels"], t.get("hidden", 128), t.get("actnorm", True)
+    total = 0
+    for scale in range(t.get("scales", 2)):
+        if scale:
+            channels *= 4
+        per_block = 9 * channels * hidden + hidden + hidden * hidden + hidden + 9 * hidden * channels + channels + 3
+        total += t.get("blocks", 4) * (per_block + (2 * channels if actnorm else 0))
+    return total + (2 * channels if actnorm else 0)
+
+
 def flow_parameters(m):
     features = m.get("features", 0) or m.get("channels", 3) * m.get("image_size", 32) ** 2
     context = m.get("num_classes", 0)
@@ -89,6 +103,11 @@ def flow_parameters(m):
             total += 2 * features + 1
         elif kind == "radial":
             total += features + 2
+        elif kind == "residual":
+            widths = [features] + [hidden] * layers + [features]
+            total += sum(a * b + b + 1 for a, b in zip(widths, widths[1:]))  # linear + LipSwish beta
+        elif kind == "residual_flow":
+            total += residual_flow_parameters(m, t)
         elif kind not in ("logit", "reverse", "random_permutation"):
             raise ValueError(f"no reference count for transform type {kind}")
     if m.get("distribution") == "diagonal_normal":
