@@ -5,12 +5,13 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cmath>
-#include <numbers>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
 #include "framework/autograd/grad.h"
 #include "framework/autograd/grad_mode.h"
+#include "framework/autograd/node.h"
 #include "framework/ode/ode.h"
 #include "framework/ops/ops.h"
 #include "tests/framework/gradcheck.h"
@@ -75,6 +76,19 @@ MlpField random_mlp_field(int64_t d, int64_t hidden, uint64_t stream) {
   using ft::testing::leaf;
   return {leaf({hidden, d + 1}, stream, -1.5, 1.5), leaf({hidden}, stream + 1, -0.5, 0.5),
           leaf({d, hidden}, stream + 2, -0.5, 0.5), leaf({d}, stream + 3, -0.5, 0.5)};
+}
+
+// The autograd nodes a tensor's gradient would run through.
+size_t graph_size(const Tensor& t) {
+  std::unordered_set<const Node*> seen;
+  std::vector<const Node*> stack = {t.grad_fn().get()};
+  while (!stack.empty()) {
+    const Node* node = stack.back();
+    stack.pop_back();
+    if (!node || !seen.insert(node).second) continue;
+    for (const auto& next : node->next) stack.push_back(next.get());
+  }
+  return seen.size();
 }
 
 }  // namespace
@@ -236,6 +250,29 @@ BOOST_AUTO_TEST_CASE(adjoint_gives_no_gradient_to_state_that_needs_none_and_refu
   BOOST_TEST(!plain.adjoint_stats);
 }
 
+BOOST_AUTO_TEST_CASE(the_adjoint_graph_does_not_grow_with_the_steps_and_its_gradients_carry_none) {
+  MlpField field = random_mlp_field(2, 4, 50);
+  Tensor z0 = ft::testing::leaf({2, 2}, 60), l0 = ft::testing::leaf({2, 1}, 61);
+  std::vector<size_t> adjoint_sizes, backprop_sizes;
+  for (double h : {0.1, 0.01}) {
+    SolverOptions options = fixed_step(Method::rk4, h);
+    adjoint_sizes.push_back(
+        graph_size(ft::ode::solve_adjoint(field, {z0, l0}, 0.0, 1.0, field.parameters(), options, options).y[0]));
+    backprop_sizes.push_back(graph_size(ft::ode::solve(field, {z0, l0}, 0.0, 1.0, options).y[0]));
+  }
+  BOOST_TEST_MESSAGE("graph nodes for 10 and 100 rk4 steps: adjoint " << adjoint_sizes[0] << ", " << adjoint_sizes[1]
+                                                                       << "; backprop " << backprop_sizes[0] << ", "
+                                                                       << backprop_sizes[1]);
+  BOOST_TEST(adjoint_sizes[0] == adjoint_sizes[1]);
+  BOOST_TEST(adjoint_sizes[0] <= 10u);  // views, the adjoint node, the six leaves' accumulators
+  BOOST_TEST(backprop_sizes[1] > 5 * backprop_sizes[0]);
+  ft::ode::Solution s = ft::ode::solve_adjoint(field, {z0, l0}, 0.0, 1.0, field.parameters(), dopri5(1e-6), dopri5(1e-6));
+  for (const Tensor& g : grad({add(sum(s.y[0]), sum(s.y[1]))}, {z0, l0, field.w1, field.b2})) {
+    BOOST_TEST(g.defined());
+    BOOST_TEST(!g.requires_grad());
+  }
+}
+
 BOOST_AUTO_TEST_CASE(evaluation_cap_names_the_cap_the_time_and_the_step) {
   SolverOptions options = dopri5(1e-12);
   options.max_evaluations = 20;
@@ -280,6 +317,14 @@ BOOST_AUTO_TEST_CASE(bad_inputs_fail_with_their_cause) {
   contains(error_message([&] { ft::ode::solve(blow_up, {f64({1.0})}, 0.0, 3.0, fixed_step(Method::euler, 0.1)); }),
            "not finite at t1 = 3");
   contains(error_message([&] { ft::ode::solve(riccati, {y}, 0.0, 1.0, dopri5(0.0)); }), "needs atol > 0");
+  auto not_a_number = [](double, const State& s) { return State{mul(s[0], NAN)}; };
+  contains(error_message([&] { ft::ode::solve(not_a_number, {y}, 0.0, 1.0, dopri5(1e-6)); }),
+           "the vector field is not finite at t0 = 0");
+  Tensor y32 = Tensor::ones({2}, DType::f32);
+  y32.set_requires_grad(true);
+  auto both = [](double, const State& s) { return State{s[0], s[1]}; };
+  contains(error_message([&] { ft::ode::solve_adjoint(both, {y, y32}, 0.0, 1.0, {}, dopri5(1e-6), dopri5(1e-6)); }),
+           "state tensor 1 is f32 on cpu but tensor 0 is f64 on cpu; the adjoint needs one dtype");
 }
 
 BOOST_AUTO_TEST_CASE(matches_torchdiffeq) {
