@@ -114,6 +114,16 @@ BOOST_AUTO_TEST_CASE(exponential_growth_within_dopri5s_tolerance_and_back_to_the
   BOOST_TEST(none.stats.evaluations == 0);
 }
 
+BOOST_AUTO_TEST_CASE(an_f32_state_integrates_with_its_error_norm_in_f64) {
+  Tensor y0 = Tensor::from_vector(std::vector<float>{1.0f, -2.0f, 0.5f}, {3});
+  auto growth = [](double, const State& y) { return State{mul(y[0], 0.7)}; };
+  ft::ode::Solution s = ft::ode::solve(growth, {y0}, 0.0, 1.0, dopri5(1e-5));
+  BOOST_TEST(s.y[0].dtype() == DType::f32);
+  const double error = state_error({s.y[0].to(DType::f64)}, {mul(y0.to(DType::f64), std::exp(0.7))});
+  BOOST_TEST_MESSAGE("exp in f32: dopri5 error " << error << " at tolerance 1e-5");
+  BOOST_TEST(error < 1e-4);
+}
+
 BOOST_AUTO_TEST_CASE(harmonic_oscillator_rotates_and_keeps_its_energy) {
   // x' = v, v' = -x as a two-tensor state: a rotation by t.
   auto oscillator = [](double, const State& y) { return State{y[1], neg(y[0])}; };
