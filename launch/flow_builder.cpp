@@ -10,6 +10,7 @@
 #include "framework/core/check.h"
 #include "layers/flows/batch_norm.h"
 #include "layers/flows/coupling.h"
+#include "layers/flows/ddnf.h"
 #include "layers/flows/diagonal_scaling.h"
 #include "layers/flows/flowpp.h"
 #include "layers/flows/logit.h"
@@ -290,6 +291,26 @@ std::shared_ptr<flows::Transform> make_residual(const TransformArgs& a, BuildSta
   return std::make_shared<flows::ResidualBlock>(net, residual_options(a), a.where());
 }
 
+// DDNF's velocity field may be steeper than 1 (each Euler step divides it by T).
+std::shared_ptr<flows::Transform> make_ddnf(const TransformArgs& a, BuildState& s) {
+  if (s.context_features > 0) FT_FAIL("{}: a DDNF flow takes no class context; set model.num_classes = 0", a.where());
+  nn::SpectralNormOptions spectral;
+  spectral.coefficient = a.number("coefficient");
+  if (spectral.coefficient <= 0.0) FT_FAIL("{}.coefficient must be > 0, got {}", a.where(), spectral.coefficient);
+  spectral.iterations = a.integer("power_iterations");
+  if (spectral.iterations < 0) FT_FAIL("{}.power_iterations must be >= 0, got {}", a.where(), spectral.iterations);
+  std::vector<int64_t> widths{s.features};
+  for (int64_t i = 0; i < a.positive("hidden_layers"); ++i) widths.push_back(a.positive("hidden"));
+  widths.push_back(s.features);
+  flows::DiffeomorphicOptions o;
+  o.steps = a.positive("steps");
+  o.terms = a.positive("terms");
+  o.probe = flows::parse_trace_probe(a.string("probe"), a.where() + ".probe");
+  o.inverse_consistency = a.boolean("inverse_consistency");
+  auto velocity = flows::LipschitzNetwork::mlp(widths, spectral, s.gen);
+  return naming_the_entry(a, [&] { return std::make_shared<flows::DiffeomorphicFlow>(velocity, o, a.where()); });
+}
+
 std::shared_ptr<flows::Transform> make_residual_flow(const TransformArgs& a, BuildState& s) {
   flows::ResidualFlowConfig c;
   c.channels = s.image[0];
@@ -393,6 +414,16 @@ const std::vector<TransformType>& transform_types() {
       {"residual", "an invertible residual block over vectors (i-ResNet, Residual Flows)",
        joined({{{"hidden", ArgType::integer, "128"}, {"hidden_layers", ArgType::integer, "2"}}, kResidualArgs}),
        make_residual},
+      {"ddnf", "a deep diffeomorphic flow: exp of a stationary velocity field (Salman et al. 2018)",
+       {{"hidden", ArgType::integer, "128"},
+        {"hidden_layers", ArgType::integer, "2"},
+        {"coefficient", ArgType::number, "1.0"},  // each velocity layer's Lipschitz bound
+        {"power_iterations", ArgType::integer, "5"},
+        {"steps", ArgType::integer, "8"},
+        {"terms", ArgType::integer, "6"},
+        {"probe", ArgType::string, "\"gaussian\""},
+        {"inverse_consistency", ArgType::boolean, "false"}},
+       make_ddnf},
       {"residual_flow", "the multiscale image architecture of i-ResNet and Residual Flows",
        joined({{{"scales", ArgType::integer, "2"},
                 {"blocks", ArgType::integer, "4"},

@@ -5,7 +5,7 @@
 #include "framework/core/check.h"
 #include "framework/ops/ops.h"
 #include "layers/flows/batch_norm.h"
-#include "layers/flows/residual_block.h"
+#include "layers/flows/stochastic_transform.h"
 #include "layers/glow/actnorm.h"
 
 namespace ft::layers::flows {
@@ -119,8 +119,8 @@ void ComposedFlowModel::set_statistics_averager(const StatisticsAverager& averag
 void ComposedFlowModel::set_forward_generator(const Generator& gen) {
   forward_gen_ = gen;
   uint64_t block = 0;
-  for (auto& residual : find_modules<ResidualBlock>())
-    residual->set_generator(Generator(gen.seed(), gen.stream() + ((++block) << 53), gen.offset()));
+  for (auto& stochastic : find_modules<StochasticTransform>())
+    stochastic->set_generator(Generator(gen.seed(), gen.stream() + ((++block) << 53), gen.offset()));
 }
 
 }  // namespace ft::layers::flows

@@ -12,9 +12,10 @@
 //     p / 256; forward draws u ~ q(u | p) from the forward stream (per example, so at
 //     any world size alike), models x = (p + u) / 256 and returns the bound
 //     log p(x) - log q(u | p). Its latent, and so reconstruct, is that of x.
-//   - Residual blocks draw their log-determinant probes from the forward stream too:
-//     block i (in module order) from stream + (i + 1) << 53, above the bits the
-//     trainer's stream ids use, at the same per-example offset.
+//   - Stochastic transforms (residual blocks, DDNF: their log-determinant probes) draw
+//     from the forward stream too: the i-th of them (in module order) from stream +
+//     (i + 1) << 53, above the bits the trainer's stream ids use, at the same
+//     per-example offset.
 #pragma once
 #include <memory>
 
@@ -45,7 +46,7 @@ class ComposedFlowModel : public FlowModel {
   DataScaling scaling() const override { return options_.scaling; }
   nlohmann::json summary() const override;
   void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
-  // Also hands each residual block a stream of its own (residual_block.h).
+  // Also hands each stochastic transform a stream of its own (stochastic_transform.h).
   void set_forward_generator(const Generator& gen) override;
   bool learns_dequantization() const override { return dequantizer_ != nullptr; }
   Transform& transform() { return *transform_; }

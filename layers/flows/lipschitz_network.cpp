@@ -50,4 +50,10 @@ double LipschitzNetwork::lipschitz_bound() const {
   return bound;
 }
 
+double LipschitzNetwork::lipschitz_limit() const {
+  double limit = 1.0;
+  for (const auto& layer : layers_) limit *= layer->options().coefficient;
+  return limit;
+}
+
 }  // namespace ft::layers::flows

@@ -25,6 +25,8 @@ class LipschitzNetwork : public nn::Module {
   Tensor forward(const Tensor& x);
   // The product of the layers' Lipschitz bounds, min(sigma, coefficient) each.
   double lipschitz_bound() const;
+  // What that bound can reach: the product of the layers' coefficients.
+  double lipschitz_limit() const;
 
  private:
   void add(std::shared_ptr<nn::SpectralNormLayer> layer);

@@ -13,9 +13,6 @@ namespace {
 
 double largest(const Tensor& t) { return max(t.reshape({-1}), 0).item(); }
 
-// The standard normal distribution function, kept inside (0, 1).
-double normal_cdf(double z) { return std::clamp(0.5 * std::erfc(-z / std::sqrt(2.0)), 1e-16, 1.0 - 1e-16); }
-
 }  // namespace
 
 void ResidualBlockOptions::validate(const std::string& who) const {
@@ -33,12 +30,6 @@ LogdetEstimator parse_logdet_estimator(const std::string& name, const std::strin
   FT_FAIL("{} is \"{}\"; expected exact, power_series or roulette", key, name);
 }
 
-TraceProbe parse_trace_probe(const std::string& name, const std::string& key) {
-  if (name == "gaussian") return TraceProbe::gaussian;
-  if (name == "rademacher") return TraceProbe::rademacher;
-  FT_FAIL("{} is \"{}\"; expected gaussian or rademacher", key, name);
-}
-
 SeriesLength parse_series_length(const std::string& name, const std::string& key) {
   if (name == "geometric") return SeriesLength::geometric;
   if (name == "poisson") return SeriesLength::poisson;
@@ -50,29 +41,17 @@ ResidualBlock::ResidualBlock(std::shared_ptr<LipschitzNetwork> net, ResidualBloc
   options_.validate(label_);
 }
 
-Tensor ResidualBlock::draw_probes(const Tensor& x, std::vector<int64_t>* lengths) {
-  int64_t n = x.size(0), d = x.numel() / n;
-  // One row per example: d probe values, then the draw of its series length.
-  std::vector<double> draws = normal_per_example(n, {d + 1}, gen_, DType::f32).to_double_vector();
-  std::vector<double> probes(size_t(n * d));
-  for (int64_t e = 0; e < n; ++e) {
-    const double* row = draws.data() + e * (d + 1);
-    for (int64_t i = 0; i < d; ++i)
-      probes[size_t(e * d + i)] = options_.probe == TraceProbe::gaussian ? row[i] : (row[i] < 0.0 ? -1.0 : 1.0);
-    if (lengths) lengths->push_back(roulette_length(options_.roulette, normal_cdf(row[d])));
-  }
-  return Tensor::from_vector(probes, x.shape()).to(x.dtype()).to(x.device());
-}
-
 Tensor ResidualBlock::logdet(const Tensor& g, const Tensor& x, bool create_graph) {
   last_lengths_.clear();
   if (options_.estimator == LogdetEstimator::exact) return exact_residual_logdet(g, x, create_graph);
   Tensor probes, weights;
   if (options_.estimator == LogdetEstimator::power_series) {
-    probes = draw_probes(x, nullptr);
+    probes = draw_probes(x.shape(), x.dtype(), x.device(), options_.probe);
     weights = Tensor::ones({x.size(0), options_.terms}, x.dtype(), x.device());
   } else {
-    probes = draw_probes(x, &last_lengths_);
+    std::vector<double> uniforms;
+    probes = draw_probes(x.shape(), x.dtype(), x.device(), options_.probe, &uniforms);
+    for (double u : uniforms) last_lengths_.push_back(roulette_length(options_.roulette, u));
     RouletteOptions roulette = options_.roulette;
     if (!training()) roulette.exact_terms = options_.eval_exact_terms;
     weights = roulette_weights(roulette, last_lengths_, x.dtype(), x.device());
@@ -89,11 +68,7 @@ TransformResult ResidualBlock::forward(const Tensor& x, const Tensor& context) {
   // one, the results leave detached and the graph goes with them.
   bool outer = grad_enabled();
   GradModeGuard with_grad(true);
-  Tensor input = x;
-  if (!outer || !x.requires_grad()) {
-    input = x.detach();
-    input.set_requires_grad(true);
-  }
+  Tensor input = graph_input(x, outer);
   Tensor g = net_->forward(input);
   Tensor y = add(input, g), ld = logdet(g, input, outer);
   if (!outer) return {y.detach(), ld.detach()};
