@@ -306,9 +306,13 @@ std::shared_ptr<flows::Transform> make_ddnf(const TransformArgs& a, BuildState& 
   o.steps = a.positive("steps");
   o.terms = a.positive("terms");
   o.probe = flows::parse_trace_probe(a.string("probe"), a.where() + ".probe");
-  o.inverse_consistency = a.boolean("inverse_consistency");
+  o.geodesic_weight = a.number("geodesic_weight");
+  o.consistency_weight = a.number("consistency_weight");
   auto velocity = flows::LipschitzNetwork::mlp(widths, spectral, s.gen);
-  return naming_the_entry(a, [&] { return std::make_shared<flows::DiffeomorphicFlow>(velocity, o, a.where()); });
+  return naming_the_entry(a, [&] {
+    o.validate("ddnf");
+    return std::make_shared<flows::DiffeomorphicFlow>(velocity, o, a.where());
+  });
 }
 
 std::shared_ptr<flows::Transform> make_residual_flow(const TransformArgs& a, BuildState& s) {
@@ -422,7 +426,8 @@ const std::vector<TransformType>& transform_types() {
         {"steps", ArgType::integer, "8"},
         {"terms", ArgType::integer, "6"},
         {"probe", ArgType::string, "\"gaussian\""},
-        {"inverse_consistency", ArgType::boolean, "false"}},
+        {"geodesic_weight", ArgType::number, "0.0"},
+        {"consistency_weight", ArgType::number, "0.0"}},
        make_ddnf},
       {"residual_flow", "the multiscale image architecture of i-ResNet and Residual Flows",
        joined({{{"scales", ArgType::integer, "2"},

@@ -28,9 +28,10 @@ void SpectralNormLayer::start_vectors(Generator& gen) {
   NoGradGuard no_grad;
   u = unit(normal(u.shape(), 0.0, 1.0, gen, weight.dtype()));
   v = unit(normal(v.shape(), 0.0, 1.0, gen, weight.dtype()));
+  initialized = Tensor::scalar(0.0, weight.dtype());
   register_buffer("u", &u);
   register_buffer("v", &v);
-  update_vectors(options_.initial_iterations);
+  register_buffer("initialized", &initialized);
 }
 
 void SpectralNormLayer::update_vectors(int64_t steps) {
@@ -42,6 +43,7 @@ void SpectralNormLayer::update_vectors(int64_t steps) {
   }
   u.copy_(uk);
   v.copy_(vk);
+  initialized.fill_(1.0);
 }
 
 Tensor SpectralNormLayer::sigma_of(const Tensor& w) const {
@@ -55,6 +57,7 @@ double SpectralNormLayer::sigma() const {
 }
 
 Tensor SpectralNormLayer::normalized_weight() {
+  if (initialized.item() == 0.0) update_vectors(options_.initial_iterations);
   if (training() && options_.iterations > 0) update_vectors(options_.iterations);
   // max(1, sigma / c) as 1 + relu(sigma / c - 1): differentiable twice, no host sync.
   Tensor factor = add(relu(add(mul(sigma_of(weight), 1.0 / options_.coefficient), -1.0)), 1.0);

@@ -5,10 +5,13 @@
 // layer is at most `coefficient`-Lipschitz and weights already below are untouched.
 //
 // sigma comes from power iteration on persistent vectors u, v (buffers: checkpoints
-// keep them, so a resumed run continues exactly). Each forward in training mode first
-// runs `iterations` steps of it without a gradient, on the current weights; then
-// sigma = u . W v is differentiable in W. In eval mode the stored vectors are used
-// as they are (the weights the model was evaluated with are the ones it trained to).
+// keep them, so a resumed run continues exactly). They start random; the first
+// forward converges them with initial_iterations steps (not the constructor: a paper
+// preset's convolutions would make building the model, `flowtrain info` included,
+// take minutes), which the `initialized` buffer records. Each forward in training
+// mode then first runs `iterations` steps without a gradient, on the current weights;
+// sigma = u . W v is differentiable in W. In eval mode the stored vectors are used as
+// they are (the weights the model was evaluated with are the ones it trained to).
 #pragma once
 #include "framework/nn/init.h"
 #include "framework/nn/module.h"
@@ -32,18 +35,20 @@ class SpectralNormLayer : public Module {
   Tensor normalized_weight();
   // The current estimate of the weight's largest singular value (no update).
   double sigma() const;
-  // Steps of power iteration on the current weights, without a gradient.
+  // Steps of power iteration on the current weights, without a gradient (and the
+  // vectors count as initialized).
   void update_vectors(int64_t steps);
   const SpectralNormOptions& options() const { return options_; }
 
   Tensor weight, bias;
   Tensor u, v;  // left and right singular vector estimates, unit norm
+  Tensor initialized;  // scalar, 0 or 1: u and v have had their initial iterations
 
  protected:
   // The layer's linear map without bias (A v) and its transpose (A^T u).
   virtual Tensor apply(const Tensor& v, const Tensor& weight) const = 0;
   virtual Tensor apply_transposed(const Tensor& u, const Tensor& weight) const = 0;
-  void start_vectors(Generator& gen);  // u, v from N(0, 1), normalised, then initial_iterations
+  void start_vectors(Generator& gen);  // u, v from N(0, 1), normalised
 
  private:
   Tensor sigma_of(const Tensor& weight) const;  // u . A v, differentiable in weight

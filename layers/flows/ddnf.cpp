@@ -10,6 +10,9 @@ namespace ft::layers::flows {
 void DiffeomorphicOptions::validate(const std::string& who) const {
   FT_CHECK(steps >= 1, "{}: steps must be >= 1, got {}", who, steps);
   FT_CHECK(terms >= 1, "{}: terms must be >= 1, got {}", who, terms);
+  FT_CHECK(geodesic_weight >= 0.0 && consistency_weight >= 0.0,
+           "{}: regulariser weights must be >= 0, got geodesic {} and consistency {}", who, geodesic_weight,
+           consistency_weight);
 }
 
 DiffeomorphicFlow::DiffeomorphicFlow(std::shared_ptr<LipschitzNetwork> velocity, DiffeomorphicOptions options,
@@ -58,14 +61,25 @@ TransformResult DiffeomorphicFlow::flow(const Tensor& x, const Tensor& context, 
   GradModeGuard with_grad(true);  // the Taylor terms need v's graph whatever the caller's mode
   Tensor input = graph_input(x, outer), logdet, energy;
   bool regularise = outer && training() && direction > 0.0;
-  Tensor y = integrate(input, direction, &logdet, regularise ? &energy : nullptr);
+  bool geodesic = regularise && options_.geodesic_weight > 0.0;
+  Tensor y = integrate(input, direction, &logdet, geodesic ? &energy : nullptr);
   if (!outer) return {y.detach(), logdet.detach()};
-  if (regularise) {
-    geodesic_ = energy;
-    if (options_.inverse_consistency)
-      consistency_ = sum_except_batch(square(sub(integrate(y, -direction, nullptr, nullptr), input)));
-  }
+  geodesic_ = energy;
+  consistency_ = Tensor();
+  if (regularise && options_.consistency_weight > 0.0)
+    consistency_ = sum_except_batch(square(sub(integrate(y, -direction, nullptr, nullptr), input)));
   return {y, logdet};
+}
+
+Tensor DiffeomorphicFlow::take_regularisation() {
+  Tensor total;
+  if (geodesic_.defined()) total = mul(geodesic_, options_.geodesic_weight);
+  if (consistency_.defined()) {
+    Tensor c = mul(consistency_, options_.consistency_weight);
+    total = total.defined() ? add(total, c) : c;
+  }
+  geodesic_ = consistency_ = Tensor();
+  return total;
 }
 
 TransformResult DiffeomorphicFlow::forward(const Tensor& x, const Tensor& context) { return flow(x, context, 1.0); }

@@ -8,9 +8,10 @@
 //     estimator (residual_logdet.h), which converges fast as Lip(v) / T is small;
 //   - inverse: the exponential of -v, T Euler steps x <- x - v(x) / T: exact for the
 //     continuous flow, O(1/T) off for the discrete one (inverse-consistency measures it);
-//   - regularisers of the last training forward, for the loss: the geodesic energy
+//   - regularisers of a training forward, for the loss: the geodesic energy
 //     (1/T) sum_steps |v(x_k)|^2, the squared length of the path, and the inverse
-//     consistency |exp(-v)(exp(v)(x)) - x|^2, both per example.
+//     consistency |exp(-v)(exp(v)(x)) - x|^2, both per example, weighted by
+//     geodesic_weight and consistency_weight (take_regularisation).
 // Probes come from the block's stream as in residual_block.h.
 #pragma once
 #include <memory>
@@ -26,7 +27,9 @@ struct DiffeomorphicOptions {
   int64_t steps = 8;  // T
   int64_t terms = 6;  // Taylor terms per step
   TraceProbe probe = TraceProbe::gaussian;
-  bool inverse_consistency = false;  // compute the (costly: T more steps) inverse-consistency term in training
+  // Loss weights of the regularisers (0: not computed; inverse consistency costs T more steps).
+  double geodesic_weight = 0.0;
+  double consistency_weight = 0.0;
   void validate(const std::string& who) const;
 };
 
@@ -35,9 +38,12 @@ class DiffeomorphicFlow : public StochasticTransform {
   DiffeomorphicFlow(std::shared_ptr<LipschitzNetwork> velocity, DiffeomorphicOptions options, std::string label);
   TransformResult forward(const Tensor& x, const Tensor& context) override;
   TransformResult inverse(const Tensor& y, const Tensor& context) override;
-  // Of the last forward in training mode, per example [N]; undefined before one.
+  // Of the last forward in training mode, per example [N]; undefined when its weight is 0.
   const Tensor& geodesic_energy() const { return geodesic_; }
   const Tensor& inverse_consistency() const { return consistency_; }
+  // The weighted sum of the last training forward's regularisers, [N], and forgets
+  // them (undefined when there are none).
+  Tensor take_regularisation();
   LipschitzNetwork& velocity() { return *velocity_; }
 
  private:

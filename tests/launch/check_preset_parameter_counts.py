@@ -103,9 +103,9 @@ def flow_parameters(m):
             total += 2 * features + 1
         elif kind == "radial":
             total += features + 2
-        elif kind == "residual":
+        elif kind in ("residual", "ddnf"):
             widths = [features] + [hidden] * layers + [features]
-            total += sum(a * b + b + 1 for a, b in zip(widths, widths[1:]))  # linear + LipSwish beta
+            total += sum(a * b + b + 1 for a, b in zip(widths, widths[1:]))  # LipSwish beta + linear
         elif kind == "residual_flow":
             total += residual_flow_parameters(m, t)
         elif kind not in ("logit", "reverse", "random_permutation"):

@@ -23,7 +23,8 @@ std::shared_ptr<DiffeomorphicFlow> make_ddnf(int64_t steps, int64_t terms, doubl
   DiffeomorphicOptions o;
   o.steps = steps;
   o.terms = terms;
-  o.inverse_consistency = true;
+  o.geodesic_weight = 0.5;
+  o.consistency_weight = 2.0;
   auto flow = std::make_shared<DiffeomorphicFlow>(LipschitzNetwork::mlp({3, 16, 3}, spectral, gen), o, "test ddnf");
   flow->to_dtype(DType::f64);
   testing::perturb_parameters(*flow, 5, 0.8);
@@ -102,6 +103,9 @@ BOOST_AUTO_TEST_CASE(regularisers_are_the_path_energy_and_the_round_trip_error) 
   BOOST_TEST(testing::max_abs_difference(flow->geodesic_energy(), sum(square(v), {1})) < 1e-13);
   Tensor back = sub(forward.y, flow->velocity().forward(forward.y));
   BOOST_TEST(testing::max_abs_difference(flow->inverse_consistency(), sum(square(sub(back, x)), {1})) < 1e-13);
+  Tensor expected = add(mul(sum(square(v), {1}), 0.5), mul(sum(square(sub(back, x)), {1}), 2.0));
+  BOOST_TEST(testing::max_abs_difference(flow->take_regularisation(), expected) < 1e-13);
+  BOOST_TEST(!flow->take_regularisation().defined());  // taken once
 }
 
 BOOST_AUTO_TEST_CASE(refuses_steps_too_few_for_its_field) {
