@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Resume: bit-exact against an uninterrupted run, at fp32 and bf16, Glow and TARFLOW."""
+"""Resume: bit-exact against an uninterrupted run, at fp32 and bf16, Glow and TARFLOW, and
+a Residual Flow (its power-iteration vectors and per-example probe streams)."""
 import json
 import subprocess
 
@@ -11,7 +12,8 @@ from training_support import BINARY, ENV, latest_checkpoint, metrics, read_vecto
 class ResumeTests(TrainingTestCase):
     def test_resume_is_bit_exact(self):
         for config, precision in (("tiny-glow.toml", "fp32"), ("tiny-glow.toml", "bf16"),
-                                  ("tiny-tarflow.toml", "fp32"), ("tiny-tarflow.toml", "bf16")):
+                                  ("tiny-tarflow.toml", "fp32"), ("tiny-tarflow.toml", "bf16"),
+                                  ("tiny-residual.toml", "fp32")):
             with self.subTest(config=config, precision=precision):
                 sets = [f"train.precision={precision}", "optim.ema=0.9"]
                 straight, _ = train(f"{config}-{precision}-straight", 2, config, sets + ["train.steps=40"])
