@@ -35,13 +35,16 @@ Tensor jvp(const Tensor& output, const std::vector<Tensor>& inputs, const std::v
   return result.defined() ? result : Tensor::zeros(output.shape(), output.dtype(), output.device());
 }
 
-std::vector<Tensor> gradients_by_recomputation(const std::function<Tensor()>& composite,
-                                               const std::vector<Tensor>& inputs, const Tensor& grad_output) {
+std::vector<Tensor> gradients_by_recomputation(const Composite& composite, const std::vector<Tensor>& inputs,
+                                               const Tensor& grad_output) {
   GradModeGuard grad_mode(true);
-  std::vector<Tensor> wanted;
-  for (const Tensor& input : inputs)
-    if (input.defined() && input.requires_grad()) wanted.push_back(input);
-  std::vector<Tensor> found = grad({composite()}, wanted, {grad_output}, /*create_graph=*/true);
+  std::vector<Tensor> aliases, wanted;
+  for (const Tensor& input : inputs) {
+    bool needed = input.defined() && input.requires_grad();
+    aliases.push_back(needed ? input.expand(input.shape()) : input);
+    if (needed) wanted.push_back(aliases.back());
+  }
+  std::vector<Tensor> found = grad({composite(aliases)}, wanted, {grad_output}, /*create_graph=*/true);
   std::vector<Tensor> result;
   size_t next = 0;
   for (const Tensor& input : inputs)

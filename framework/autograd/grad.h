@@ -29,9 +29,12 @@ Tensor jvp(const Tensor& output, const std::vector<Tensor>& inputs, const std::v
            bool create_graph = false);
 
 // The double-backward path of a fused op: its gradient through composite, the same
-// function rebuilt from differentiable primitives on the op's saved inputs, with a
-// graph (create_graph). One gradient per input; undefined where an input needs none.
-std::vector<Tensor> gradients_by_recomputation(const std::function<Tensor()>& composite,
+// function rebuilt from differentiable primitives, with a graph (create_graph). The
+// composite gets aliases of the op's saved inputs (views, one per input), so an op
+// given one tensor twice (attention's q = k) gets each slot's own gradient. One
+// gradient per input; undefined where an input is undefined or needs none.
+using Composite = std::function<Tensor(const std::vector<Tensor>& inputs)>;
+std::vector<Tensor> gradients_by_recomputation(const Composite& composite,
                                                const std::vector<Tensor>& inputs, const Tensor& grad_output);
 
 }  // namespace ft

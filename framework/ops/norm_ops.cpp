@@ -27,11 +27,11 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
         return grads;
       },
       [x, weight, bias, eps](const Tensor& g) {
-        auto composite = [&] {
-          Tensor centered = sub(x, mean(x, {-1}, true));
+        auto composite = [eps](const std::vector<Tensor>& in) {
+          Tensor centered = sub(in[0], mean(in[0], {-1}, true));
           Tensor normalized = mul(centered, pow(add(mean(square(centered), {-1}, true), eps), -0.5));
-          if (weight.defined()) normalized = mul(normalized, weight);
-          return bias.defined() ? add(normalized, bias) : normalized;
+          if (in[1].defined()) normalized = mul(normalized, in[1]);
+          return in[2].defined() ? add(normalized, in[2]) : normalized;
         };
         std::vector<Tensor> grads = gradients_by_recomputation(composite, {x, weight, bias}, g);
         std::vector<Tensor> per_input{grads[0]};
@@ -54,7 +54,9 @@ Tensor channel_affine(const Tensor& x, const Tensor& shift, const Tensor& log_sc
       [x, shift, log_scale](const Tensor& g) {
         Shape per_channel(size_t(x.dim()), 1);
         per_channel[1] = x.size(1);
-        auto composite = [&] { return mul(add(x, shift.reshape(per_channel)), exp(log_scale.reshape(per_channel))); };
+        auto composite = [&](const std::vector<Tensor>& in) {
+          return mul(add(in[0], in[1].reshape(per_channel)), exp(in[2].reshape(per_channel)));
+        };
         return gradients_by_recomputation(composite, {x, shift, log_scale}, g);
       });
   return y;
@@ -85,12 +87,27 @@ Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
   if (scale == 0.0) scale = 1.0 / std::sqrt(double(q.size(-1)));
   Tensor lse;
   Tensor y = kernels::causal_attention(q.detach(), k.detach(), v.detach(), scale, &lse);
-  record("causal_attention", y, {q, k, v},
-         [qs = q.detach(), ks = k.detach(), vs = v.detach(), ys = y.detach(), lse, scale](const Tensor& g) {
-           Tensor gq, gk, gv;
-           kernels::causal_attention_backward(qs, ks, vs, ys, lse, g, scale, &gq, &gk, &gv);
-           return std::vector<Tensor>{gq, gk, gv};
-         });
+  record(
+      "causal_attention", y, {q, k, v},
+      [qs = q.detach(), ks = k.detach(), vs = v.detach(), ys = y.detach(), lse, scale](const Tensor& g) {
+        Tensor gq, gk, gv;
+        kernels::causal_attention_backward(qs, ks, vs, ys, lse, g, scale, &gq, &gk, &gv);
+        return std::vector<Tensor>{gq, gk, gv};
+      },
+      // Double backward through softmax(q k^T scale + mask) v rebuilt from primitives
+      // (the fused kernel keeps no scores to differentiate).
+      [q, k, v, scale](const Tensor& g) {
+        auto composite = [&](const std::vector<Tensor>& in) {
+          int64_t t = q.size(-2);
+          std::vector<double> mask(size_t(t * t), 0.0);
+          for (int64_t i = 0; i < t; ++i)
+            for (int64_t j = i + 1; j < t; ++j) mask[size_t(i * t + j)] = -1e30;  // exp underflows to 0
+          Tensor above = Tensor::from_vector(mask, {t, t}).to(q.dtype()).to(q.device());
+          Tensor scores = add(mul(matmul(in[0], in[1].transpose(-2, -1)), scale), above);
+          return matmul(softmax(scores, -1), in[2]);
+        };
+        return gradients_by_recomputation(composite, {q, k, v}, g);
+      });
   return y;
 }
 

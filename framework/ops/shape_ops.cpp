@@ -62,10 +62,24 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   return split(x, std::vector<int64_t>(size_t(chunks), n / chunks), dim);
 }
 
+namespace {
+
+// The adjoint of index_select: g's slices added into zeros of `shape` at `index`
+// along dim. Each is the other's backward, so both differentiate any number of times.
+Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& g) {
+  Tensor y = kernels::index_add(shape, dim, index, g.detach());
+  record_differentiable("index_add", y, {g}, [dim, index](const Tensor& gy) {
+    return std::vector<Tensor>{index_select(gy, dim, index)};
+  });
+  return y;
+}
+
+}  // namespace
+
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
-  Tensor y = kernels::index_select(x, dim, index);
-  record("index_select", y, {x}, [shape = x.shape(), dim, idx = index.detach()](const Tensor& g) {
-    return std::vector<Tensor>{kernels::index_add(shape, dim, idx, g)};
+  Tensor y = kernels::index_select(x.detach(), dim, index);
+  record_differentiable("index_select", y, {x}, [shape = x.shape(), dim, idx = index.detach()](const Tensor& g) {
+    return std::vector<Tensor>{index_add(shape, dim, idx, g)};
   });
   return y;
 }
