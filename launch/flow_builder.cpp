@@ -306,6 +306,7 @@ std::shared_ptr<flows::Transform> make_ddnf(const TransformArgs& a, BuildState& 
   o.steps = a.positive("steps");
   o.terms = a.positive("terms");
   o.probe = flows::parse_trace_probe(a.string("probe"), a.where() + ".probe");
+  o.exact_logdet = a.boolean("exact_logdet");
   o.geodesic_weight = a.number("geodesic_weight");
   o.consistency_weight = a.number("consistency_weight");
   auto velocity = flows::LipschitzNetwork::mlp(widths, spectral, s.gen);
@@ -426,6 +427,7 @@ const std::vector<TransformType>& transform_types() {
         {"steps", ArgType::integer, "8"},
         {"terms", ArgType::integer, "6"},
         {"probe", ArgType::string, "\"gaussian\""},
+        {"exact_logdet", ArgType::boolean, "false"},
         {"geodesic_weight", ArgType::number, "0.0"},
         {"consistency_weight", ArgType::number, "0.0"}},
        make_ddnf},

@@ -30,7 +30,7 @@ DiffeomorphicFlow::DiffeomorphicFlow(std::shared_ptr<LipschitzNetwork> velocity,
 Tensor DiffeomorphicFlow::integrate(const Tensor& x, double direction, Tensor* logdet, Tensor* energy) {
   int64_t n = x.size(0), steps = options_.steps;
   Tensor probes, weights;
-  if (logdet) {
+  if (logdet && !options_.exact_logdet) {
     Shape shape = x.shape();
     shape.insert(shape.begin() + 1, steps);  // [N, T, ...]: every step's probes in one draw
     probes = draw_probes(shape, x.dtype(), x.device(), options_.probe);
@@ -42,7 +42,8 @@ Tensor DiffeomorphicFlow::integrate(const Tensor& x, double direction, Tensor* l
     Tensor v = velocity_->forward(h);
     Tensor g = mul(v, direction / double(steps));
     if (logdet) {
-      Tensor ld = power_series_logdet(g, h, probes.select(1, k), weights, create_graph);
+      Tensor ld = options_.exact_logdet ? exact_residual_logdet(g, h, create_graph)
+                                        : power_series_logdet(g, h, probes.select(1, k), weights, create_graph);
       *logdet = logdet->defined() ? add(*logdet, ld) : ld;
     }
     if (energy) {

@@ -5,7 +5,8 @@
 // in T Euler steps x <- x + v(x) / T.
 //   - log-determinant: per step log det(I + J_v / T) by its Taylor series
 //     sum_k (-1)^(k+1) tr((J_v / T)^k) / k, truncated at `terms`, with Hutchinson's trace
-//     estimator (residual_logdet.h), which converges fast as Lip(v) / T is small;
+//     estimator (residual_logdet.h), which converges fast as Lip(v) / T is small; or,
+//     for small examples, exactly from the full Jacobian (exact_logdet);
 //   - inverse: the exponential of -v, T Euler steps x <- x - v(x) / T: exact for the
 //     continuous flow, O(1/T) off for the discrete one (inverse-consistency measures it);
 //   - regularisers of a training forward, for the loss: the geodesic energy
@@ -27,6 +28,9 @@ struct DiffeomorphicOptions {
   int64_t steps = 8;  // T
   int64_t terms = 6;  // Taylor terms per step
   TraceProbe probe = TraceProbe::gaussian;
+  // Each step's log det(I + J/T) exactly, from the full Jacobian (small examples: 2-D
+  // toys, whose density maps would otherwise take one noisy estimate per pixel).
+  bool exact_logdet = false;
   // Loss weights of the regularisers (0: not computed; inverse consistency costs T more steps).
   double geodesic_weight = 0.0;
   double consistency_weight = 0.0;
