@@ -12,9 +12,18 @@
 //     p / 256; forward draws u ~ q(u | p) from the forward stream (per example, so at
 //     any world size alike), models x = (p + u) / 256 and returns the bound
 //     log p(x) - log q(u | p). Its latent, and so reconstruct, is that of x.
-//   - Residual blocks draw their log-determinant probes from the forward stream too:
-//     block i (in module order) from stream + (i + 1) << 53, above the bits the
-//     trainer's stream ids use, at the same per-example offset.
+//   - Residual blocks and continuous flows (stream_transform.h) draw their probes
+//     from the forward stream too: block i of them (in module order) from
+//     stream + (i + 1) << 53, above the bits the trainer's stream ids use, at the
+//     same per-example offset.
+//   - Continuous flows with RNODE weights (cnf.h): in training, forward's log_prob is
+//     log p(x) minus each example's weighted kinetic-energy and Jacobian-norm
+//     integrals, so the trainer's loss -mean(log_prob) / dims is RNODE's
+//     (NLL + lambda_K K + lambda_J J) / dims; in eval mode log_prob is exact.
+//   - step_statistics(): with continuous flows, nfe_forward (evaluations of f in the
+//     last forward, summed over the blocks), nfe_backward (of the adjoint systems,
+//     with adjoint blocks) and, when integrated, the batch means kinetic_energy and
+//     jacobian_norm (summed over the blocks).
 #pragma once
 #include <memory>
 
@@ -45,8 +54,9 @@ class ComposedFlowModel : public FlowModel {
   DataScaling scaling() const override { return options_.scaling; }
   nlohmann::json summary() const override;
   void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
-  // Also hands each residual block a stream of its own (residual_block.h).
+  // Also hands each StreamTransform a stream of its own (stream_transform.h).
   void set_forward_generator(const Generator& gen) override;
+  nlohmann::json step_statistics() const override;
   bool learns_dequantization() const override { return dequantizer_ != nullptr; }
   Transform& transform() { return *transform_; }
   Distribution& base() { return *base_; }
@@ -57,6 +67,8 @@ class ComposedFlowModel : public FlowModel {
   Tensor to_data(const Tensor& transform_input) const;
   // x + u / 256 with u ~ q(u | pixels) and log q(u | pixels), x being bin corners p / 256.
   std::pair<Tensor, Tensor> dequantize(const Tensor& x);
+  // The continuous flows' weighted RNODE terms of this forward, [N] (undefined: none).
+  Tensor regularisation();
   std::shared_ptr<Transform> transform_;
   std::shared_ptr<Distribution> base_;
   ComposedFlowOptions options_;

@@ -33,12 +33,6 @@ LogdetEstimator parse_logdet_estimator(const std::string& name, const std::strin
   FT_FAIL("{} is \"{}\"; expected exact, power_series or roulette", key, name);
 }
 
-TraceProbe parse_trace_probe(const std::string& name, const std::string& key) {
-  if (name == "gaussian") return TraceProbe::gaussian;
-  if (name == "rademacher") return TraceProbe::rademacher;
-  FT_FAIL("{} is \"{}\"; expected gaussian or rademacher", key, name);
-}
-
 SeriesLength parse_series_length(const std::string& name, const std::string& key) {
   if (name == "geometric") return SeriesLength::geometric;
   if (name == "poisson") return SeriesLength::poisson;

@@ -14,8 +14,8 @@
 //
 // Random draws: each example's probe and series length come from the block's stream,
 // keyed by the example's index (normal_per_example), so a batch split across ranks
-// draws what one rank would, and a resumed run what the uninterrupted one did. The
-// model sets the stream each step (set_generator); a block without one starts at 0.
+// draws what one rank would, and a resumed run what the uninterrupted one did
+// (stream_transform.h).
 //
 // The inverse solves x = y - g(x) by fixed-point iteration (a contraction): it stops
 // when every element moved by at most inverse_tolerance * (1 + |y|), and fails after
@@ -25,15 +25,14 @@
 #include <memory>
 #include <string>
 
-#include "framework/random/generator.h"
 #include "layers/flows/lipschitz_network.h"
 #include "layers/flows/residual_logdet.h"
-#include "layers/flows/transform.h"
+#include "layers/flows/stream_transform.h"
+#include "layers/flows/trace_probe.h"
 
 namespace ft::layers::flows {
 
 enum class LogdetEstimator { exact, power_series, roulette };
-enum class TraceProbe { gaussian, rademacher };
 
 struct ResidualBlockOptions {
   LogdetEstimator estimator = LogdetEstimator::roulette;
@@ -48,16 +47,14 @@ struct ResidualBlockOptions {
 };
 
 LogdetEstimator parse_logdet_estimator(const std::string& name, const std::string& key);
-TraceProbe parse_trace_probe(const std::string& name, const std::string& key);
 SeriesLength parse_series_length(const std::string& name, const std::string& key);
 
-class ResidualBlock : public Transform {
+class ResidualBlock : public StreamTransform {
  public:
   // label names the block in errors ("model.transforms[3]", "scale 1, block 4").
   ResidualBlock(std::shared_ptr<LipschitzNetwork> net, ResidualBlockOptions options, std::string label);
   TransformResult forward(const Tensor& x, const Tensor& context) override;
   TransformResult inverse(const Tensor& y, const Tensor& context) override;
-  void set_generator(const Generator& gen) { gen_ = gen; }
   const ResidualBlockOptions& options() const { return options_; }
   LipschitzNetwork& net() { return *net_; }
   // The series length of each example of the last forward (roulette; empty otherwise).
@@ -71,7 +68,6 @@ class ResidualBlock : public Transform {
   std::shared_ptr<LipschitzNetwork> net_;
   ResidualBlockOptions options_;
   std::string label_;
-  Generator gen_;
   std::vector<int64_t> last_lengths_;
 };
 
