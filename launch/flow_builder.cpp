@@ -9,6 +9,7 @@
 
 #include "framework/core/check.h"
 #include "layers/flows/batch_norm.h"
+#include "layers/flows/cnf_multiscale.h"
 #include "layers/flows/coupling.h"
 #include "layers/flows/ddnf.h"
 #include "layers/flows/diagonal_scaling.h"
@@ -331,6 +332,74 @@ std::shared_ptr<flows::Transform> make_residual_flow(const TransformArgs& a, Bui
   return transform;
 }
 
+// The keys every continuous flow reads (FFJORD, RNODE; cnf.h).
+const std::vector<ArgSpec> kCnfArgs = {
+    {"method", ArgType::string, "\"dopri5\""},  // dopri5, rk4, euler
+    {"atol", ArgType::number, "1e-5"},            // dopri5
+    {"rtol", ArgType::number, "1e-5"},
+    {"step_size", ArgType::number, "0.0"},        // rk4, euler: > 0
+    {"max_evaluations", ArgType::integer, "10000"},
+    {"time_length", ArgType::number, "1.0"},      // T
+    {"trace", ArgType::string, "\"hutchinson\""},  // exact, hutchinson
+    {"probe", ArgType::string, "\"gaussian\""},    // gaussian, rademacher
+    {"adjoint", ArgType::boolean, "false"},
+    {"kinetic_energy", ArgType::number, "0.0"},   // RNODE's weights
+    {"jacobian_norm", ArgType::number, "0.0"},
+    {"activation", ArgType::string, "\"tanh\""}};  // tanh, softplus
+
+flows::ContinuousFlowOptions cnf_options(const TransformArgs& a) {
+  flows::ContinuousFlowOptions o;
+  try {
+    o.solver.method = ode::parse_method(a.string("method"));
+  } catch (const Error& e) {
+    FT_FAIL("{}.method: {}", a.where(), e.what());
+  }
+  o.solver.atol = a.number("atol");
+  o.solver.rtol = a.number("rtol");
+  o.solver.step_size = a.number("step_size");
+  o.solver.max_evaluations = a.positive("max_evaluations");
+  o.time_length = a.number("time_length");
+  o.trace = flows::parse_trace_estimator(a.string("trace"), a.where() + ".trace");
+  o.probe = flows::parse_trace_probe(a.string("probe"), a.where() + ".probe");
+  o.adjoint = a.boolean("adjoint");
+  o.kinetic_weight = a.number("kinetic_energy");
+  o.jacobian_weight = a.number("jacobian_norm");
+  if (o.time_length <= 0.0) FT_FAIL("{}.time_length must be > 0, got {}", a.where(), o.time_length);
+  if (o.solver.atol <= 0.0) FT_FAIL("{}.atol must be > 0, got {}", a.where(), o.solver.atol);
+  if (o.solver.rtol <= 0.0) FT_FAIL("{}.rtol must be > 0, got {}", a.where(), o.solver.rtol);
+  if (o.solver.method != ode::Method::dopri5 && o.solver.step_size <= 0.0)
+    FT_FAIL("{}.step_size must be > 0 for method \"{}\", got {}", a.where(), a.string("method"), o.solver.step_size);
+  if (o.kinetic_weight < 0.0) FT_FAIL("{}.kinetic_energy must be >= 0, got {}", a.where(), o.kinetic_weight);
+  if (o.jacobian_weight < 0.0) FT_FAIL("{}.jacobian_norm must be >= 0, got {}", a.where(), o.jacobian_weight);
+  return o;
+}
+
+std::shared_ptr<flows::Transform> make_cnf(const TransformArgs& a, BuildState& s) {
+  if (s.context_features > 0) FT_FAIL("{}: a continuous flow takes no class context; set model.num_classes = 0", a.where());
+  auto activation = flows::parse_ode_activation(a.string("activation"), a.where() + ".activation");
+  int64_t hidden_layers = a.integer("hidden_layers");
+  if (hidden_layers < 0) FT_FAIL("{}.hidden_layers must be >= 0, got {}", a.where(), hidden_layers);
+  auto net = std::make_shared<flows::ConcatSquashMlp>(s.features, a.positive("hidden"), hidden_layers, activation, s.gen);
+  return std::make_shared<flows::ContinuousFlow>(net, cnf_options(a), a.where());
+}
+
+std::shared_ptr<flows::Transform> make_cnf_multiscale(const TransformArgs& a, BuildState& s) {
+  flows::CnfMultiscaleConfig c;
+  c.channels = s.image[0];
+  c.image_size = s.image[1];
+  c.scales = a.positive("scales");
+  c.blocks = a.positive("blocks");
+  c.hidden = a.positive("hidden");
+  c.hidden_layers = a.integer("hidden_layers");
+  if (c.hidden_layers < 0) FT_FAIL("{}.hidden_layers must be >= 0, got {}", a.where(), c.hidden_layers);
+  c.activation = flows::parse_ode_activation(a.string("activation"), a.where() + ".activation");
+  c.actnorm = a.boolean("actnorm");
+  c.flow = cnf_options(a);
+  auto transform = naming_the_entry(a, [&] { return flows::cnf_multiscale_transform(c, s.gen); });
+  s.latent = c.latent_shape();
+  return transform;
+}
+
 const std::vector<TransformType>& transform_types() {
   using flows::CouplingKind;
   const ArgSpec mask{"mask", ArgType::string, "\"alternate\""};
@@ -438,6 +507,16 @@ const std::vector<TransformType>& transform_types() {
                 {"actnorm", ArgType::boolean, "true"}},
                kResidualArgs}),
        make_residual_flow, Placement::image},
+      {"cnf", "a continuous normalizing flow over vectors (FFJORD) with a concat-squash MLP, RNODE optional",
+       joined({{{"hidden", ArgType::integer, "64"}, {"hidden_layers", ArgType::integer, "3"}}, kCnfArgs}), make_cnf},
+      {"cnf_multiscale", "FFJORD's multiscale image architecture (concat-conv CNF blocks, squeezes)",
+       joined({{{"scales", ArgType::integer, "2"},
+                {"blocks", ArgType::integer, "1"},
+                {"hidden", ArgType::integer, "64"},
+                {"hidden_layers", ArgType::integer, "2"},
+                {"actnorm", ArgType::boolean, "false"}},
+               kCnfArgs}),
+       make_cnf_multiscale, Placement::image},
   };
   return types;
 }

@@ -167,13 +167,31 @@ StepResult Trainer::train_step() {
   if (scale != 1.0) optim::scale_in_place(grads, n, 1.0 / scale);
   if (gradient_hook) gradient_hook(progress_.step, grads, n);
 
-  // One all-reduce for the loss, the squared gradient norm and the overflow flag.
+  // One all-reduce for the loss, the squared gradient norm, the overflow flag and
+  // each rank's model statistics (in a slot of its own, so the sum gathers them).
   bool finite = optim::all_finite(grads, n);
   double squared = finite ? optim::squared_norm(grads, n) : 0.0;
-  Tensor stats = Tensor::from_vector<double>({loss.item(), squared, finite ? 0.0 : 1.0}, {3});
+  nlohmann::json model_stats = model_->step_statistics();
+  const size_t world = size_t(comm_->size()), fixed = 3;
+  std::vector<double> values(fixed + model_stats.size() * world, 0.0);
+  values[0] = loss.item();
+  values[1] = squared;
+  values[2] = finite ? 0.0 : 1.0;
+  size_t key = 0;
+  for (auto& [name, value] : model_stats.items()) values[fixed + (key++) * world + size_t(comm_->rank())] = value.get<double>();
+  Tensor stats = Tensor::from_vector<double>(values, {int64_t(values.size())});
   comm_->all_reduce(stats, dist::ReduceOp::sum);
   std::vector<double> s = stats.to_double_vector();
   double ranks = double(comm_->size());
+  key = 0;
+  for (auto& [name, value] : model_stats.items()) {
+    std::vector<double> per_rank(s.begin() + long(fixed + key * world), s.begin() + long(fixed + (key + 1) * world));
+    ++key;
+    double total = 0.0;
+    for (double v : per_rank) total += v;
+    result.model_statistics[name] = total / ranks;
+    result.model_statistics[name + "_per_rank"] = per_rank;
+  }
   result.loss = s[0] / ranks;
   result.bits_per_dim = (result.loss + std::log(model_->scaling().bins_per_unit)) / std::log(2.0);
   result.grad_norm = std::sqrt(zero1 ? s[1] : s[1] / ranks);  // unsharded: every rank holds the same gradients
@@ -278,11 +296,15 @@ void Trainer::log_step(const StepResult& result) {
                         : 0.0;
   // Vector data reports its loss (nats per dimension) alone: bits/dim need bins.
   bool quantized = model_->scaling().quantized;
+  // The model's own numbers of this step (rank means), as "| nfe_forward 26".
+  std::string model_numbers;
+  for (auto& [name, value] : result.model_statistics.items())
+    if (value.is_number()) model_numbers += fmt::format(" | {} {:.4g}", name, value.get<double>());
   run_dir_.log(fmt::format("step {}/{} | epoch {:.2f} | {}loss {:.4f} | lr {:.2e} | grad {:.3f} | "
-                           "{:.0f} img/s | ETA {}{}",
+                           "{:.0f} img/s{} | ETA {}{}",
                            progress_.step, total, epoch, quantized ? fmt::format("bpd {:.4f} | ", mean_bpd) : "",
-                           result.loss, result.lr, result.grad_norm,
-                           images_per_second, format_duration(per_step * double(total - progress_.step)),
+                           result.loss, result.lr, result.grad_norm, images_per_second, model_numbers,
+                           format_duration(per_step * double(total - progress_.step)),
                            progress_.skipped_steps ? fmt::format(" | skipped {}", progress_.skipped_steps) : ""));
   if (run_dir_.writer()) {
     nlohmann::json line = {{"step", progress_.step},
@@ -293,12 +315,15 @@ void Trainer::log_step(const StepResult& result) {
                            {"images_per_sec", images_per_second},
                            {"skipped_steps", progress_.skipped_steps}};
     if (quantized) line["bits_per_dim"] = mean_bpd;
+    line.update(result.model_statistics);
     metrics_->write(line);
     events_->add_scalar("train/loss", result.loss, progress_.step);
     if (quantized) events_->add_scalar("train/bits_per_dim", mean_bpd, progress_.step);
     events_->add_scalar("train/lr", result.lr, progress_.step);
     events_->add_scalar("train/grad_norm", result.grad_norm, progress_.step);
     events_->add_scalar("train/images_per_sec", images_per_second, progress_.step);
+    for (auto& [name, value] : result.model_statistics.items())
+      if (value.is_number()) events_->add_scalar("train/" + name, value.get<double>(), progress_.step);
     events_->flush();
   }
   interval_bpd_ = 0.0;

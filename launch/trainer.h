@@ -39,6 +39,9 @@ struct StepResult {
   double grad_norm = 0.0;      // before clipping
   double lr = 0.0;
   bool skipped = false;
+  // The model's step_statistics() (layers/flow_model.h): each key's mean over the
+  // ranks, and under "<key>_per_rank" every rank's value in rank order.
+  nlohmann::json model_statistics = nlohmann::json::object();
 };
 
 struct TrainerOptions {

@@ -58,6 +58,11 @@ class FlowModel : public nn::Module {
   // forward's log_prob is the bound log p(x + u) - log q(u | x) with u drawn from the
   // forward stream, which bits per dimension read like an exact log-likelihood.
   virtual bool learns_dequantization() const { return false; }
+  // Numbers that describe the last training step's forward and backward beyond the
+  // loss (the solver's evaluations of a continuous flow), as a flat JSON object of
+  // numbers; the same keys on every replica of a model. The trainer averages them
+  // over the ranks, keeps each rank's value too, and logs both. Empty: none.
+  virtual nlohmann::json step_statistics() const { return nlohmann::json::object(); }
   bool is_image_model() const { return data_shape().size() == 3; }
   int64_t dims() const {
     int64_t n = 1;

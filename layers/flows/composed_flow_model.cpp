@@ -1,10 +1,12 @@
 #include "layers/flows/composed_flow_model.h"
 
+#include <optional>
 #include <tuple>
 
 #include "framework/core/check.h"
 #include "framework/ops/ops.h"
 #include "layers/flows/batch_norm.h"
+#include "layers/flows/cnf.h"
 #include "layers/flows/stochastic_transform.h"
 #include "layers/glow/actnorm.h"
 
@@ -80,6 +82,7 @@ ModelOutput ComposedFlowModel::forward(const Tensor& x, const Tensor& labels) {
   TransformResult r = transform_->forward(to_transform_input(data), context);
   Tensor z = r.y.reshape({x.size(0), dims()});
   Tensor log_prob = add(base_->log_prob(z, context), r.logabsdet);
+  if (Tensor penalty = regularisation(); penalty.defined()) log_prob = sub(log_prob, penalty);
   return {log_q.defined() ? sub(log_prob, log_q) : log_prob, {r.y}};
 }
 
@@ -121,6 +124,39 @@ void ComposedFlowModel::set_forward_generator(const Generator& gen) {
   uint64_t block = 0;
   for (auto& stochastic : find_modules<StochasticTransform>())
     stochastic->set_generator(Generator(gen.seed(), gen.stream() + ((++block) << 53), gen.offset()));
+}
+
+Tensor ComposedFlowModel::regularisation() {
+  Tensor total;
+  for (auto& transform : find_modules<Transform>())
+    if (Tensor penalty = transform->take_regularisation(); penalty.defined())
+      total = total.defined() ? add(total, penalty) : penalty;
+  return total;
+}
+
+nlohmann::json ComposedFlowModel::step_statistics() const {
+  nlohmann::json out = nlohmann::json::object();
+  auto flows = find_modules<ContinuousFlow>();
+  if (flows.empty()) return out;
+  int64_t forward = 0, backward = 0;
+  bool adjoint = false;
+  std::optional<double> kinetic, jacobian;
+  auto accumulate = [](std::optional<double>& total, const std::optional<double>& value) {
+    if (value) total = total.value_or(0.0) + *value;
+  };
+  for (auto& flow : flows) {
+    ContinuousFlowStatistics s = flow->statistics();
+    forward += s.forward_evaluations;
+    backward += s.backward_evaluations;
+    adjoint = adjoint || flow->options().adjoint;
+    accumulate(kinetic, s.kinetic_energy);
+    accumulate(jacobian, s.jacobian_norm);
+  }
+  out["nfe_forward"] = forward;
+  if (adjoint) out["nfe_backward"] = backward;
+  if (kinetic) out["kinetic_energy"] = *kinetic;
+  if (jacobian) out["jacobian_norm"] = *jacobian;
+  return out;
 }
 
 }  // namespace ft::layers::flows

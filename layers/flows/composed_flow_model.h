@@ -12,10 +12,20 @@
 //     p / 256; forward draws u ~ q(u | p) from the forward stream (per example, so at
 //     any world size alike), models x = (p + u) / 256 and returns the bound
 //     log p(x) - log q(u | p). Its latent, and so reconstruct, is that of x.
-//   - Stochastic transforms (residual blocks, DDNF: their log-determinant probes) draw
-//     from the forward stream too: the i-th of them (in module order) from stream +
-//     (i + 1) << 53, above the bits the trainer's stream ids use, at the same
-//     per-example offset.
+//   - Stochastic transforms (residual blocks, DDNF, continuous flows:
+//     stochastic_transform.h) draw their probes from the forward stream too: the i-th
+//     of them (in module order) from stream + (i + 1) << 53, above the bits the
+//     trainer's stream ids use, at the same per-example offset.
+//   - Transforms with loss terms of their own (Transform::take_regularisation: RNODE's
+//     kinetic-energy and Jacobian-norm integrals, cnf.h; DDNF's geodesic and
+//     inverse-consistency terms, ddnf.h): in training, forward's log_prob is log p(x)
+//     minus each example's weighted terms, so the trainer's loss -mean(log_prob) / dims
+//     is e.g. RNODE's (NLL + lambda_K K + lambda_J J) / dims; in eval mode log_prob is
+//     exact.
+//   - step_statistics(): with continuous flows, nfe_forward (evaluations of f in the
+//     last forward, summed over the blocks), nfe_backward (of the adjoint systems,
+//     with adjoint blocks) and, when integrated, the batch means kinetic_energy and
+//     jacobian_norm (summed over the blocks).
 #pragma once
 #include <memory>
 
@@ -48,6 +58,7 @@ class ComposedFlowModel : public FlowModel {
   void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
   // Also hands each stochastic transform a stream of its own (stochastic_transform.h).
   void set_forward_generator(const Generator& gen) override;
+  nlohmann::json step_statistics() const override;
   bool learns_dequantization() const override { return dequantizer_ != nullptr; }
   Transform& transform() { return *transform_; }
   Distribution& base() { return *base_; }
@@ -58,6 +69,8 @@ class ComposedFlowModel : public FlowModel {
   Tensor to_data(const Tensor& transform_input) const;
   // x + u / 256 with u ~ q(u | pixels) and log q(u | pixels), x being bin corners p / 256.
   std::pair<Tensor, Tensor> dequantize(const Tensor& x);
+  // The continuous flows' weighted RNODE terms of this forward, [N] (undefined: none).
+  Tensor regularisation();
   std::shared_ptr<Transform> transform_;
   std::shared_ptr<Distribution> base_;
   ComposedFlowOptions options_;

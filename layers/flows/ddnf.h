@@ -47,7 +47,7 @@ class DiffeomorphicFlow : public StochasticTransform {
   const Tensor& inverse_consistency() const { return consistency_; }
   // The weighted sum of the last training forward's regularisers, [N], and forgets
   // them (undefined when there are none).
-  Tensor take_regularisation();
+  Tensor take_regularisation() override;
   LipschitzNetwork& velocity() { return *velocity_; }
 
  private:

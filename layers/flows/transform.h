@@ -22,6 +22,10 @@ class Transform : public nn::Module {
  public:
   virtual TransformResult forward(const Tensor& x, const Tensor& context) = 0;
   virtual TransformResult inverse(const Tensor& y, const Tensor& context) = 0;
+  // Loss terms of the last training forward, weighted, per example [N], handed over
+  // once (RNODE's integrals, DDNF's regularisers); undefined: none. The model
+  // subtracts them from log p(x) in training.
+  virtual Tensor take_regularisation() { return Tensor(); }
 };
 
 using NamedTransforms = std::vector<std::pair<std::string, std::shared_ptr<Transform>>>;

@@ -70,6 +70,28 @@ def residual_flow_parameters(m, t):
     return total + (2 * channels if actnorm else 0)
 
 
+def concat_squash_mlp_parameters(features, t):
+    """FFJORD's ODEnet of ConcatSquashLinear layers: per layer in -> out a linear map
+    (weight, bias), a hyper gate Linear(1, out) (weight, bias) and a hyper bias
+    Linear(1, out) without bias."""
+    widths = [features] + [t.get("hidden", 64)] * t.get("hidden_layers", 3) + [features]
+    return sum(a * b + b + 2 * b + b for a, b in zip(widths, widths[1:]))
+
+
+def cnf_multiscale_parameters(m, t):
+    """FFJORD's multiscale stack without factor-out: per scale `blocks` CNF blocks, each
+    an optional ActNorm and ConcatConv2d layers (3x3 over [t, x]: in + 1 channels, with
+    bias) through `hidden_layers` layers of `hidden` channels; squeezes between scales."""
+    channels, total = m["channels"], 0
+    for scale in range(t.get("scales", 2)):
+        if scale:
+            channels *= 4
+        widths = [channels] + [t.get("hidden", 64)] * t.get("hidden_layers", 2) + [channels]
+        per_block = sum(9 * (a + 1) * b + b for a, b in zip(widths, widths[1:]))
+        total += t.get("blocks", 1) * (per_block + (2 * channels if t.get("actnorm", False) else 0))
+    return total
+
+
 def flow_parameters(m):
     features = m.get("features", 0) or m.get("channels", 3) * m.get("image_size", 32) ** 2
     context = m.get("num_classes", 0)
@@ -108,6 +130,10 @@ def flow_parameters(m):
             total += sum(a * b + b + 1 for a, b in zip(widths, widths[1:]))  # LipSwish beta + linear
         elif kind == "residual_flow":
             total += residual_flow_parameters(m, t)
+        elif kind == "cnf":
+            total += concat_squash_mlp_parameters(features, t)
+        elif kind == "cnf_multiscale":
+            total += cnf_multiscale_parameters(m, t)
         elif kind not in ("logit", "reverse", "random_permutation"):
             raise ValueError(f"no reference count for transform type {kind}")
     if m.get("distribution") == "diagonal_normal":

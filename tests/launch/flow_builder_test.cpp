@@ -154,6 +154,50 @@ BOOST_AUTO_TEST_CASE(image_architectures_take_the_images_whole) {
   BOOST_TEST(names(ft::testing::error_message([&] { build(head + entry + "batch_norm = 1\n"); }), "batch_norm must be true or false"));
 }
 
+BOOST_AUTO_TEST_CASE(continuous_flows_check_their_keys) {
+  std::string head = "[model]\nkind = \"flow\"\nfeatures = 2\n[[model.transforms]]\ntype = \"cnf\"\nhidden = 4\n";
+  auto model = build(head + "trace = \"exact\"\n");
+  // Concat-squash layers 2 -> 4 -> 4 -> 4 -> 2: in*out + out (linear) + 2*out (gate) + out (hyper bias).
+  BOOST_TEST(model->parameter_count() == (8 + 16) + 2 * (16 + 16) + (8 + 8));
+  Generator gen(1, 2);
+  Tensor x = normal({5, 2}, 0.0, 1.0, gen);
+  model->set_training(false);
+  {
+    NoGradGuard no_grad;
+    layers::ModelOutput out = model->forward(x, Tensor());
+    testing::check_close("reconstruct(forward(x))", model->reconstruct(out.latents, Tensor()), x, 1e-4);
+  }
+  BOOST_TEST(model->step_statistics()["nfe_forward"].get<int64_t>() > 0);
+  auto fails_naming = [&](const std::string& entry, const std::string& part) {
+    std::string message = ft::testing::error_message([&] { build(head + entry); });
+    BOOST_TEST(message.find('\n') == std::string::npos, message);
+    return names(message, part);
+  };
+  BOOST_TEST(fails_naming("method = \"rk5\"\n", "model.transforms[0].method: unknown ODE method 'rk5'"));
+  BOOST_TEST(fails_naming("method = \"rk4\"\n", "model.transforms[0].step_size must be > 0 for method \"rk4\", got 0"));
+  BOOST_TEST(fails_naming("trace = \"diagonal\"\n", "model.transforms[0].trace is \"diagonal\"; expected exact or hutchinson"));
+  BOOST_TEST(fails_naming("probe = \"uniform\"\n", "model.transforms[0].probe is \"uniform\""));
+  BOOST_TEST(fails_naming("activation = \"relu\"\n", "model.transforms[0].activation is \"relu\"; expected tanh or softplus"));
+  BOOST_TEST(fails_naming("time_length = 0\n", "model.transforms[0].time_length must be > 0, got 0"));
+  BOOST_TEST(fails_naming("atol = -1\n", "model.transforms[0].atol must be > 0"));
+  BOOST_TEST(fails_naming("kinetic_energy = -0.1\n", "model.transforms[0].kinetic_energy must be >= 0"));
+  BOOST_TEST(fails_naming("max_evaluations = 0\n", "model.transforms[0].max_evaluations must be >= 1"));
+  BOOST_TEST(fails_naming("adjoint = 1\n", "model.transforms[0].adjoint must be true or false"));
+  BOOST_TEST(fails_naming("steps = 4\n", "model.transforms[0].steps: \"cnf\" has no key 'steps'"));
+
+  std::string image = "[model]\nkind = \"flow\"\nchannels = 1\nimage_size = 4\n[[model.transforms]]\ntype = \"cnf_multiscale\"\n"
+                      "hidden = 4\nhidden_layers = 1\nmethod = \"rk4\"\nstep_size = 0.5\n";
+  auto multiscale = build(image);
+  BOOST_TEST(multiscale->summary()["transforms"][0]["type"] == "cnf_multiscale");
+  Tensor images = uniform({2, 1, 4, 4}, 0.0, 1.0, gen);
+  multiscale->set_training(false);
+  NoGradGuard no_grad;
+  layers::ModelOutput out = multiscale->forward(images, Tensor());
+  BOOST_TEST((out.latents[0].shape() == Shape{2, 4, 2, 2}));
+  BOOST_TEST(names(ft::testing::error_message([&] { build(image + "scales = 4\n"); }),
+                   "model.transforms[0]: cnf_multiscale: 4 scales squeeze 3 times, which image_size 4 does not allow"));
+}
+
 BOOST_AUTO_TEST_CASE(the_resolved_config_keeps_the_transform_list) {
   Config c = Config::parse(kMafConfig, "flow.toml");
   Config again = Config::parse(c.to_toml(), "resolved");

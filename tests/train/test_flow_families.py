@@ -11,7 +11,7 @@ import numpy as np
 from training_support import BINARY, ENV, TrainingTestCase, main, train
 from png_file import png_pixels  # noqa: E402  (tests/support/, on sys.path via training_support)
 
-IMAGE_FAMILIES = ("nice", "maf", "nsf", "realnvp", "flowpp", "residual")
+IMAGE_FAMILIES = ("nice", "maf", "nsf", "realnvp", "flowpp", "residual", "ffjord")
 # RealNVP's zero-initialised, weight-normalised output convolutions get gradients at the
 # level of rounding noise for a few steps; Adam (eps 1e-8) turns those into full-sized
 # updates of either sign, so its runs at 1 and 2 ranks part by ~1e-4 although their
