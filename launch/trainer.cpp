@@ -24,6 +24,37 @@
 
 namespace ft::launch {
 
+namespace {
+
+// A model's step statistics travel in the trainer's sum all-reduce: each key gets
+// one slot per rank, zero but for this rank's, so the sum gathers every rank's value.
+void append_rank_slots(const nlohmann::json& statistics, int rank, int world, std::vector<double>& values) {
+  for (auto& [name, value] : statistics.items()) {
+    std::vector<double> slots(size_t(world), 0.0);
+    slots[size_t(rank)] = value.get<double>();
+    values.insert(values.end(), slots.begin(), slots.end());
+  }
+}
+
+// From the reduced values (the slots starting at `first`): each key's mean over the
+// ranks, and "<key>_per_rank" with every rank's value.
+nlohmann::json gathered_statistics(const nlohmann::json& statistics, const std::vector<double>& reduced, size_t first,
+                                   int world) {
+  nlohmann::json out = nlohmann::json::object();
+  size_t at = first;
+  for (auto& [name, value] : statistics.items()) {
+    std::vector<double> per_rank(reduced.begin() + long(at), reduced.begin() + long(at) + world);
+    at += size_t(world);
+    double total = 0.0;
+    for (double v : per_rank) total += v;
+    out[name] = total / double(world);
+    out[name + "_per_rank"] = per_rank;
+  }
+  return out;
+}
+
+}  // namespace
+
 DType precision_dtype(const std::string& precision) {
   if (precision == "bf16") return DType::bf16;
   if (precision == "fp16") return DType::f16;
@@ -172,26 +203,13 @@ StepResult Trainer::train_step() {
   bool finite = optim::all_finite(grads, n);
   double squared = finite ? optim::squared_norm(grads, n) : 0.0;
   nlohmann::json model_stats = model_->step_statistics();
-  const size_t world = size_t(comm_->size()), fixed = 3;
-  std::vector<double> values(fixed + model_stats.size() * world, 0.0);
-  values[0] = loss.item();
-  values[1] = squared;
-  values[2] = finite ? 0.0 : 1.0;
-  size_t key = 0;
-  for (auto& [name, value] : model_stats.items()) values[fixed + (key++) * world + size_t(comm_->rank())] = value.get<double>();
+  std::vector<double> values = {loss.item(), squared, finite ? 0.0 : 1.0};
+  append_rank_slots(model_stats, comm_->rank(), comm_->size(), values);
   Tensor stats = Tensor::from_vector<double>(values, {int64_t(values.size())});
   comm_->all_reduce(stats, dist::ReduceOp::sum);
   std::vector<double> s = stats.to_double_vector();
   double ranks = double(comm_->size());
-  key = 0;
-  for (auto& [name, value] : model_stats.items()) {
-    std::vector<double> per_rank(s.begin() + long(fixed + key * world), s.begin() + long(fixed + (key + 1) * world));
-    ++key;
-    double total = 0.0;
-    for (double v : per_rank) total += v;
-    result.model_statistics[name] = total / ranks;
-    result.model_statistics[name + "_per_rank"] = per_rank;
-  }
+  result.model_statistics = gathered_statistics(model_stats, s, 3, comm_->size());
   result.loss = s[0] / ranks;
   result.bits_per_dim = (result.loss + std::log(model_->scaling().bins_per_unit)) / std::log(2.0);
   result.grad_norm = std::sqrt(zero1 ? s[1] : s[1] / ranks);  // unsharded: every rank holds the same gradients
