@@ -31,6 +31,7 @@ Layout, one group per case (float32 unless noted):
                        attn_temp=..., annealed_guidance=True), unpatchified
 """
 import math
+import os
 import sys
 import zlib
 
@@ -272,6 +273,8 @@ def write_case(h5, name, cfg, n, labels, guidance, attn_temp):
 
 def main():
     torch.set_num_threads(2)
+    # The golden fixtures run side by side on a fresh build: none may assume another made the folder.
+    os.makedirs(os.path.dirname(os.path.abspath(sys.argv[1])), exist_ok=True)
     with h5py.File(sys.argv[1], 'w') as h5:
         # channels, image_size, patch_size, width, blocks, layers_per_block, head_dim, num_classes
         write_case(h5, 'conditional', [2, 4, 2, 32, 2, 2, 16, 3], 3, [2, -1, 0], 1.5, 1.0)
