@@ -256,11 +256,14 @@ const std::vector<ArgSpec> kResidualArgs = {
     {"inverse_tolerance", ArgType::number, "1e-5"},
     {"inverse_iterations", ArgType::integer, "1000"}};
 
-nn::SpectralNormOptions spectral_options(const TransformArgs& a) {
+// below_one: a residual block's layers must stay contractions; DDNF's velocity layers
+// may be steeper (each Euler step divides the field by T).
+nn::SpectralNormOptions spectral_options(const TransformArgs& a, bool below_one = true) {
   nn::SpectralNormOptions o;
   o.coefficient = a.number("coefficient");
-  if (o.coefficient <= 0.0 || o.coefficient >= 1.0)
+  if (below_one && (o.coefficient <= 0.0 || o.coefficient >= 1.0))
     FT_FAIL("{}.coefficient must be in (0, 1) for an invertible block, got {}", a.where(), o.coefficient);
+  if (o.coefficient <= 0.0) FT_FAIL("{}.coefficient must be > 0, got {}", a.where(), o.coefficient);
   o.iterations = a.integer("power_iterations");
   if (o.iterations < 0) FT_FAIL("{}.power_iterations must be >= 0, got {}", a.where(), o.iterations);
   return o;
@@ -292,14 +295,9 @@ std::shared_ptr<flows::Transform> make_residual(const TransformArgs& a, BuildSta
   return std::make_shared<flows::ResidualBlock>(net, residual_options(a), a.where());
 }
 
-// DDNF's velocity field may be steeper than 1 (each Euler step divides it by T).
 std::shared_ptr<flows::Transform> make_ddnf(const TransformArgs& a, BuildState& s) {
   if (s.context_features > 0) FT_FAIL("{}: a DDNF flow takes no class context; set model.num_classes = 0", a.where());
-  nn::SpectralNormOptions spectral;
-  spectral.coefficient = a.number("coefficient");
-  if (spectral.coefficient <= 0.0) FT_FAIL("{}.coefficient must be > 0, got {}", a.where(), spectral.coefficient);
-  spectral.iterations = a.integer("power_iterations");
-  if (spectral.iterations < 0) FT_FAIL("{}.power_iterations must be >= 0, got {}", a.where(), spectral.iterations);
+  nn::SpectralNormOptions spectral = spectral_options(a, /*below_one=*/false);
   std::vector<int64_t> widths{s.features};
   for (int64_t i = 0; i < a.positive("hidden_layers"); ++i) widths.push_back(a.positive("hidden"));
   widths.push_back(s.features);
@@ -311,10 +309,7 @@ std::shared_ptr<flows::Transform> make_ddnf(const TransformArgs& a, BuildState& 
   o.geodesic_weight = a.number("geodesic_weight");
   o.consistency_weight = a.number("consistency_weight");
   auto velocity = flows::LipschitzNetwork::mlp(widths, spectral, s.gen);
-  return naming_the_entry(a, [&] {
-    o.validate("ddnf");
-    return std::make_shared<flows::DiffeomorphicFlow>(velocity, o, a.where());
-  });
+  return std::make_shared<flows::DiffeomorphicFlow>(velocity, o, a.where());  // errors name a.where()
 }
 
 std::shared_ptr<flows::Transform> make_residual_flow(const TransformArgs& a, BuildState& s) {

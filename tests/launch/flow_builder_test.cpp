@@ -198,6 +198,31 @@ BOOST_AUTO_TEST_CASE(continuous_flows_check_their_keys) {
                    "model.transforms[0]: cnf_multiscale: 4 scales squeeze 3 times, which image_size 4 does not allow"));
 }
 
+BOOST_AUTO_TEST_CASE(residual_and_diffeomorphic_flows_check_their_keys) {
+  std::string residual = "[model]\nkind = \"flow\"\nfeatures = 2\n[[model.transforms]]\ntype = \"residual\"\nhidden = 4\n";
+  // LipSwish-linear pairs 2 -> 4 -> 4 -> 2: in*out + out + one beta each.
+  BOOST_TEST(build(residual)->parameter_count() == (8 + 4 + 1) + (16 + 4 + 1) + (8 + 2 + 1));
+  auto fails_naming = [&](const std::string& config, const std::string& part) {
+    std::string message = ft::testing::error_message([&] { build(config); });
+    BOOST_TEST(message.find('\n') == std::string::npos, message);
+    return names(message, part);
+  };
+  BOOST_TEST(fails_naming(residual + "coefficient = 1.0\n",
+                          "model.transforms[0].coefficient must be in (0, 1) for an invertible block, got 1"));
+  BOOST_TEST(fails_naming(residual + "estimator = \"taylor\"\n",
+                          "model.transforms[0].estimator is \"taylor\"; expected exact, power_series or roulette"));
+  BOOST_TEST(fails_naming(residual + "distribution = \"uniform\"\n", "model.transforms[0].distribution is \"uniform\""));
+  BOOST_TEST(fails_naming(residual + "geometric_p = 1.5\n", "geometric_p must be in (0, 1), got 1.5"));
+  BOOST_TEST(fails_naming(residual + "inverse_iterations = 0\n", "model.transforms[0].inverse_iterations must be >= 1"));
+  std::string image = "[model]\nkind = \"flow\"\nchannels = 1\nimage_size = 6\n[[model.transforms]]\ntype = \"residual_flow\"\n";
+  BOOST_TEST(fails_naming(image + "scales = 3\n", "residual_flow: 3 scales squeeze 2 times, which image_size 6 does not allow"));
+  std::string ddnf = "[model]\nkind = \"flow\"\nfeatures = 2\n[[model.transforms]]\ntype = \"ddnf\"\nhidden = 4\n";
+  BOOST_TEST(build(ddnf + "coefficient = 1.5\n")->parameter_count() == (8 + 4 + 1) + (16 + 4 + 1) + (8 + 2 + 1));
+  BOOST_TEST(fails_naming(ddnf + "coefficient = 2.0\nsteps = 4\n",
+                          "model.transforms[0]: the velocity field's Lipschitz bound can reach 8"));
+  BOOST_TEST(fails_naming(ddnf + "geodesic_weight = -1.0\n", "regulariser weights must be >= 0"));
+}
+
 BOOST_AUTO_TEST_CASE(the_resolved_config_keeps_the_transform_list) {
   Config c = Config::parse(kMafConfig, "flow.toml");
   Config again = Config::parse(c.to_toml(), "resolved");

@@ -42,4 +42,20 @@ inline Tensor jacobian(const std::function<Tensor(const Tensor&)>& f, const Tens
   return jac;
 }
 
+// log|det d f(x) / d x| of one example x [1, D] by central differences of f (no
+// autograd: an independent check of log-determinants computed from gradients).
+inline double central_difference_logdet(const std::function<Tensor(const Tensor&)>& f, const Tensor& x,
+                                        double h = 1e-6) {
+  NoGradGuard no_grad;
+  int64_t d = x.size(1);
+  Tensor jac = Tensor::zeros({d, d}, DType::f64);
+  for (int64_t j = 0; j < d; ++j) {
+    Tensor plus = x.clone(), minus = x.clone();
+    plus.slice(1, j, j + 1).copy_(add(x.slice(1, j, j + 1), h));
+    minus.slice(1, j, j + 1).copy_(add(x.slice(1, j, j + 1), -h));
+    jac.slice(1, j, j + 1).copy_(mul(sub(f(plus), f(minus)), 0.5 / h).reshape({d, 1}));
+  }
+  return logabsdet(jac).item();
+}
+
 }  // namespace ft::testing

@@ -43,20 +43,8 @@ Tensor random_rows(int64_t n, int64_t d, uint64_t seed) {
   return normal({n, d}, 0.0, 3.0, gen, DType::f64);
 }
 
-// log|det(I + dg/dx)| of one example by central differences of the block's map.
-double brute_force_logdet(ResidualBlock& block, const Tensor& x) {
-  NoGradGuard no_grad;
-  int64_t d = x.size(1);
-  double h = 1e-6;
-  Tensor jac = Tensor::zeros({d, d}, DType::f64);
-  for (int64_t j = 0; j < d; ++j) {
-    Tensor plus = x.clone(), minus = x.clone();
-    plus.slice(1, j, j + 1).copy_(add(x.slice(1, j, j + 1), h));
-    minus.slice(1, j, j + 1).copy_(add(x.slice(1, j, j + 1), -h));
-    Tensor column = mul(sub(block.forward(plus, Tensor()).y, block.forward(minus, Tensor()).y), 0.5 / h);
-    jac.slice(1, j, j + 1).copy_(column.reshape({d, 1}));
-  }
-  return logabsdet(jac).item();
+double brute_force_logdet(ResidualBlock& transform, const Tensor& x) {
+  return testing::central_difference_logdet([&](const Tensor& xe) { return transform.forward(xe, Tensor()).y; }, x);
 }
 
 // g(x) with x in its graph, for the estimator functions.
