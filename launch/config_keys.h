@@ -43,13 +43,19 @@
   KEY(data, flip, boolean, "false", "")                                    \
   KEY(data, loader_threads, integer, "2", "")
 
-/* train.device cpu:1 is host memory counted as a second device
-   (framework/core/dtype.h), for tests. */
+/* train.device: cpu, cpu:1 (host memory counted as a second device, for tests;
+   framework/core/dtype.h), cuda (the GPU of the local rank) or cuda:N; checked by
+   launch/training_checks.cpp. micro_batch: examples per forward and backward on a
+   rank, whose gradients accumulate into one step (0: the rank's whole share of
+   global_batch). recompute: activation recomputation per TARFLOW block and Glow
+   step (layers/flow_model.h). */
 #define FT_TRAIN_KEYS(KEY)                                                        \
   KEY(train, steps, integer, "1000", "")                                         \
   KEY(train, global_batch, integer, "64", "")                                    \
+  KEY(train, micro_batch, integer, "0", "")                                      \
+  KEY(train, recompute, boolean, "false", "")                                    \
   KEY(train, seed, integer, "0", "")                                             \
-  KEY(train, device, string, "\"cpu\"", "", "cpu", "cpu:1", "cuda")              \
+  KEY(train, device, string, "\"cpu\"", "")                                     \
   KEY(train, precision, string, "\"fp32\"", "", "fp32", "bf16", "fp16")          \
   KEY(train, bucket_mb, number, "25.0", "")                                      \
   KEY(train, zero1, boolean, "false", "")                                        \

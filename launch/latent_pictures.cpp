@@ -27,6 +27,11 @@ class EvalMode {
   bool was_training_;
 };
 
+// Labels (undefined for unconditional models) where the model computes.
+Tensor on_model_device(const Tensor& labels, const layers::FlowModel& model) {
+  return labels.defined() ? labels.to(model.device()) : Tensor();
+}
+
 }  // namespace
 
 ModelImages to_model_space(const datasets::ImagesAt& images, const Config& config, const layers::FlowModel& model) {
@@ -52,10 +57,11 @@ ModelImages to_model_space(const datasets::ImagesAt& images, const Config& confi
 Reconstruction reconstruct(layers::FlowModel& model, const ModelImages& images) {
   NoGradGuard no_grad;
   EvalMode eval(model);
-  layers::ModelOutput encoded = model.forward(images.x, images.labels);
+  const Tensor x = images.x.to(model.device()), labels = on_model_device(images.labels, model);
+  layers::ModelOutput encoded = model.forward(x, labels);
   Reconstruction out;
-  out.decoded = model.reconstruct(encoded.latents, images.labels).detach().to(DType::f32);
-  out.log_prob = encoded.log_prob.detach().to(DType::f64);
+  out.decoded = model.reconstruct(encoded.latents, labels).detach().to(DType::f32).to(Device::cpu());
+  out.log_prob = encoded.log_prob.detach().to(DType::f64).to(Device::cpu());
   for (double e : abs(out.decoded - images.x).to_double_vector()) out.max_abs_error = std::max(out.max_abs_error, e);
   return out;
 }
@@ -66,18 +72,19 @@ Tensor interpolate(layers::FlowModel& model, const ModelImages& pair, int64_t st
   if (steps < 2) FT_FAIL("--steps {}: a path needs at least its two endpoints", steps);
   NoGradGuard no_grad;
   EvalMode eval(model);
-  const std::vector<Tensor> latents = model.forward(pair.x, pair.labels).latents;
+  const Tensor labels = on_model_device(pair.labels, model);
+  const std::vector<Tensor> latents = model.forward(pair.x.to(model.device()), labels).latents;
   std::vector<Tensor> path;
   for (int64_t k = 0; k < steps; ++k) {
     const double t = double(k) / double(steps - 1);
     std::vector<Tensor> point;
     for (const Tensor& z : latents) point.push_back((1.0 - t) * z.slice(0, 0, 1) + t * z.slice(0, 1, 2));
     const int64_t nearer = t <= 0.5 ? 0 : 1;
-    const Tensor label = pair.labels.defined() ? pair.labels.slice(0, nearer, nearer + 1) : Tensor();
+    const Tensor label = labels.defined() ? labels.slice(0, nearer, nearer + 1) : Tensor();
     path.push_back(model.reconstruct(point, label).detach());
     if (on_image) on_image(k + 1, steps);
   }
-  return concat(path, 0).to(DType::f32);
+  return concat(path, 0).to(DType::f32).to(Device::cpu());
 }
 
 }  // namespace ft::launch

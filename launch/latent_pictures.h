@@ -12,7 +12,8 @@
 namespace ft::launch {
 
 // Test images in the model's space without dequantization noise, and the labels a
-// conditional model needs (undefined for an unconditional one).
+// conditional model needs (undefined for an unconditional one), in host memory;
+// reconstruct and interpolate run the model on its device and return host tensors.
 struct ModelImages {
   Tensor x;       // f32 [n, C, H, W]
   Tensor labels;  // i64 [n] or undefined

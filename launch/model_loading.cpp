@@ -6,6 +6,7 @@
 #include "framework/core/check.h"
 #include "framework/dist/agreement.h"
 #include "launch/model_factory.h"
+#include "launch/training_checks.h"
 
 namespace ft::launch {
 
@@ -51,6 +52,8 @@ void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice, bool wi
   command.add_option("--checkpoint", choice.checkpoint, "a checkpoint folder (checkpoints/step_XXXXXXXX)");
   command.add_option("--run-dir", choice.run_dir, "a run directory: its newest valid checkpoint");
   if (with_test_data) command.add_option("--data", choice.test_data, "test set folder (default: data.test of the run)");
+  command.add_option("--device", choice.device, "where the model runs: cpu (default), cuda (the local rank's GPU), "
+                                                "cuda:N");
 }
 
 nlohmann::json describe_source(const LoadedModel& loaded) {
@@ -65,7 +68,7 @@ void restore_buffers(nn::Module& model, const std::map<std::string, Tensor>& sma
     auto it = small_tensors.find("buffers/" + name);
     FT_CHECK(it != small_tensors.end(), "checkpoint {} lacks model buffer '{}'", checkpoint.string(), name);
     Tensor slot = tensor;
-    slot.copy_(it->second);
+    slot.copy_(it->second.to(slot.device()));
   }
 }
 
@@ -83,6 +86,7 @@ LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Com
   loaded.step = reader.step();
   Generator init(0, 0);
   loaded.model = build_model(loaded.config, init);
+  loaded.model->to(resolve_training_device(choice.device, comm->local_rank(), "--device"));
   loaded.layout = std::make_unique<dist::GradientReducer>(loaded.model->parameter_slots(), comm, dist::ReducerOptions{});
   int64_t n = loaded.layout->parameter_count();
   const bool has_ema = reader.has("ema") && state.value("ema_initialized", false);
@@ -92,7 +96,8 @@ LoadedModel load_model(const CheckpointChoice& choice, std::shared_ptr<dist::Com
   std::string vector = loaded.ema ? "ema" : "parameters";
   FT_CHECK(reader.length(vector) == n, "checkpoint {} holds {} weights, the model has {}", loaded.checkpoint.string(),
            reader.length(vector), n);
-  reader.read_range(vector, 0, n, loaded.layout->parameter_arena().data<float>());
+  Tensor weights_range = loaded.layout->parameter_arena().slice(0, 0, n);
+  reader.read_range(vector, 0, weights_range);
   restore_buffers(*loaded.model, reader.small_tensors(), loaded.checkpoint);
   loaded.model->set_training(false);
   return loaded;

@@ -20,9 +20,11 @@ namespace ft::launch {
 // --run-dir DIR (its newest valid checkpoint). Every command that reads a model
 // registers the pair through add_checkpoint_options, so they all spell it alike.
 // Commands that read test images also take --data DIR, in place of the run's data.test.
+// --device puts the model on cpu (the default), cuda (the local rank's GPU) or cuda:N.
 struct CheckpointChoice {
   std::string checkpoint, run_dir;
   std::string test_data;
+  std::string device = "cpu";
 };
 void add_checkpoint_options(CLI::App& command, CheckpointChoice& choice, bool with_test_data = false);
 

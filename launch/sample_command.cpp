@@ -121,11 +121,12 @@ void run_sample(const SampleArguments& args) {
   if (args.label >= 0) {
     if (classes == 0) FT_FAIL("--label {}: the model is unconditional (model.num_classes = 0)", args.label);
     if (args.label >= classes) FT_FAIL("--label {} is outside [0, {})", args.label, classes);
-    request.options.labels = Tensor::from_vector(std::vector<int64_t>(size_t(args.n), args.label), {args.n});
+    request.options.labels =
+        Tensor::from_vector(std::vector<int64_t>(size_t(args.n), args.label), {args.n}, loaded.model->device());
   } else if (classes > 0) {
     std::vector<int64_t> labels(size_t(args.n));
     for (int64_t i = 0; i < args.n; ++i) labels[size_t(i)] = i % classes;
-    request.options.labels = Tensor::from_vector(labels, {args.n});
+    request.options.labels = Tensor::from_vector(labels, {args.n}, loaded.model->device());
   }
   if (args.guidance != 0.0 && loaded.config.model.kind == "glow")
     FT_FAIL("--guidance applies to TARFLOW models; this checkpoint is a Glow model");

@@ -15,7 +15,7 @@ Tensor draw_samples(layers::FlowModel& model, const GridRequest& request) {
   NoGradGuard no_grad;
   Tensor images = model.sample(request.count, request.options, gen);
   model.set_training(was_training);
-  return images.detach().to(DType::f32);
+  return images.detach().to(DType::f32).to(Device::cpu());  // pictures and files are written from host memory
 }
 
 io::ImageGrid tile_samples(const layers::FlowModel& model, const Tensor& images) {

@@ -2,11 +2,13 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 
 #include "framework/autograd/grad_mode.h"
 #include "framework/dist/agreement.h"
+#include "framework/kernels/kernels.h"
 #include "framework/ops/ops.h"
 #include "framework/optim/clipping.h"
 #include "framework/precision/autocast.h"
@@ -15,6 +17,7 @@
 #include "launch/exit_codes.h"
 #include "launch/signals.h"
 #include "launch/weight_export.h"
+#include "layers/glow/actnorm.h"
 #include "launch/model_factory.h"
 #include "launch/progress_line.h"
 #include "framework/io/png_writer.h"
@@ -71,6 +74,9 @@ Trainer::Trainer(Config config, std::filesystem::path run_dir, std::shared_ptr<d
   // before the collective that follows: a rank whose checks fail (its files, its
   // --set values) fails every rank with its message instead of leaving them waiting.
   dist::run_agreed(*comm_, [&] { check_and_build(); });
+  // A collective of its own (NCCL's set-up), between the agreed phases.
+  data_comm_ = device_communicator();
+  dist::run_agreed(*comm_, [&] { build_reduction_and_optimizer(); });
   reducer_->broadcast_parameters(0);
   std::optional<std::filesystem::path> checkpoint;
   if (!options_.synthetic_data) dist::run_agreed(*comm_, [&] { checkpoint = choose_checkpoint(options_.resume); });
@@ -95,10 +101,23 @@ void Trainer::check_and_build() {
   model_ = build_model(config_, init);
   if (!options_.init_from.empty()) import_weights(options_.init_from, config_, *model_);
   check_training_setup(config_, *model_, comm_->size(), !options_.synthetic_data);
-  device_ = parse_device(config_.train.device);
+  device_ = resolve_training_device(config_.train.device, comm_->local_rank());
   model_->to(device_);
+  if (config_.train.recompute && !model_->set_recompute(true))
+    FT_FAIL("train.recompute = true: model.kind = \"{}\" has no activation recomputation (tarflow and glow have)",
+            config_.model.kind);
+}
+
+std::shared_ptr<dist::Communicator> Trainer::device_communicator() {
+#if defined(FLOWTRAIN_HAVE_CUDA)
+  if (device_.kind == DeviceKind::cuda) return dist::make_nccl_communicator(device_.index);
+#endif
+  return comm_;
+}
+
+void Trainer::build_reduction_and_optimizer() {
   // Data-dependent initialisations see the statistics of the whole global batch.
-  auto comm_for_stats = comm_;
+  auto comm_for_stats = data_comm_;
   model_->set_statistics_averager([comm_for_stats](Tensor& stats) {
     Tensor dense = stats.contiguous();
     comm_for_stats->all_reduce(dense, dist::ReduceOp::average);
@@ -107,7 +126,7 @@ void Trainer::check_and_build() {
   dist::ReducerOptions reducer_options;
   reducer_options.bucket_megabytes = config_.train.bucket_mb;
   reducer_options.zero1 = config_.train.zero1;
-  reducer_ = std::make_unique<dist::GradientReducer>(model_->parameter_slots(), comm_, reducer_options);
+  reducer_ = std::make_unique<dist::GradientReducer>(model_->parameter_slots(), data_comm_, reducer_options);
   build_optimization();
 }
 
@@ -151,7 +170,7 @@ void Trainer::build_optimization() {
   oc.beta2 = betas[1];
   oc.eps = config_.optim.eps;
   oc.weight_decay = config_.optim.weight_decay;
-  optimizer_ = optim::make_optimizer(oc, optimizer_range_size());
+  optimizer_ = optim::make_optimizer(oc, optimizer_range_size(), device_);
   schedule_.lr = config_.optim.lr;
   schedule_.min_lr = config_.optim.min_lr;
   schedule_.warmup_start_lr = config_.optim.warmup_start_lr;
@@ -160,7 +179,7 @@ void Trainer::build_optimization() {
   schedule_.kind = config_.optim.schedule;
   double ema = config_.optim.ema;
   if (ema < 0.0 || ema >= 1.0) FT_FAIL("optim.ema must be in [0, 1), got {}", ema);
-  if (ema > 0.0) ema_ = std::make_unique<optim::Ema>(reducer_->parameter_count(), ema);
+  if (ema > 0.0) ema_ = std::make_unique<optim::Ema>(reducer_->parameter_count(), ema, device_);
   if (autocast_ == DType::f16) scaler_ = std::make_unique<precision::LossScaler>();
 }
 
@@ -168,42 +187,68 @@ int64_t Trainer::optimizer_range_size() const {
   return config_.train.zero1 ? reducer_->shard_size() : reducer_->parameter_count();
 }
 
+void Trainer::initialize_from_whole_batch(const datasets::Batch& batch) {
+  auto actnorms = model_->find_modules<layers::ActNorm>();
+  if (std::all_of(actnorms.begin(), actnorms.end(), [](const auto& a) { return a->is_initialized(); })) return;
+  NoGradGuard no_graph;
+  AutocastGuard autocast(autocast_);
+  model_->set_forward_generator(forward_generator(config_, Split::train, batch));
+  model_->forward(batch.images.to(device_), config_.model.num_classes > 0 ? batch.labels.to(device_) : Tensor());
+}
+
+Tensor Trainer::forward_backward(const datasets::Batch& batch) {
+  const int64_t local = batch.images.size(0);
+  const int64_t micro = config_.train.micro_batch > 0 ? config_.train.micro_batch : local;
+  const double scale = scaler_ ? scaler_->scale() : 1.0;
+  const bool labelled = config_.model.num_classes > 0;
+  if (micro < local) initialize_from_whole_batch(batch);
+  Tensor total;  // this rank's loss, summed over its micro-batches (on the device: no sync per micro-batch)
+  for (int64_t first = 0; first < local; first += micro) {
+    // Gradients accumulate in the arena; the buckets start reducing during the last
+    // micro-batch's backward, once every gradient is complete.
+    reducer_->set_grad_sync(first + micro >= local);
+    Tensor images = batch.images.slice(0, first, first + micro).to(device_);
+    Tensor labels = labelled ? batch.labels.slice(0, first, first + micro).to(device_) : Tensor();
+    model_->set_forward_generator(forward_generator(config_, Split::train, batch, first));
+    Tensor loss;
+    {
+      AutocastGuard autocast(autocast_);
+      layers::ModelOutput out = model_->forward(images, labels);
+      // This micro-batch's share of the mean over the rank's examples; the reducer
+      // averages across ranks, which is the global mean because every rank holds
+      // the same number of examples.
+      loss = mul(sum(out.log_prob), -1.0 / (double(local) * double(model_->dims())));
+    }
+    (scale != 1.0 ? mul(loss, scale) : loss).backward();
+    total = total.defined() ? add(total, loss.detach()) : loss.detach();
+  }
+  reducer_->finish_gradient_reduction();
+  return total;
+}
+
 StepResult Trainer::train_step() {
   datasets::Batch batch = next_batch();
   progress_.data = batch.next;
-  batch.images = batch.images.to(device_);
-  Tensor labels = config_.model.num_classes > 0 ? batch.labels.to(device_) : Tensor();
   StepResult result;
   result.lr = optim::learning_rate(schedule_, progress_.step);
   model_->set_training(true);
   reducer_->zero_grad();
-  double dims = double(model_->dims());
-  Tensor loss;
-  model_->set_forward_generator(forward_generator(config_, Split::train, batch));
-  {
-    AutocastGuard autocast(autocast_);
-    layers::ModelOutput out = model_->forward(batch.images, labels);
-    // Mean over this rank's examples; the reducer averages across ranks, which is
-    // the global mean because every rank holds the same number of examples.
-    loss = mul(sum(out.log_prob), -1.0 / (double(batch.images.size(0)) * dims));
-  }
-  double scale = scaler_ ? scaler_->scale() : 1.0;
-  (scale != 1.0 ? mul(loss, scale) : loss).backward();
-  reducer_->finish_gradient_reduction();
+  Tensor loss = forward_backward(batch);
+  data_comm_->synchronize();  // a failed or stuck GPU peer surfaces here, not as a hang in a host read
+  const double scale = scaler_ ? scaler_->scale() : 1.0;
 
   bool zero1 = config_.train.zero1;
-  Tensor grads_tensor = zero1 ? reducer_->shard_gradients() : reducer_->gradient_arena();
-  float* grads = grads_tensor.data<float>();
-  int64_t n = optimizer_range_size();
-  if (scale != 1.0) optim::scale_in_place(grads, n, 1.0 / scale);
-  if (gradient_hook) gradient_hook(progress_.step, grads, n);
+  Tensor grads = zero1 ? reducer_->shard_gradients() : reducer_->gradient_arena();
+  if (scale != 1.0) kernels::scale_inplace(grads, 1.0 / scale);
+  if (gradient_hook) gradient_hook(progress_.step, grads);
 
   // One all-reduce for the loss, the squared gradient norm, the overflow flag and
   // each rank's model statistics (in a slot of its own, so the sum gathers them).
-  bool finite = optim::all_finite(grads, n);
-  double squared = finite ? optim::squared_norm(grads, n) : 0.0;
+  // The squared norm of f32 values is non-finite exactly when one of them is.
+  double squared = kernels::squared_norm(grads);
+  bool finite = std::isfinite(squared);
   nlohmann::json model_stats = model_->step_statistics();
-  std::vector<double> values = {loss.item(), squared, finite ? 0.0 : 1.0};
+  std::vector<double> values = {loss.item(), finite ? squared : 0.0, finite ? 0.0 : 1.0};
   append_rank_slots(model_stats, comm_->rank(), comm_->size(), values);
   Tensor stats = Tensor::from_vector<double>(values, {int64_t(values.size())});
   comm_->all_reduce(stats, dist::ReduceOp::sum);
@@ -227,11 +272,11 @@ StepResult Trainer::train_step() {
   }
   progress_.consecutive_skips = 0;
   double coefficient = optim::clip_coefficient(result.grad_norm, config_.optim.clip_norm);
-  if (coefficient < 1.0) optim::scale_in_place(grads, n, coefficient);
-  float* params = reducer_->parameter_arena().data<float>() + (zero1 ? reducer_->shard_begin() : 0);
+  if (coefficient < 1.0) kernels::scale_inplace(grads, coefficient);
+  Tensor params = zero1 ? reducer_->shard_parameters() : reducer_->parameter_arena();
   optimizer_->step(params, grads, result.lr);
   if (zero1) reducer_->gather_parameters();
-  if (ema_) ema_->update(reducer_->parameter_arena().data<float>());
+  if (ema_) ema_->update(reducer_->parameter_arena().slice(0, 0, reducer_->parameter_count()));
   return result;
 }
 

@@ -83,14 +83,23 @@ class Trainer {
   int stop_signal() const { return stop_signal_; }
   double loss_scale() const;  // 1 unless train.precision = "fp16"
   // Called after gradients are reduced and unscaled, before the finiteness check,
-  // with this rank's optimizer range of the gradient arena: tests inject overflows.
-  std::function<void(int64_t step, float* gradients, int64_t n)> gradient_hook;
+  // with this rank's optimizer range of the gradient arena (on train.device): tests
+  // inject overflows.
+  std::function<void(int64_t step, Tensor& gradients)> gradient_hook;
 
  private:
-  void check_and_build();  // every rank's own start-up checks, the model and its optimizer; no collective
+  void check_and_build();  // every rank's own start-up checks, the model on its device; no collective
+  std::shared_ptr<dist::Communicator> device_communicator();  // NCCL for a GPU, else comm_ (collective)
+  void build_reduction_and_optimizer();  // gradient arenas, optimizer, EMA, loss scaler; no collective
   void build_optimization();
   void open_reader();
   datasets::Batch next_batch();
+  // Forward and backward over the batch, in train.micro_batch pieces, and the
+  // gradient reduction; returns this rank's loss (a scalar on the device).
+  Tensor forward_backward(const datasets::Batch& batch);
+  // Data-dependent initialisations (ActNorm's) still pending see the rank's whole
+  // share of the batch, as without micro-batches: one forward without a graph.
+  void initialize_from_whole_batch(const datasets::Batch& batch);
   std::optional<std::filesystem::path> choose_checkpoint(const std::string& resume);
   void restore_checkpoint(const std::filesystem::path& dir);
   void check_resume_config(const nlohmann::json& saved_model, const nlohmann::json& saved_run);
@@ -104,7 +113,8 @@ class Trainer {
 
   Config config_;
   TrainerOptions options_;
-  std::shared_ptr<dist::Communicator> comm_;
+  std::shared_ptr<dist::Communicator> comm_;       // MPI: host scalars, strings, the checkpoint commit
+  std::shared_ptr<dist::Communicator> data_comm_;  // tensors on device_: gradients, parameters, statistics
   RunDirectory run_dir_;
   std::shared_ptr<layers::FlowModel> model_;
   Device device_;  // train.device: the model's and every batch's

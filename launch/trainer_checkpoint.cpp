@@ -15,6 +15,10 @@ std::pair<int64_t, int64_t> even_share(int64_t n, int rank, int size) {
   return {n * rank / size, n * (rank + 1) / size};
 }
 
+// The tensor itself on the host, or its copy there: shard files are written from
+// host memory, whatever train.device is.
+Tensor host_tensor(const Tensor& t) { return t.device() == Device::cpu() ? t : t.to(Device::cpu()); }
+
 // Model keys that change the shapes of the saved state: a resume must match them.
 bool shape_key(const std::string& key) { return key != "label_dropout"; }
 
@@ -47,9 +51,11 @@ std::filesystem::path Trainer::save_checkpoint() {
   request.warn = [this](const std::string& warning) { run_dir_.log("warning: " + warning); };
   int64_t n = reducer_->parameter_count();
   auto [begin, end] = even_share(n, comm_->rank(), comm_->size());
-  const float* params = reducer_->parameter_arena().data<float>();
-  request.slices.push_back({"parameters", n, begin, end - begin, params + begin});
-  if (ema_) request.slices.push_back({"ema", n, begin, end - begin, ema_->shadow().data<float>() + begin});
+  // Host copies of what lives on the device, alive until the save returns.
+  std::vector<Tensor> staged;
+  auto on_host = [&](const Tensor& t) { return staged.emplace_back(host_tensor(t)).data<float>(); };
+  request.slices.push_back({"parameters", n, begin, end - begin, on_host(reducer_->parameter_arena()) + begin});
+  if (ema_) request.slices.push_back({"ema", n, begin, end - begin, on_host(ema_->shadow()) + begin});
   // Optimizer state: the whole range on every rank, or this rank's ZeRO-1 shard.
   bool zero1 = config_.train.zero1;
   int64_t state_begin = zero1 ? reducer_->shard_begin() : begin;
@@ -57,7 +63,7 @@ std::filesystem::path Trainer::save_checkpoint() {
   int64_t offset = zero1 ? 0 : begin;
   for (auto& [name, tensor] : optimizer_->state())
     request.slices.push_back({"optimizer/" + name, n, state_begin, std::max<int64_t>(0, state_end - state_begin),
-                              tensor->data<float>() + offset});
+                              on_host(*tensor) + offset});
   for (auto& [name, tensor] : model_->named_buffers()) request.small_tensors["buffers/" + name] = tensor;
   // Every random choice is keyed by (seed, epoch, sample position), so ranks keep no
   // private random state; the world size is recorded for the log.
@@ -111,17 +117,20 @@ void Trainer::restore_checkpoint(const std::filesystem::path& dir) {
   int64_t n = reducer_->parameter_count();
   FT_CHECK(reader.length("parameters") == n, "checkpoint {} holds {} parameters, the model has {}", dir.string(),
            reader.length("parameters"), n);
-  reader.read_range("parameters", 0, n, reducer_->parameter_arena().data<float>());
+  Tensor parameters = reducer_->parameter_arena().slice(0, 0, n);
+  reader.read_range("parameters", 0, parameters);
   bool zero1 = config_.train.zero1;
   int64_t begin = zero1 ? reducer_->shard_begin() : 0;
   int64_t end = zero1 ? std::min(n, reducer_->shard_begin() + reducer_->shard_size()) : n;
   for (auto& [name, tensor] : optimizer_->state()) {
     tensor->zero_();  // ZeRO-1 padding past the last parameter stays zero
-    if (end > begin) reader.read_range("optimizer/" + name, begin, end - begin, tensor->data<float>());
+    if (end <= begin) continue;
+    Tensor range = tensor->slice(0, 0, end - begin);
+    reader.read_range("optimizer/" + name, begin, range);
   }
   optimizer_->set_step_count(state.at("optimizer_steps").get<int64_t>());
   if (ema_ && reader.has("ema")) {
-    reader.read_range("ema", 0, n, ema_->shadow().data<float>());
+    reader.read_range("ema", 0, ema_->shadow());
     ema_->set_initialized(state.at("ema_initialized").get<bool>());
   }
   restore_buffers(*model_, reader.small_tensors(), dir);

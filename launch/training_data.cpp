@@ -86,11 +86,11 @@ void verify_dataset_across_ranks(dist::Communicator& comm, const std::filesystem
   });
 }
 
-Generator forward_generator(const Config& config, Split split, const datasets::Batch& batch) {
+Generator forward_generator(const Config& config, Split split, const datasets::Batch& batch, int64_t first) {
   // Philox stream ids, one per epoch, apart from the data streams; training's is the
   // value TARFLOW's label dropout always had, so its runs repeat.
   const uint64_t stream = (split == Split::train ? uint64_t(0x1AB0D0) : uint64_t(0xE7A1D0)) << 32;
-  return Generator(uint64_t(config.train.seed), stream + uint64_t(batch.position.epoch), uint64_t(batch.rank_begin));
+  return Generator(uint64_t(config.train.seed), stream + uint64_t(batch.position.epoch), uint64_t(batch.rank_begin + first));
 }
 
 Tensor synthetic_examples(const layers::FlowModel& model, int64_t count, Generator& gen) {

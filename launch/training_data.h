@@ -32,14 +32,16 @@ void check_dataset_matches_model(const std::string& key, const std::string& dir,
 // cheap checks. `flowtrain data verify` still reads every shard itself.
 void verify_dataset_across_ranks(dist::Communicator& comm, const std::filesystem::path& dir);
 
-// `count` examples without a data set (bench, --synthetic): images uniform over the
-// model's pixel range, vectors standard normal.
 // The random stream of a batch's forward (TARFLOW's label dropout, Flow++'s
 // dequantizer; layers/flow_model.h): keyed by the epoch and by the position of this
 // rank's first example in the epoch's order, so an example draws alike at any world
 // size and after a resume. Training and evaluation draw from different streams.
-Generator forward_generator(const Config& config, Split split, const datasets::Batch& batch);
+// first: the offset in the batch of the first example this forward sees (a
+// micro-batch's), so micro-batches draw what the whole batch would.
+Generator forward_generator(const Config& config, Split split, const datasets::Batch& batch, int64_t first = 0);
 
+// `count` examples without a data set (bench, --synthetic): images uniform over the
+// model's pixel range, vectors standard normal.
 Tensor synthetic_examples(const layers::FlowModel& model, int64_t count, Generator& gen);
 
 }  // namespace ft::launch

@@ -63,6 +63,10 @@ class FlowModel : public nn::Module {
   // numbers; the same keys on every replica of a model. The trainer averages them
   // over the ranks, keeps each rank's value too, and logs both. Empty: none.
   virtual nlohmann::json step_statistics() const { return nlohmann::json::object(); }
+  // Activation recomputation in training forwards (framework/autograd/recompute.h),
+  // per TARFLOW block and per Glow step: their activations are not kept for
+  // backward, which runs each once more. Returns false when the model has none.
+  virtual bool set_recompute(bool enabled) { return !enabled; }
   bool is_image_model() const { return data_shape().size() == 3; }
   int64_t dims() const {
     int64_t n = 1;

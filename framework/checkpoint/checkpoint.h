@@ -120,6 +120,9 @@ class CheckpointReader {
   // Elements [begin, begin+count) of a vector, read from whichever shards hold
   // them: a run on R' ranks reads its ranges from a checkpoint written by R ranks.
   void read_range(const std::string& name, int64_t begin, int64_t count, float* out) const;
+  // The same into a contiguous f32 tensor on any device: its numel() elements from
+  // begin, staged through host memory when the tensor is not on the CPU.
+  void read_range(const std::string& name, int64_t begin, Tensor& out) const;
   std::map<std::string, Tensor> small_tensors() const;
 
  private:

@@ -74,6 +74,15 @@ void CheckpointReader::read_range(const std::string& name, int64_t begin, int64_
   }
 }
 
+void CheckpointReader::read_range(const std::string& name, int64_t begin, Tensor& out) const {
+  FT_CHECK(out.dtype() == DType::f32 && out.is_contiguous(), "{}: vector '{}' is read into contiguous f32 tensors, "
+           "not {} {}", dir_.string(), name, out.is_contiguous() ? "contiguous" : "strided", dtype_name(out.dtype()));
+  if (out.device() == Device::cpu()) return read_range(name, begin, out.numel(), out.data<float>());
+  Tensor staged = Tensor::empty(out.shape(), DType::f32, Device::cpu());
+  read_range(name, begin, out.numel(), staged.data<float>());
+  out.copy_(staged);
+}
+
 std::map<std::string, Tensor> CheckpointReader::small_tensors() const {
   std::map<std::string, Tensor> tensors;
   const std::string file = manifest_["shards"][0]["file"];

@@ -7,6 +7,7 @@ namespace ft {
 
 bool cuda_device_available() { return false; }
 int cuda_device_count() { return 0; }
+std::string cuda_device_name(int) { return ""; }
 
 }  // namespace ft
 #endif

@@ -65,6 +65,17 @@ class Communicator {
   // input do not overlap.
   void reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op);
   virtual void barrier() = 0;
+  // Blocks until this rank's queued device work and collectives are done. NCCL's
+  // asynchronous errors are checked while it waits, and a wait with no progress
+  // for FLOWTRAIN_NCCL_TIMEOUT_S seconds (default 600) aborts the communicator: a
+  // failed or stuck peer ends this rank with a message, not a hang. Host
+  // communicators block in every call already: nothing is queued.
+  virtual void synchronize() {}
+  // Seconds the device's compute stream stalled waiting for collectives, for the
+  // waits that have completed since the last call (CUDA events; NCCL's waits do not
+  // block the host, so host clocks miss them). 0 for host communicators, whose
+  // waits the caller times on the host.
+  virtual double take_device_seconds_waiting() { return 0.0; }
 
   // One value reduced over ranks (e.g. a loss, a non-finite flag).
   double all_reduce_scalar(double value, ReduceOp op);
@@ -122,11 +133,12 @@ class MpiWorld {
 std::shared_ptr<Communicator> make_mpi_communicator();
 
 #if defined(FLOWTRAIN_HAVE_CUDA)
-// A communicator for GPU tensors on cuda:local_rank. Rank 0 creates the NCCL
+// A communicator for GPU tensors on cuda:device_index (-1: cuda:local_rank, the
+// placement of one rank per GPU with every GPU visible). Rank 0 creates the NCCL
 // unique id and MPI_Bcast hands it to every rank. Collectives run on their own
 // stream, ordered after the work already queued on the compute stream (the legacy
 // default stream) by events; the compute stream waits for their completion.
-std::shared_ptr<Communicator> make_nccl_communicator();
+std::shared_ptr<Communicator> make_nccl_communicator(int device_index = -1);
 #endif
 
 }  // namespace ft::dist

@@ -134,6 +134,16 @@ Tensor GradientReducer::shard_parameters() { return arena_range(param_arena_, sh
 
 Tensor GradientReducer::shard_gradients() { return arena_range(grad_arena_, shard_begin_, shard_begin_ + shard_size_); }
 
+double GradientReducer::seconds_waiting() {
+  seconds_waiting_ += comm_->take_device_seconds_waiting();
+  return seconds_waiting_;
+}
+
+void GradientReducer::reset_timers() {
+  comm_->take_device_seconds_waiting();
+  seconds_waiting_ = 0.0;
+}
+
 void GradientReducer::broadcast_parameters(int root) {
   const auto start = Clock::now();
   comm_->broadcast(param_arena_, root);
@@ -153,6 +163,7 @@ void GradientReducer::reset_step_state() {
 
 void GradientReducer::zero_grad() {
   wait_all_launched();  // never zero memory that a reduction still writes
+  seconds_waiting_ += comm_->take_device_seconds_waiting();  // the last step's stalls, so few events stay pending
   grad_arena_.zero_();
   for (auto& entry : params_) {
     FT_CHECK(entry.slot->shares_storage(param_arena_),

@@ -76,9 +76,11 @@ class GradientReducer {
   Tensor shard_gradients();   // view of the gradient arena [shard_size]
 
   // Seconds blocked waiting for reductions (and in blocking collectives) since the
-  // last reset: the "time waiting on all-reduce" share of the step.
-  double seconds_waiting() const { return seconds_waiting_; }
-  void reset_timers() { seconds_waiting_ = 0.0; }
+  // last reset: the "time waiting on all-reduce" share of the step. On a GPU, the
+  // compute stream's stalls (Communicator::take_device_seconds_waiting) of the
+  // waits that have completed.
+  double seconds_waiting();
+  void reset_timers();
   int bucket_count() const { return int(buckets_.size()); }
   // A bucket's [begin, end) range of the arena (for logs and tests).
   std::pair<int64_t, int64_t> bucket_range(int bucket) const;

@@ -114,6 +114,11 @@ struct KernelTable {
   OpKernels<Tensor(const Tensor&, const Tensor&, bool, bool)> triangular_solve{"triangular_solve"};
   OpKernels<Tensor(const Tensor&)> qr_orthogonal{"qr_orthogonal"};
   OpKernels<LUFactors(const Tensor&)> lu_decompose{"lu_decompose"};
+  OpKernels<void(OptimizerRule, const OptimizerScalars&, Tensor&, const Tensor&, Tensor&, Tensor&)>
+      optimizer_update{"optimizer_update"};
+  OpKernels<void(Tensor&, const Tensor&, double)> ema_update{"ema_update"};
+  OpKernels<void(Tensor&, double)> scale_inplace{"scale_inplace"};
+  OpKernels<double(const Tensor&)> squared_norm{"squared_norm"};
 
   // Every op above, in declaration order (for listings and coverage tests).
   std::vector<const OpCoverage*> ops() const;
@@ -139,6 +144,7 @@ void register_channel_affine(KernelTable& table);
 void register_attention(KernelTable& table);
 void register_index(KernelTable& table);
 void register_linalg(KernelTable& table);
+void register_optimizer(KernelTable& table);
 }  // namespace cpu
 namespace cuda {
 void register_kernels(KernelTable& table);  // defined in CUDA builds only

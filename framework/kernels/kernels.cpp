@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "framework/kernels/dispatch.h"
+#include "framework/kernels/flop_count.h"
 #include "framework/kernels/kernels.h"
 
 namespace ft::kernels {
@@ -99,6 +100,12 @@ void register_composites(KernelTable& table) {
   }
 }
 
+// The (query, key) pairs of causal attention over q [..., T, D]: rows * T(T+1)/2.
+double causal_pairs(const Tensor& q) {
+  const double t = double(q.size(-2));
+  return double(q.numel() / (q.size(-1) * q.size(-2))) * t * (t + 1.0) / 2.0;
+}
+
 }  // namespace
 
 KernelTable::KernelTable() {
@@ -111,6 +118,7 @@ KernelTable::KernelTable() {
   cpu::register_attention(*this);
   cpu::register_index(*this);
   cpu::register_linalg(*this);
+  cpu::register_optimizer(*this);
 #if defined(FLOWTRAIN_HAVE_CUDA)
   cuda::register_kernels(*this);
 #endif
@@ -126,7 +134,8 @@ std::vector<const OpCoverage*> KernelTable::ops() const {
           &channel_affine, &channel_affine_backward,
           &causal_attention, &causal_attention_backward, &cached_attention,
           &index_select, &index_add,
-          &slogdet, &inverse, &triangular_solve, &qr_orthogonal, &lu_decompose};
+          &slogdet, &inverse, &triangular_solve, &qr_orthogonal, &lu_decompose,
+          &optimizer_update, &ema_update, &scale_inplace, &squared_norm};
 }
 
 const KernelTable& kernel_table() {
@@ -199,22 +208,30 @@ double sum_all(const Tensor& x) { return kernel_table().sum_all.find(x.device(),
 
 Tensor matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b) {
   const Device device = common_device("matmul", {&a, &b});
-  return kernel_table().matmul.find(device, a.dtype())(a, b, transpose_a, transpose_b);
+  Tensor c = kernel_table().matmul.find(device, a.dtype())(a, b, transpose_a, transpose_b);
+  const int64_t inner = transpose_a ? a.size(-2) : a.size(-1);
+  count_flops(2.0 * double(c.numel()) * double(inner));
+  return c;
 }
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const Device device = common_device("linear", {&x, &weight, &bias});
+  count_flops(2.0 * double(x.numel()) * double(weight.size(0)));
   return kernel_table().linear.find(device, x.dtype())(x, weight, bias);
 }
 
 Tensor conv2d(const Tensor& x, const Tensor& weight, int64_t padding) {
   const Device device = common_device("conv2d", {&x, &weight});
-  return kernel_table().conv2d.find(device, x.dtype())(x, weight, padding);
+  Tensor y = kernel_table().conv2d.find(device, x.dtype())(x, weight, padding);
+  count_flops(2.0 * double(y.numel()) * double(weight.numel() / weight.size(0)));
+  return y;
 }
 
 void conv2d_backward(const Tensor& x, const Tensor& weight, const Tensor& grad_y, int64_t padding, Tensor* grad_x,
                      Tensor* grad_weight) {
   const Device device = common_device("conv2d_backward", {&x, &weight, &grad_y});
+  const double one_product = 2.0 * double(grad_y.numel()) * double(weight.numel() / weight.size(0));
+  count_flops(one_product * ((grad_x ? 1.0 : 0.0) + (grad_weight ? 1.0 : 0.0)));
   kernel_table().conv2d_backward.find(device, x.dtype())(x, weight, grad_y, padding, grad_x, grad_weight);
 }
 
@@ -256,6 +273,7 @@ Tensor softmax_backward(const Tensor& y, const Tensor& grad_y) {
 
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp) {
   const Device device = common_device("causal_attention", {&q, &k, &v});
+  count_flops(4.0 * causal_pairs(q) * double(q.size(-1)));  // q k^T and p v
   return kernel_table().causal_attention.find(device, q.dtype())(q, k, v, scale, logsumexp);
 }
 
@@ -263,6 +281,7 @@ void causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v
                                const Tensor& logsumexp, const Tensor& grad_out, double scale, Tensor* grad_q,
                                Tensor* grad_k, Tensor* grad_v) {
   const Device device = common_device("causal_attention_backward", {&q, &k, &v, &out, &logsumexp, &grad_out});
+  count_flops(10.0 * causal_pairs(q) * double(q.size(-1)));  // p again, dp, dv, dq, dk
   kernel_table().causal_attention_backward.find(device, q.dtype())(q, k, v, out, logsumexp, grad_out, scale,
                                                                    grad_q, grad_k, grad_v);
 }
@@ -270,6 +289,8 @@ void causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v
 Tensor cached_attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past,
                         double scale) {
   const Device device = common_device("cached_attention", {&q, &k_cache, &v_cache});
+  const double rows = double(q.numel() / (q.size(-1) * q.size(-2))), tq = double(q.size(-2));
+  count_flops(4.0 * rows * (tq * double(past) + tq * (tq + 1.0) / 2.0) * double(q.size(-1)));
   return kernel_table().cached_attention.find(device, q.dtype())(q, k_cache, v_cache, past, scale);
 }
 
@@ -301,5 +322,48 @@ Tensor triangular_solve(const Tensor& a, const Tensor& b, bool lower, bool unit_
 Tensor qr_orthogonal(const Tensor& a) { return kernel_table().qr_orthogonal.find(a.device(), a.dtype())(a); }
 
 LUFactors lu_decompose(const Tensor& a) { return kernel_table().lu_decompose.find(a.device(), a.dtype())(a); }
+
+// ---- optimizer updates --------------------------------------------------------------------------------
+
+namespace {
+
+// The flat-range contract of the optimizer kernels: what the backends may assume.
+void check_flat_ranges(const char* op, std::initializer_list<const Tensor*> tensors) {
+  const Tensor& first = **tensors.begin();
+  for (const Tensor* t : tensors) {
+    FT_CHECK(t->defined() && t->is_contiguous(), "kernels::{}: every range must be a defined contiguous tensor", op);
+    FT_CHECK(t->dtype() == first.dtype(), "kernels::{} of {} and {} tensors", op, dtype_name(first.dtype()),
+             dtype_name(t->dtype()));
+    FT_CHECK(t->numel() == first.numel(), "kernels::{} of ranges of {} and {} elements", op, first.numel(),
+             t->numel());
+  }
+}
+
+}  // namespace
+
+void optimizer_update(OptimizerRule rule, const OptimizerScalars& scalars, Tensor& params, const Tensor& grads,
+                      Tensor& first, Tensor& second) {
+  check_flat_ranges("optimizer_update", {&params, &grads, &first, &second});
+  const Device device = common_device("optimizer_update", {&params, &grads, &first, &second});
+  kernel_table().optimizer_update.find(device, params.dtype())(rule, scalars, params, grads, first, second);
+}
+
+void ema_update(Tensor& shadow, const Tensor& params, double decay) {
+  check_flat_ranges("ema_update", {&shadow, &params});
+  const Device device = common_device("ema_update", {&shadow, &params});
+  kernel_table().ema_update.find(device, shadow.dtype())(shadow, params, decay);
+}
+
+void scale_inplace(Tensor& x, double factor) {
+  check_flat_ranges("scale_inplace", {&x});
+  // Multiplying by exactly 1 changes nothing: skip the pass over memory.
+  if (factor == 1.0) return;
+  kernel_table().scale_inplace.find(x.device(), x.dtype())(x, factor);
+}
+
+double squared_norm(const Tensor& x) {
+  check_flat_ranges("squared_norm", {&x});
+  return kernel_table().squared_norm.find(x.device(), x.dtype())(x);
+}
 
 }  // namespace ft::kernels

@@ -7,6 +7,7 @@
 
 #include "framework/core/tensor.h"
 #include "framework/kernels/functors.h"
+#include "framework/kernels/optimizer_functors.h"
 
 namespace ft::kernels {
 
@@ -99,5 +100,18 @@ struct LUFactors {
   Tensor p, l, u;
 };
 LUFactors lu_decompose(const Tensor& a);
+
+// ---- optimizer updates over flat ranges (optimizer_functors.h) ---------------------------
+// Every tensor is contiguous, f32 or f64, of one dtype, one element count and on one
+// device: the optimizer's range of the parameter and gradient arenas and its state.
+// One step of rule in place: params, first (exp_avg) and second (exp_avg_sq or exp_inf).
+void optimizer_update(OptimizerRule rule, const OptimizerScalars& scalars, Tensor& params, const Tensor& grads,
+                      Tensor& first, Tensor& second);
+void ema_update(Tensor& shadow, const Tensor& params, double decay);  // shadow = decay*shadow + (1-decay)*params
+void scale_inplace(Tensor& x, double factor);                         // x = x*factor, in f64, rounded once
+// Sum of squares in f64 over fixed blocks (kSquaredNormBlock) added in order: the same
+// on every thread count. For f32 it is non-finite exactly when an element is (an f32
+// squared cannot overflow f64), so the trainer finds overflowed gradients in this pass.
+double squared_norm(const Tensor& x);
 
 }  // namespace ft::kernels

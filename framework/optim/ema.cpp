@@ -1,29 +1,22 @@
 #include "framework/optim/ema.h"
 
-#include <cstring>
-
 #include "framework/core/check.h"
-#include "framework/optim/parallel.h"
+#include "framework/kernels/kernels.h"
 
 namespace ft::optim {
 
-Ema::Ema(int64_t n, double decay) : shadow_(Tensor::zeros({n})), decay_(decay) {
+Ema::Ema(int64_t n, double decay, Device device) : shadow_(Tensor::zeros({n}, DType::f32, device)), decay_(decay) {
   FT_CHECK(n >= 0, "EMA range size must be >= 0, got {}", n);
   if (!(decay >= 0.0 && decay <= 1.0)) FT_FAIL("optim.ema must be in [0, 1], got {}", decay);
 }
 
-void Ema::update(const float* params) {
-  float* shadow = shadow_.data<float>();
-  const int64_t n = shadow_.numel();
+void Ema::update(const Tensor& params) {
   if (!initialized_) {
-    if (n > 0) std::memcpy(shadow, params, size_t(n) * sizeof(float));
+    kernels::copy_into(shadow_, params);
     initialized_ = true;
     return;
   }
-  // f64 math with one rounding: at decay 0.9999 the f32 product (1-decay)*p would
-  // lose the low bits every step.
-  const double keep = decay_, take = 1.0 - decay_;
-  detail::for_each_element(n, [&](int64_t i) { shadow[i] = float(keep * shadow[i] + take * params[i]); });
+  kernels::ema_update(shadow_, params, decay_);
 }
 
 }  // namespace ft::optim

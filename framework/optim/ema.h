@@ -1,4 +1,5 @@
-// Exponential moving average of the weights, kept in f32 next to the master weights.
+// Exponential moving average of the weights, kept in f32 next to the master weights,
+// on their device.
 #pragma once
 #include <cstdint>
 
@@ -11,8 +12,8 @@ namespace ft::optim {
 // does not start biased towards zero.
 class Ema {
  public:
-  Ema(int64_t n, double decay);
-  void update(const float* params);
+  Ema(int64_t n, double decay, Device device = Device::cpu());
+  void update(const Tensor& params);  // contiguous f32 [n] on the shadow's device
   Tensor& shadow() { return shadow_; }
   double decay() const { return decay_; }
   bool initialized() const { return initialized_; }

@@ -1,6 +1,8 @@
 // Adam-family optimizers over a contiguous range of the flat f32 parameter arena,
 // with torch.optim semantics. The math is f32 in torch's operation order, so a run
-// tracks PyTorch step for step (tests/optim checks 25 steps to 1e-6 relative).
+// tracks PyTorch step for step (tests/optim checks 25 steps to 1e-6 relative). The
+// state lives on the arena's device and every update runs there, through the
+// kernels of kernels.h (optimizer_update), the same math on every backend.
 #pragma once
 #include <cstdint>
 #include <memory>
@@ -24,14 +26,14 @@ struct OptimizerConfig {
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  // params and grads point at the first element of this optimizer's range (n floats).
+  // params and grads: this optimizer's range, contiguous f32 [n] on its device.
   // Increments the step count, then applies one update with learning rate lr.
-  virtual void step(float* params, const float* grads, double lr) = 0;
+  virtual void step(Tensor& params, const Tensor& grads, double lr) = 0;
   virtual int64_t size() const = 0;  // n
   int64_t step_count() const { return step_count_; }
   void set_step_count(int64_t steps);  // restored from checkpoints
-  // Named state tensors (flat f32 [n]): "exp_avg", "exp_avg_sq" (Adam/AdamW),
-  // "exp_avg", "exp_inf" (Adamax).
+  // Named state tensors (flat f32 [n] on the device): "exp_avg", "exp_avg_sq"
+  // (Adam/AdamW), "exp_avg", "exp_inf" (Adamax).
   virtual std::vector<std::pair<std::string, Tensor*>> state() = 0;
 
  protected:
@@ -40,6 +42,6 @@ class Optimizer {
 
 // Throws ft::Error naming optim.name on an unknown name, and the optim key of an
 // out-of-range hyperparameter (the ranges torch.optim accepts).
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, int64_t n);
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& config, int64_t n, Device device = Device::cpu());
 
 }  // namespace ft::optim

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "framework/autograd/recompute.h"
 #include "framework/ops/ops.h"
 #include "layers/flow.h"
 
@@ -13,6 +14,16 @@ NamedTransforms numbered(const std::vector<std::shared_ptr<Transform>>& transfor
   NamedTransforms named;
   for (size_t i = 0; i < transforms.size(); ++i) named.emplace_back(std::to_string(i), transforms[i]);
   return named;
+}
+
+TransformResult forward_recomputed(const std::shared_ptr<Transform>& transform, const Tensor& x,
+                                   const Tensor& context) {
+  auto segment = [transform](const std::vector<Tensor>& in) {
+    TransformResult r = transform->forward(in[0], in[1]);
+    return std::vector<Tensor>{r.y, r.logabsdet};
+  };
+  std::vector<Tensor> out = recomputed(segment, {x, context}, transform->parameters());
+  return {out[0], out[1]};
 }
 
 }  // namespace
@@ -27,7 +38,8 @@ CompositeTransform::CompositeTransform(const NamedTransforms& transforms) {
 TransformResult CompositeTransform::forward(const Tensor& x, const Tensor& context) {
   TransformResult total{x, Tensor::zeros({x.size(0)}, x.dtype(), x.device())};
   for (auto& t : transforms_) {
-    TransformResult step = t->forward(total.y, context);
+    TransformResult step = recompute_ && !t->parameters().empty() ? forward_recomputed(t, total.y, context)
+                                                                  : t->forward(total.y, context);
     total = {step.y, add_logdet(total.logabsdet, step.logabsdet)};
   }
   return total;

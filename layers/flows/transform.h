@@ -39,9 +39,15 @@ class CompositeTransform : public Transform {
   explicit CompositeTransform(const NamedTransforms& transforms);
   TransformResult forward(const Tensor& x, const Tensor& context) override;
   TransformResult inverse(const Tensor& y, const Tensor& context) override;
+  // true: in forward, each transform with parameters is one recomputed segment
+  // (framework/autograd/recompute.h): its activations are not kept for backward,
+  // which runs it again. Transforms without parameters (squeezes, patchify) run as
+  // they are. The transforms must not draw random numbers in forward.
+  void set_recompute(bool enabled) { recompute_ = enabled; }
 
  private:
   std::vector<std::shared_ptr<Transform>> transforms_;
+  bool recompute_ = false;
 };
 
 // Swaps forward and inverse of another transform (IAF is an inverted MAF).

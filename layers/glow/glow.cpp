@@ -37,7 +37,10 @@ flows::MultiscaleLevel glow_level(const GlowConfig& config, int64_t level, Gener
 Glow::Glow(const GlowConfig& config, Generator& gen) : config_(config) {
   config_.validate();
   std::vector<flows::MultiscaleLevel> levels;
-  for (int64_t i = 0; i < config_.levels; ++i) levels.push_back(glow_level(config_, i, gen));
+  for (int64_t i = 0; i < config_.levels; ++i) {
+    levels.push_back(glow_level(config_, i, gen));
+    level_steps_.push_back(std::static_pointer_cast<flows::CompositeTransform>(levels.back().transform));
+  }
   transform_ = std::make_shared<flows::MultiscaleTransform>(
       data_shape(), std::move(levels), flows::MultiscalePrior::learned, flows::MultiscalePrior::learned, gen,
       flows::LearnedTopOptions{config_.learn_top, config_.num_classes});
@@ -80,6 +83,11 @@ Tensor Glow::sample(int64_t n, const SampleOptions& options, Generator& gen) {
   Tensor x = reconstruct(latents, options.labels);
   if (options.progress) options.progress(1, 1);
   return x;
+}
+
+bool Glow::set_recompute(bool enabled) {
+  for (auto& steps : level_steps_) steps->set_recompute(enabled);
+  return true;
 }
 
 void Glow::set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) {

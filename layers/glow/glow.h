@@ -33,6 +33,7 @@ class Glow : public FlowModel {
 
   // Data-parallel ActNorm initialisation: statistics averaged over replicas.
   void set_statistics_averager(const StatisticsAverager& averager, int64_t replicas) override;
+  bool set_recompute(bool enabled) override;
   std::vector<std::shared_ptr<ActNorm>> actnorms() const;
 
  private:
@@ -41,6 +42,7 @@ class Glow : public FlowModel {
   Tensor context_of(const Tensor& labels, int64_t rows, DType dtype) const;
   GlowConfig config_;
   std::shared_ptr<flows::MultiscaleTransform> transform_;
+  std::vector<std::shared_ptr<flows::CompositeTransform>> level_steps_;  // each level's squeeze and steps
   std::shared_ptr<flows::StandardNormal> base_;
 };
 

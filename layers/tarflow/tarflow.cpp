@@ -59,6 +59,11 @@ Tarflow::Tarflow(const TarflowConfig& config, Generator& gen)
   base_ = std::make_shared<flows::StandardNormal>(config_.tokens() * config_.token_dim());
 }
 
+bool Tarflow::set_recompute(bool enabled) {
+  transform_->set_recompute(enabled);
+  return true;
+}
+
 Shape Tarflow::data_shape() const { return {config_.channels, config_.image_size, config_.image_size}; }
 
 Tensor Tarflow::block_labels(const Tensor& labels) const {

@@ -56,6 +56,7 @@ class Tarflow : public FlowModel {
   // Label dropout draws one uniform per example from this stream (deterministic;
   // save and restore it with the trainer's RNG state).
   void set_forward_generator(const Generator& gen) override { label_gen_ = gen; }
+  bool set_recompute(bool enabled) override;
   const Generator& label_dropout_generator() const { return label_gen_; }
 
   std::vector<std::shared_ptr<TarflowBlock>> blocks;

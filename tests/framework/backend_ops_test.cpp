@@ -194,6 +194,29 @@ std::vector<OpCase> op_cases() {
          kernels::LUFactors f = k::lu_decompose(in[0]);
          return V{f.p, f.l, f.u};
        }},
+      // The optimizer kernels on flat ranges: parameters, gradients, both moments.
+      {"optimizer_update", {{{12}}, {{12}}, {{12}}, {{12}, Fill::positive}}, [](const V& in) {
+         OptimizerScalars scalars{.beta1 = 0.9, .beta2 = 0.99, .eps = 1e-8, .l2 = 0.01, .shrink = 0.999,
+                                  .step_size = 0.1, .bias_correction2_sqrt = 0.3};
+         V out;
+         for (OptimizerRule rule : {OptimizerRule::adam, OptimizerRule::adamax}) {
+           Tensor params = k::copy(in[0]), first = k::copy(in[2]), second = k::copy(in[3]);
+           k::optimizer_update(rule, scalars, params, in[1], first, second);
+           out.insert(out.end(), {params, first, second});
+         }
+         return out;
+       }},
+      {"ema_update", {{{12}}, {{12}}}, [](const V& in) {
+         Tensor shadow = k::copy(in[0]);
+         k::ema_update(shadow, in[1], 0.9);
+         return V{shadow};
+       }},
+      {"scale_inplace", {{{12}}}, [](const V& in) {
+         Tensor x = k::copy(in[0]);
+         k::scale_inplace(x, -1.5);
+         return V{x};
+       }},
+      {"squared_norm", {a34}, [](const V& in) { return V{Tensor::scalar(k::squared_norm(in[0]), DType::f64)}; }, true},
   };
 }
 

@@ -31,12 +31,19 @@ arch=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | he
 arch=${arch:-90}
 
 step configure cmake -S . -B "$build" -G Ninja -DFLOWTRAIN_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$arch"
-step build cmake --build "$build" -j "$(nproc)" --target test_gpu test_framework flowtrain
+step build cmake --build "$build" -j "$(nproc)"
 # Every GPU test: kernels against the CPU, NCCL, the fused attention.
 step test_gpu ctest --test-dir "$build" -R '^test_gpu$' -V
 # The ggml-style backend test prints the cuda:0 coverage table and each op's worst error.
 step backend_ops env FLOWTRAIN_SOURCE_DIR="$PWD" "$build/tests/test_framework" --run_test=backend_ops --log_level=message
 grep -A200 "backend cuda:0" "$out/backend_ops.log" | head -n 80
 step info_backends "$build/launch/flowtrain" info --backends
+# Training on the GPU: 20 steps on cuda against the CPU, resume, a GPU checkpoint on the CPU, NCCL with 2+ GPUs.
+step train_devices ctest --test-dir "$build" -R '^train_devices$' -V
+# Speed: a whole training step of tarflow-bench, and one tarflow-imagenet64 block at its per-GPU batch.
+step bench_tarflow "$build/launch/flowtrain" bench configs/tarflow-bench.toml --device cuda --steps 10
+step bench_imagenet64_block "$build/launch/flowtrain" bench configs/tarflow-imagenet64.toml --device cuda --steps 5 \
+  --set model.blocks=1 --set train.global_batch=32
+grep -h '^{' "$out/bench_tarflow.log" "$out/bench_imagenet64_block.log"
 echo "device-check: $([ $status -eq 0 ] && echo passed || echo FAILED); logs in $out"
 exit $status

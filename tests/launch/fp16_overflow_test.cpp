@@ -43,8 +43,8 @@ BOOST_AUTO_TEST_CASE(injected_overflow_skips_the_step_and_backs_off) {
   TrainerOptions options;
   options.resume = "never";
   Trainer trainer(config, scratch / "run", dist::make_mpi_communicator(), options);
-  trainer.gradient_hook = [](int64_t step, float* gradients, int64_t) {
-    if (step == 2) gradients[0] = INFINITY;  // one overflowing element is enough
+  trainer.gradient_hook = [](int64_t step, Tensor& gradients) {
+    if (step == 2) gradients.slice(0, 0, 1).fill_(INFINITY);  // one overflowing element is enough
   };
   BOOST_TEST(!trainer.train_step().skipped);
   BOOST_TEST(!trainer.train_step().skipped);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "framework/kernels/kernels.h"
 #include "framework/optim/clipping.h"
 #include "framework/optim/optimizer.h"
 #include "framework/optim/schedule.h"
@@ -83,14 +84,20 @@ Errors run_steps(const OptimizerCase& c, optim::Optimizer& opt, std::vector<floa
                  size_t last, Errors& state_errors) {
   Errors param_errors;
   for (size_t s = first; s < last; ++s) {
-    opt.step(params.data(), c.grads.data() + s * c.n, c.lr[s]);
+    const Device device = opt.state()[0].second->device();
+    const int64_t n = int64_t(c.n);
+    Tensor p = Tensor::from_vector(params, {n}).to(device);
+    Tensor g = Tensor::from_vector(std::vector<float>(c.grads.begin() + long(s * c.n), c.grads.begin() + long((s + 1) * c.n)),
+                                   {n}).to(device);
+    opt.step(p, g, c.lr[s]);
+    params = p.to_vector<float>();
     BOOST_REQUIRE_EQUAL(opt.step_count(), int64_t(s + 1));
     param_errors.add(error_of(params.data(), c.params.data() + s * c.n, c.n));
     auto state = opt.state();
     BOOST_REQUIRE_EQUAL(state.size(), 2u);
     for (size_t k = 0; k < 2; ++k) {
       BOOST_REQUIRE_EQUAL(state[k].first, c.state_names[k]);
-      state_errors.add(error_of(state[k].second->data<float>(), c.states[k].data() + s * c.n, c.n));
+      state_errors.add(error_of(state[k].second->to_vector<float>().data(), c.states[k].data() + s * c.n, c.n));
     }
   }
   return param_errors;
@@ -103,17 +110,20 @@ const char* const kOptimizerCases[] = {"adam_default", "adam_wd",        "adamw_
 
 BOOST_AUTO_TEST_SUITE(optim_parity)
 
+// On cpu and on cpu:1, whose kernels must land every update on the state's device.
 BOOST_AUTO_TEST_CASE(optimizers_match_torch_for_25_steps) {
   for (const char* name : kOptimizerCases) {
-    BOOST_TEST_CONTEXT("case " << name) {
-      OptimizerCase c = load_optimizer_case(name);
-      auto opt = optim::make_optimizer(c.config, int64_t(c.n));
-      std::vector<float> params = c.params0;
-      Errors state_errors;
-      Errors param_errors = run_steps(c, *opt, params, 0, c.steps, state_errors);
-      BOOST_TEST_MESSAGE(name << ": error x scale: params " << param_errors.worst << ", state " << state_errors.worst);
-      BOOST_TEST(param_errors.worst <= kRelativeTolerance);
-      BOOST_TEST(state_errors.worst <= kRelativeTolerance);
+    for (Device device : {Device::cpu(), Device::cpu(1)}) {
+      BOOST_TEST_CONTEXT("case " << name << " on " << device.str()) {
+        OptimizerCase c = load_optimizer_case(name);
+        auto opt = optim::make_optimizer(c.config, int64_t(c.n), device);
+        std::vector<float> params = c.params0;
+        Errors state_errors;
+        Errors param_errors = run_steps(c, *opt, params, 0, c.steps, state_errors);
+        BOOST_TEST_MESSAGE(name << ": error x scale: params " << param_errors.worst << ", state " << state_errors.worst);
+        BOOST_TEST(param_errors.worst <= kRelativeTolerance);
+        BOOST_TEST(state_errors.worst <= kRelativeTolerance);
+      }
     }
   }
 }
@@ -148,10 +158,11 @@ BOOST_AUTO_TEST_CASE(clip_grad_norm_matches_torch) {
       std::vector<float> grads = read<float>(group + "grads");
       std::vector<double> norm = read<double>(group + "norm");
       std::vector<float> clipped = read<float>(group + "clipped");
-      const double total = std::sqrt(optim::squared_norm(grads.data(), int64_t(grads.size())));
+      Tensor g = Tensor::from_vector(grads, {int64_t(grads.size())});
+      const double total = std::sqrt(kernels::squared_norm(g));
       BOOST_TEST(total == norm[1], boost::test_tools::tolerance(1e-6));
-      optim::scale_in_place(grads.data(), int64_t(grads.size()), optim::clip_coefficient(total, norm[0]));
-      const double error = error_of(grads.data(), clipped.data(), grads.size());
+      kernels::scale_inplace(g, optim::clip_coefficient(total, norm[0]));
+      const double error = error_of(g.to_vector<float>().data(), clipped.data(), grads.size());
       BOOST_TEST_MESSAGE("clip " << name << ": error x scale " << error);
       BOOST_TEST(error <= kRelativeTolerance);
     }

@@ -4,9 +4,7 @@ a Residual Flow (its power-iteration vectors and per-example probe streams)."""
 import json
 import subprocess
 
-import numpy as np
-
-from training_support import BINARY, ENV, latest_checkpoint, metrics, read_vectors, train, TrainingTestCase, main
+from training_support import BINARY, ENV, metrics, train, TrainingTestCase, main
 
 
 class ResumeTests(TrainingTestCase):
@@ -20,14 +18,8 @@ class ResumeTests(TrainingTestCase):
                 split, _ = train(f"{config}-{precision}-split", 2, config, sets + ["train.steps=20"])
                 split, out = train(f"{config}-{precision}-split", 2, config, sets + ["train.steps=40"])
                 self.assertIn("resumed from", out.stdout)
-                a, manifest_a = read_vectors(latest_checkpoint(straight))
-                b, manifest_b = read_vectors(latest_checkpoint(split))
-                self.assertEqual(sorted(a), sorted(b))
-                for name in a:
-                    self.assertTrue(np.array_equal(a[name].view(np.uint32), b[name].view(np.uint32)),
-                                    f"{name} differs after resume")
-                for key in ("step", "optimizer_steps", "data_epoch", "data_consumed"):
-                    self.assertEqual(manifest_a["global_state"][key], manifest_b["global_state"][key])
+                self.assert_identical_checkpoints(straight, split, "after resume",
+                                                  ("step", "optimizer_steps", "data_epoch", "data_consumed"))
                 evals = [subprocess.run([BINARY, "eval", "--run-dir", str(run), "--batches", "4"], env=ENV,
                                         capture_output=True, text=True, check=True).stdout for run in (straight, split)]
                 self.assertEqual(json.loads(evals[0])["bits_per_dim"], json.loads(evals[1])["bits_per_dim"])

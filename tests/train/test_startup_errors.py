@@ -11,6 +11,8 @@ class StartupErrorsTests(TrainingTestCase):
             "unknown config key": ("glow", ["model.widht=8"], 1, "model.widht"),
             "model/data shape mismatch": ("glow", ["model.image_size=32"], 1, "model.image_size"),
             "global batch not divisible": ("glow", ["train.global_batch=25"], 2, "train.global_batch"),
+            "micro-batch not dividing a rank's share": ("glow", ["train.micro_batch=5"], 2, "train.micro_batch"),
+            "recompute for a model without it": ("realnvp", ["train.recompute=true"], 1, "train.recompute"),
             # Flow++'s dequantizer replaces the data's noise.
             "noise for a learned dequantizer": ("flowpp", ["data.noise=gaussian"], 1, "data.noise"),
         }

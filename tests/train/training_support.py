@@ -72,6 +72,19 @@ class TrainingTestCase(unittest.TestCase):
             self.assertLess(difference, tolerance, f"{other} vs {runs[0]}: {vector} differ by {difference:.3g}")
         return reference
 
+    def assert_identical_checkpoints(self, a_run, b_run, what, state_keys):
+        """Every vector of the two runs' latest checkpoints bit for bit, and the named
+        keys of their global state; returns the first run's state."""
+        a, state_a = read_vectors(latest_checkpoint(a_run))
+        b, state_b = read_vectors(latest_checkpoint(b_run))
+        self.assertEqual(sorted(a), sorted(b))
+        for vector in a:
+            self.assertTrue(np.array_equal(a[vector].view(np.uint32), b[vector].view(np.uint32)),
+                            f"{what}: {vector} differ")
+        for key in state_keys:
+            self.assertEqual(state_a["global_state"][key], state_b["global_state"][key], f"{what}: {key}")
+        return state_a
+
 
 def main():
     """Runs this file's tests; the scratch folder goes when they all pass and stays

@@ -12,7 +12,11 @@
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
+#include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <thread>
+#include <vector>
 
 #include "framework/dist/communicator.h"
 #include "framework/dist/mpi_check.h"
@@ -46,6 +50,17 @@ namespace ft::dist {
 
 namespace {
 
+// FLOWTRAIN_NCCL_TIMEOUT_S: how long synchronize() waits without progress.
+double nccl_timeout_seconds() {
+  const char* setting = std::getenv("FLOWTRAIN_NCCL_TIMEOUT_S");
+  if (!setting || !*setting) return 600.0;
+  char* end = nullptr;
+  const double seconds = std::strtod(setting, &end);
+  FT_CHECK(end && *end == '\0' && seconds > 0.0, "FLOWTRAIN_NCCL_TIMEOUT_S = \"{}\": expected a positive number of "
+           "seconds", setting);
+  return seconds;
+}
+
 ncclDataType_t nccl_reduction_type(DType dtype) {
   switch (dtype) {
     case DType::f32: return ncclFloat32;
@@ -69,9 +84,54 @@ ncclRedOp_t nccl_op(ReduceOp op) {
   return ncclSum;
 }
 
+// The compute stream's stalls on collectives: for each wait, an event just before
+// the stream waits on the collective and one just after; their distance is how
+// long the stream stood still. Read once both have happened.
+class StallLog {
+ public:
+  ~StallLog() {
+    for (auto& [before, after] : pairs_) {
+      cudaEventDestroy(before);
+      cudaEventDestroy(after);
+    }
+  }
+  void record_wait(cudaEvent_t done) {
+    cudaEvent_t before = nullptr, after = nullptr;
+    FT_CUDA_CHECK(cudaEventCreate(&before));
+    FT_CUDA_CHECK(cudaEventCreate(&after));
+    FT_CUDA_CHECK(cudaEventRecord(before, cudaStreamLegacy));
+    FT_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamLegacy, done, 0));
+    FT_CUDA_CHECK(cudaEventRecord(after, cudaStreamLegacy));
+    pairs_.emplace_back(before, after);
+  }
+  double take_completed_seconds() {
+    double seconds = 0.0;
+    std::vector<std::pair<cudaEvent_t, cudaEvent_t>> pending;
+    for (auto& [before, after] : pairs_) {
+      const cudaError_t status = cudaEventQuery(after);
+      if (status == cudaErrorNotReady) {
+        pending.emplace_back(before, after);
+        continue;
+      }
+      FT_CUDA_CHECK(status);
+      float ms = 0.0f;
+      FT_CUDA_CHECK(cudaEventElapsedTime(&ms, before, after));
+      seconds += double(ms) / 1e3;
+      FT_CUDA_CHECK(cudaEventDestroy(before));
+      FT_CUDA_CHECK(cudaEventDestroy(after));
+    }
+    pairs_ = std::move(pending);
+    return seconds;
+  }
+
+ private:
+  std::vector<std::pair<cudaEvent_t, cudaEvent_t>> pairs_;
+};
+
 class NcclPendingReduction final : public PendingReduction {
  public:
-  NcclPendingReduction(Tensor t, cudaEvent_t done) : tensor_(std::move(t)), done_(done) {}
+  NcclPendingReduction(Tensor t, cudaEvent_t done, StallLog* stalls)
+      : tensor_(std::move(t)), done_(done), stalls_(stalls) {}
   ~NcclPendingReduction() override {
     // Without the wait, later compute-stream work could free or reuse the buffer
     // (the caching allocator) while NCCL still writes into it.
@@ -85,7 +145,7 @@ class NcclPendingReduction final : public PendingReduction {
   }
   void wait() override {
     if (waited_) return;
-    FT_CUDA_CHECK(cudaStreamWaitEvent(cudaStreamLegacy, done_, 0));
+    stalls_->record_wait(done_);
     waited_ = true;
   }
   bool test() override {
@@ -98,22 +158,24 @@ class NcclPendingReduction final : public PendingReduction {
  private:
   Tensor tensor_;  // keeps the storage alive until the compute stream is ordered after the collective
   cudaEvent_t done_;
+  StallLog* stalls_;  // the communicator's, which outlives its reductions
   bool waited_ = false;
 };
 
 class NcclCommunicator final : public Communicator {
  public:
-  NcclCommunicator() {
+  explicit NcclCommunicator(int device_index) {
     MpiWorld& world = MpiWorld::instance();
     rank_ = world.rank();
     size_ = world.size();
     local_rank_ = world.local_rank();
     local_size_ = world.local_size();
     const int devices = cuda_device_count();
-    FT_CHECK(local_rank_ < devices,
-             "local rank {} has no GPU: {} visible on {} (start one rank per GPU; check CUDA_VISIBLE_DEVICES)",
-             local_rank_, devices, world.processor_name());
-    device_ = local_rank_;
+    device_ = device_index < 0 ? local_rank_ : device_index;
+    FT_CHECK(device_ < devices,
+             "rank {} (local rank {}) has no GPU cuda:{}: {} visible on {} (start one rank per GPU; check "
+             "CUDA_VISIBLE_DEVICES)",
+             rank_, local_rank_, device_, devices, world.processor_name());
     FT_CUDA_CHECK(cudaSetDevice(device_));
     FT_MPI_CHECK(MPI_Comm_dup(MPI_COMM_WORLD, &mpi_comm_));
     FT_MPI_CHECK(MPI_Comm_set_errhandler(mpi_comm_, MPI_ERRORS_RETURN));
@@ -144,10 +206,29 @@ class NcclCommunicator final : public Communicator {
 
   void barrier() override {
     // Host-side: every rank's queued GPU work (compute and collectives) is done.
-    FT_CUDA_CHECK(cudaStreamSynchronize(stream_));
-    FT_CUDA_CHECK(cudaStreamSynchronize(cudaStreamLegacy));
+    synchronize();
     FT_MPI_CHECK(MPI_Barrier(mpi_comm_));
   }
+
+  void synchronize() override {
+    const auto start = std::chrono::steady_clock::now();
+    for (;;) {
+      if (stream_done(stream_) && stream_done(cudaStreamLegacy)) return;
+      ncclResult_t async = ncclSuccess;
+      FT_NCCL_CHECK(ncclCommGetAsyncError(comm_, &async));
+      if (async != ncclSuccess && async != ncclInProgress)
+        abort_with(fmt::format("NCCL reported an asynchronous error: {} ({}); a peer failed or the network broke",
+                               ncclGetErrorString(async), ncclGetLastError(comm_)));
+      const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (waited > timeout_seconds_)
+        abort_with(fmt::format("GPU work and collectives made no progress for {:.0f} s (FLOWTRAIN_NCCL_TIMEOUT_S); "
+                               "a peer failed or hangs",
+                               waited));
+      std::this_thread::sleep_for(std::chrono::microseconds(100));
+    }
+  }
+
+  double take_device_seconds_waiting() override { return stalls_.take_completed_seconds(); }
 
  protected:
   bool reduces(DType) const override { return true; }  // every DType has an NCCL type
@@ -156,33 +237,47 @@ class NcclCommunicator final : public Communicator {
     begin();
     FT_NCCL_CHECK(ncclAllReduce(t.raw_data(), t.raw_data(), size_t(t.numel()), nccl_reduction_type(t.dtype()),
                                 nccl_op(op), comm_, stream_));
-    return std::make_unique<NcclPendingReduction>(t, end());
+    return std::make_unique<NcclPendingReduction>(t, end(), &stalls_);
   }
 
   void do_broadcast(Tensor& t, int root) override {
     begin();
     // Bytes: a broadcast moves data of any dtype unchanged.
     FT_NCCL_CHECK(ncclBroadcast(t.raw_data(), t.raw_data(), t.nbytes(), ncclUint8, root, comm_, stream_));
-    NcclPendingReduction(t, end()).wait();
+    NcclPendingReduction(t, end(), &stalls_).wait();
   }
 
   void do_all_gather(const Tensor& input, Tensor& output) override {
     begin();
     // Bytes, as broadcast; an input at this rank's block of the output is NCCL's in-place form.
     FT_NCCL_CHECK(ncclAllGather(input.raw_data(), output.raw_data(), input.nbytes(), ncclUint8, comm_, stream_));
-    NcclPendingReduction(output, end()).wait();
+    NcclPendingReduction(output, end(), &stalls_).wait();
   }
 
   void do_reduce_scatter(const Tensor& input, Tensor& output, ReduceOp op) override {
     begin();
     FT_NCCL_CHECK(ncclReduceScatter(input.raw_data(), output.raw_data(), size_t(output.numel()),
                                     nccl_reduction_type(input.dtype()), nccl_op(op), comm_, stream_));
-    NcclPendingReduction(output, end()).wait();
+    NcclPendingReduction(output, end(), &stalls_).wait();
   }
 
 
  private:
   ncclComm_t nccl_handle() const { return comm_; }
+
+  static bool stream_done(cudaStream_t stream) {
+    const cudaError_t status = cudaStreamQuery(stream);
+    if (status == cudaErrorNotReady) return false;
+    FT_CUDA_CHECK(status);
+    return true;
+  }
+
+  // Aborting unblocks this rank's queued collectives, so the error can end the job.
+  [[noreturn]] void abort_with(const std::string& cause) {
+    ncclCommAbort(comm_);
+    comm_ = nullptr;
+    throw Error(fmt::format("rank {} (cuda:{}): {}", rank_, device_, cause));
+  }
 
   // The collective reads what the compute stream has produced so far.
   void begin() {
@@ -206,10 +301,14 @@ class NcclCommunicator final : public Communicator {
   ncclComm_t comm_ = nullptr;
   cudaStream_t stream_ = nullptr;
   cudaEvent_t inputs_ready_ = nullptr;
+  StallLog stalls_;
+  double timeout_seconds_ = nccl_timeout_seconds();
 };
 
 }  // namespace
 
-std::shared_ptr<Communicator> make_nccl_communicator() { return std::make_shared<NcclCommunicator>(); }
+std::shared_ptr<Communicator> make_nccl_communicator(int device_index) {
+  return std::make_shared<NcclCommunicator>(device_index);
+}
 
 }  // namespace ft::dist

@@ -39,6 +39,13 @@ int cuda_device_count() {
   return count;
 }
 
+std::string cuda_device_name(int index) {
+  if (index < 0 || index >= cuda_device_count()) return "";
+  cudaDeviceProp properties{};
+  FT_CUDA_CHECK(cudaGetDeviceProperties(&properties, index));
+  return properties.name;
+}
+
 void* CachingCudaAllocator::allocate(size_t bytes) {
   size_t size = round_size(bytes);
   if (void* cached = cache_.take(size)) return cached;

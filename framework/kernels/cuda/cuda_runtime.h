@@ -3,6 +3,7 @@
 // (cuda_allocator.cpp). Include it by its full path,
 // "framework/kernels/cuda/cuda_runtime.h": the bare name is the CUDA toolkit's.
 #pragma once
+#include <string>
 
 namespace ft {
 
@@ -11,5 +12,7 @@ namespace ft {
 bool cuda_device_available();
 // Visible devices; 0 without CUDA or without a usable driver.
 int cuda_device_count();
+// The runtime's name of a visible device ("NVIDIA H100 80GB HBM3"); "" when none.
+std::string cuda_device_name(int index);
 
 }  // namespace ft

@@ -104,6 +104,11 @@ void causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v
 Tensor cached_attention(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past, double scale);
 void register_attention(KernelTable& table);
 
+// ---- optimizer_cuda.cu -----------------------------------------------------------
+// kernels::optimizer_update, ema_update, scale_inplace and squared_norm on flat f32/f64
+// ranges: the CPU's element math (optimizer_functors.h), bit for bit.
+void register_optimizer(KernelTable& table);
+
 // ---- register_cuda.cpp -----------------------------------------------------------
 // Waits for every queued kernel on cuda:index (timings, tests).
 void synchronize(int device_index);

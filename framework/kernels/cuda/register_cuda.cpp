@@ -20,6 +20,7 @@ void register_kernels(KernelTable& table) {
   register_linalg(table);
   register_conv(table);
   register_attention(table);
+  register_optimizer(table);
 }
 
 void synchronize(int device_index) {
