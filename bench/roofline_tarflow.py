@@ -56,15 +56,14 @@ def block_kernels(t, d, token_dim, layers):
            ("add_position", t * d, 3 * t * d * F32, 0, "memory")]
     for _ in range(layers):
         out += layer_kernels(t, d)
-    out += [("layer_norm", 8 * t * d, 2 * t * d * F32, 0, "memory"),
-            ("proj_out", 2 * t * d * 2 * token_dim, t * (d + 2 * token_dim) * F32, d * 2 * token_dim * F32, "gemm"),
+    out += [("proj_out", 2 * t * d * 2 * token_dim, t * (d + 2 * token_dim) * F32, d * 2 * token_dim * F32, "gemm"),
             ("affine_coupling", 6 * t * token_dim, 5 * t * token_dim * F32, 0, "memory")]
     return out
 
 
 def parameters(t, d, token_dim, blocks, layers):
     per_layer = 2 * 2 * d + (3 * d * d + 3 * d) + (d * d + d) + (4 * d * d + 4 * d) + (4 * d * d + d)
-    per_block = token_dim * d + d + t * d + layers * per_layer + 2 * d + d * 2 * token_dim + 2 * token_dim
+    per_block = token_dim * d + d + t * d + layers * per_layer + d * 2 * token_dim + 2 * token_dim
     return blocks * per_block
 
 

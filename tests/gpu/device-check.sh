@@ -44,6 +44,8 @@ step train_devices ctest --test-dir "$build" -R '^train_devices$' -V
 step bench_tarflow "$build/launch/flowtrain" bench configs/tarflow-bench.toml --device cuda --steps 10
 step bench_imagenet64_block "$build/launch/flowtrain" bench configs/tarflow-imagenet64.toml --device cuda --steps 5 \
   --set model.blocks=1 --set train.global_batch=32
-grep -h '^{' "$out/bench_tarflow.log" "$out/bench_imagenet64_block.log"
+step bench_imagenet64_block_recompute "$build/launch/flowtrain" bench configs/tarflow-imagenet64.toml --device cuda \
+  --steps 5 --set model.blocks=2 --set train.global_batch=32 --set train.recompute=true
+grep -h '^{' "$out/bench_tarflow.log" "$out/bench_imagenet64_block.log" "$out/bench_imagenet64_block_recompute.log"
 echo "device-check: $([ $status -eq 0 ] && echo passed || echo FAILED); logs in $out"
 exit $status
