@@ -16,7 +16,12 @@ class ActNorm : public FlowLayer {
   Tensor inverse(const Tensor& y) override;
   FlowResult inverse_with_logdet(const Tensor& y) override;
   std::string kind() const override { return "actnorm"; }
-  bool is_initialized() const { return initialized.item() != 0.0; }
+  // Read from the buffer until it says yes, then remembered: on a GPU each read is a
+  // host sync, and the flag never goes back once the layer has initialised.
+  bool is_initialized() const {
+    if (!seen_initialized_) seen_initialized_ = initialized.item() != 0.0;
+    return seen_initialized_;
+  }
   void set_statistics_averager(StatisticsAverager averager) { averager_ = std::move(averager); }
 
   Tensor bias, logs;  // [1, C, 1, 1]
@@ -25,6 +30,7 @@ class ActNorm : public FlowLayer {
  private:
   void initialize_from(const Tensor& x);
   StatisticsAverager averager_;
+  mutable bool seen_initialized_ = false;
 };
 
 }  // namespace ft::layers
