@@ -188,7 +188,9 @@ int64_t Trainer::optimizer_range_size() const {
 }
 
 void Trainer::initialize_from_whole_batch(const datasets::Batch& batch) {
+  if (data_initialized_) return;
   auto actnorms = model_->find_modules<layers::ActNorm>();
+  data_initialized_ = true;  // after this forward, if not before
   if (std::all_of(actnorms.begin(), actnorms.end(), [](const auto& a) { return a->is_initialized(); })) return;
   NoGradGuard no_graph;
   AutocastGuard autocast(autocast_);

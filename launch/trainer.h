@@ -131,6 +131,7 @@ class Trainer {
   int64_t last_checkpoint_step_ = -1;
   int stop_signal_ = 0;  // agreed over ranks at the last step boundary
   DType autocast_ = DType::f32;
+  bool data_initialized_ = false;  // every ActNorm has initialised (initialize_from_whole_batch)
   int64_t global_batch_ = 0;
   // progress-line bookkeeping
   std::chrono::steady_clock::time_point interval_start_;

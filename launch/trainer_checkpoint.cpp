@@ -15,10 +15,6 @@ std::pair<int64_t, int64_t> even_share(int64_t n, int rank, int size) {
   return {n * rank / size, n * (rank + 1) / size};
 }
 
-// The tensor itself on the host, or its copy there: shard files are written from
-// host memory, whatever train.device is.
-Tensor host_tensor(const Tensor& t) { return t.device() == Device::cpu() ? t : t.to(Device::cpu()); }
-
 // Model keys that change the shapes of the saved state: a resume must match them.
 bool shape_key(const std::string& key) { return key != "label_dropout"; }
 
@@ -51,19 +47,22 @@ std::filesystem::path Trainer::save_checkpoint() {
   request.warn = [this](const std::string& warning) { run_dir_.log("warning: " + warning); };
   int64_t n = reducer_->parameter_count();
   auto [begin, end] = even_share(n, comm_->rank(), comm_->size());
-  // Host copies of what lives on the device, alive until the save returns.
+  // Shard files are written from host memory: this rank's slices (views on the CPU,
+  // copies from another device), alive until the save returns.
   std::vector<Tensor> staged;
-  auto on_host = [&](const Tensor& t) { return staged.emplace_back(host_tensor(t)).data<float>(); };
-  request.slices.push_back({"parameters", n, begin, end - begin, on_host(reducer_->parameter_arena()) + begin});
-  if (ema_) request.slices.push_back({"ema", n, begin, end - begin, on_host(ema_->shadow()) + begin});
+  auto on_host = [&](const Tensor& t, int64_t first, int64_t count) {
+    return staged.emplace_back(t.slice(0, first, first + count).to(Device::cpu())).data<float>();
+  };
+  request.slices.push_back({"parameters", n, begin, end - begin, on_host(reducer_->parameter_arena(), begin, end - begin)});
+  if (ema_) request.slices.push_back({"ema", n, begin, end - begin, on_host(ema_->shadow(), begin, end - begin)});
   // Optimizer state: the whole range on every rank, or this rank's ZeRO-1 shard.
   bool zero1 = config_.train.zero1;
   int64_t state_begin = zero1 ? reducer_->shard_begin() : begin;
   int64_t state_end = zero1 ? std::min(n, reducer_->shard_begin() + reducer_->shard_size()) : end;
   int64_t offset = zero1 ? 0 : begin;
+  const int64_t state_count = std::max<int64_t>(0, state_end - state_begin);
   for (auto& [name, tensor] : optimizer_->state())
-    request.slices.push_back({"optimizer/" + name, n, state_begin, std::max<int64_t>(0, state_end - state_begin),
-                              on_host(*tensor) + offset});
+    request.slices.push_back({"optimizer/" + name, n, state_begin, state_count, on_host(*tensor, offset, state_count)});
   for (auto& [name, tensor] : model_->named_buffers()) request.small_tensors["buffers/" + name] = tensor;
   // Every random choice is keyed by (seed, epoch, sample position), so ranks keep no
   // private random state; the world size is recorded for the log.
