@@ -71,6 +71,30 @@ void bench_linear(int64_t m, int64_t k, int64_t n) {
              m, k, n, gflop / t_blas, gflop / t_dnnl, gflop / t_dnnl_bf16, gflop / t_framework);
 }
 
+// The backward products of y = x W^T: the data gradient g W ([m, n] by [n, k]) and
+// the weight gradient g^T x ([n, m] by [m, k]), OpenBLAS against oneDNN in f32.
+void bench_linear_gradients(int64_t m, int64_t k, int64_t n) {
+  Generator gen(4, 0);
+  Tensor x = normal({m, k}, 0, 1, gen), w = normal({n, k}, 0, 1, gen), g = normal({m, n}, 0, 1, gen);
+  Tensor gx = Tensor::empty({m, k}), gw = Tensor::empty({n, k});
+  int repeats = m * n * k > 100000000 ? 5 : 50;
+  double gflop = 2.0 * double(m) * double(n) * double(k) * 1e-9;
+  double blas_data = time_median(repeats, [&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(m), int(k), int(n), 1.0f, g.data<float>(), int(n),
+                w.data<float>(), int(k), 0.0f, gx.data<float>(), int(k));
+  });
+  double blas_weight = time_median(repeats, [&] {
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, int(n), int(k), int(m), 1.0f, g.data<float>(), int(n),
+                x.data<float>(), int(k), 0.0f, gw.data<float>(), int(k));
+  });
+  double dnnl_data = time_median(repeats, [&] { gx = kernels::onednn_matmul(g, w, false, false); });
+  double dnnl_weight = time_median(repeats, [&] { gw = kernels::onednn_matmul(g, x, true, false); });
+  fmt::print("{{\"bench\": \"linear_gradients\", \"m\": {}, \"k\": {}, \"n\": {}, "
+             "\"openblas_data_gflops\": {:.1f}, \"onednn_data_gflops\": {:.1f}, "
+             "\"openblas_weight_gflops\": {:.1f}, \"onednn_weight_gflops\": {:.1f}}}\n",
+             m, k, n, gflop / blas_data, gflop / dnnl_data, gflop / blas_weight, gflop / dnnl_weight);
+}
+
 void bench_bandwidth(int64_t n) {
   Generator gen(2, 0);
   Tensor a = normal({n}, 0, 1, gen), b = normal({n}, 0, 1, gen);
@@ -124,6 +148,9 @@ int main() {
     bench_linear(m, 256, 1024);
     bench_linear(m, 1024, 256);
     bench_linear(m, 256, 256);
+    bench_linear_gradients(m, 256, 768);
+    bench_linear_gradients(m, 256, 1024);
+    bench_linear_gradients(m, 1024, 256);
   }
   bench_bandwidth(int64_t(1) << 24);
   bench_autograd_overhead(1000);
