@@ -81,6 +81,12 @@ FT_HOST_DEVICE T unary_backward(T x, T y, T g, T p) {
   else return g * p * pow(x, p - T(1));
 }
 
+// Whether unary_backward above reads y = f(x); the others read x (or neither), so
+// autograd keeps a forward's output alive only for these.
+constexpr bool unary_backward_reads_output(UnaryOp op) {
+  return op == UnaryOp::exp || op == UnaryOp::sqrt || op == UnaryOp::sigmoid || op == UnaryOp::tanh;
+}
+
 template <BinaryOp op, class T>
 FT_HOST_DEVICE T binary_forward(T a, T b) {
   if constexpr (op == BinaryOp::add) return a + b;

@@ -13,7 +13,8 @@ Tensor unary_op(const char* name, UnaryOp op, const Tensor& x, double p = 0.0) {
   Tensor y = kernels::unary(op, x, p);
   record(
       name, y, {x},
-      [op, p, x, ys = y.detach()](const Tensor& g) {
+      // GELU's output, say, is often consumed (and freed) by the next op: kept only where read.
+      [op, p, x, ys = unary_backward_reads_output(op) ? y.detach() : Tensor()](const Tensor& g) {
         return std::vector<Tensor>{kernels::unary_backward(op, x, ys, g, p)};
       },
       [op, p, x](const Tensor& g) {

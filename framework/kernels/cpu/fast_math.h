@@ -38,22 +38,10 @@ inline float clamp(float x, float lo, float hi) {
 }
 inline uint32_t nan_mask(float x) { return mask_if((bits(x) & 0x7fffffffu) > 0x7f800000u); }
 
-// exp(x) by Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2, and Cephes' expf
-// polynomial for e^r; 2^n is built in the exponent bits in two halves so that
-// results in the subnormal range come out right as well. NaN propagates; +-inf
-// give inf and 0.
-inline float exp(float x) {
-  // Past these bounds the float result is inf or 0 anyway; clamping keeps n in
-  // the range the two-halves scaling below can represent.
-  const float xc = clamp(x, -104.0f, 88.8f);
-  // Round x/ln2 to the nearest integer with the 1.5*2^23 trick: no float->int
-  // conversion (undefined for NaN in C++) and it vectorizes on plain SSE2.
-  constexpr float kShifter = 12582912.0f;  // 1.5 * 2^23
-  const float shifted = xc * 1.44269504088896341f + kShifter;
-  const float n = shifted - kShifter;
-  const int32_t ni = int32_t(std::bit_cast<uint32_t>(shifted) - std::bit_cast<uint32_t>(kShifter));
-  // ln2 split in a high part with trailing zero bits (n * hi is exact) and a low part.
-  const float r = (xc - n * 0.693359375f) + n * 2.12194440e-4f;
+// e^r * 2^n for exp's reduced argument |r| <= ln2/2 (Cephes' expf polynomial); 2^n
+// is built in the exponent bits in two halves so that results in the subnormal
+// range come out right as well.
+inline float exp_of_reduced(float r, int32_t ni) {
   const float r2 = r * r;
   float p = 1.9875691500e-4f;
   p = p * r + 1.3981999507e-3f;
@@ -66,8 +54,44 @@ inline float exp(float x) {
   const int32_t n1 = ni / 2, n2 = ni - n1;
   const float s1 = std::bit_cast<float>(uint32_t(n1 + 127) << 23);
   const float s2 = std::bit_cast<float>(uint32_t(n2 + 127) << 23);
-  const float y = er * s1 * s2;
-  return select(nan_mask(x), x, y);
+  return er * s1 * s2;
+}
+
+// Past these bounds the float result of exp is inf or 0 anyway; clamping keeps n in
+// the range exp_of_reduced's two-halves scaling can represent.
+constexpr float kExpLowest = -104.0f, kExpHighest = 88.8f;
+// x = n ln2 + r with ln2 split in a high part with trailing zero bits (n * hi is
+// exact, and so is x - n * hi) and a low part (Cody-Waite).
+constexpr float kLn2High = 0.693359375f, kLn2LowNegated = 2.12194440e-4f;
+
+// n = round(x / ln2) by the 1.5*2^23 trick: no float->int conversion (undefined for
+// NaN in C++) and it vectorizes on plain SSE2.
+inline float nearest_multiple_of_ln2(float x, int32_t* ni) {
+  constexpr float kShifter = 12582912.0f;  // 1.5 * 2^23
+  const float shifted = x * 1.44269504088896341f + kShifter;
+  *ni = int32_t(std::bit_cast<uint32_t>(shifted) - std::bit_cast<uint32_t>(kShifter));
+  return shifted - kShifter;
+}
+
+// exp(x) by Cody-Waite reduction x = n ln2 + r, |r| <= ln2/2. NaN propagates; +-inf
+// give inf and 0.
+inline float exp(float x) {
+  const float xc = clamp(x, kExpLowest, kExpHighest);
+  int32_t ni;
+  const float n = nearest_multiple_of_ln2(xc, &ni);
+  const float r = (xc - n * kLn2High) + n * kLn2LowNegated;
+  return select(nan_mask(x), x, exp_of_reduced(r, ni));
+}
+
+// exp(hi + lo) for an hi that is exact and an |lo| below about 0.1, without rounding
+// hi + lo: lo joins the reduced argument after hi has been reduced exactly, so a
+// large hi costs no relative accuracy. For finite arguments (erfc's Gaussian).
+inline float exp_of_sum(float hi, float lo) {
+  const float hc = clamp(hi, kExpLowest, kExpHighest);
+  int32_t ni;
+  const float n = nearest_multiple_of_ln2(hc + lo, &ni);
+  const float r = ((hc - n * kLn2High) + lo) + n * kLn2LowNegated;
+  return exp_of_reduced(r, ni);
 }
 
 // erfc(z): for |z| < 0.5, 1 - z*T(z^2) with Cephes' erff polynomial (3.7e-8
@@ -100,10 +124,10 @@ inline float erfc(float z) {
   r = r * t + 0.2819744646549225f;
   r = r * t + 3.944589934690157e-06f;
   // exp(-a^2) with a^2 split exactly: hi keeps 12 mantissa bits so hi*hi is exact,
-  // and a^2 - hi^2 = (a - hi)(a + hi) is small; rounding a^2 itself would cost
-  // a^2 * 6e-8 relative error (4e-6 at a = 8).
+  // and a^2 - hi^2 = (a - hi)(a + hi) is small (below 0.05); rounding a^2 itself
+  // would cost a^2 * 6e-8 relative error (4e-6 at a = 8). One exp of the two parts.
   const float hi = std::bit_cast<float>(std::bit_cast<uint32_t>(ac) & 0xfffff000u);
-  const float gauss = exp(-hi * hi) * exp((hi - ac) * (hi + ac));
+  const float gauss = exp_of_sum(-hi * hi, (hi - ac) * (hi + ac));
   const float large = select(mask_if(bits(a) > bits(10.0f)), 0.0f, gauss * r);  // erfc(10) ~ 2e-45
   const float e = select(below_half, small, large);
   const float y = select(mask_if(bits(z) >> 31 != 0), 2.0f - e, e);
