@@ -5,6 +5,7 @@
 // conversions against the scalar rounding of framework/core/half.h.
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <limits>
@@ -99,6 +100,44 @@ BOOST_AUTO_TEST_CASE(bf16_conversions_round_as_the_scalar_type) {
     }
     BOOST_TEST(wrong == 0u, t->isa << ": " << wrong << " widenings differ from float(bf16)");
   }
+}
+
+// One query row of attention: against softmax(scale k q) v in double, and the same bits
+// on every instruction set, over widths and key counts that leave vector tails.
+BOOST_AUTO_TEST_CASE(attention_row_is_softmax_weighted_values_on_every_isa) {
+  std::vector<const vl::Table*> tables{&vl::baseline()};
+  if (vl::avx512()) tables.push_back(vl::avx512());
+  uint32_t state = 12345;
+  auto next = [&] { return float((state = state * 1664525u + 1013904223u) >> 8) / float(1 << 24) * 4.0f - 2.0f; };
+  for (int64_t d : {1, 15, 16, 64, 70, 130})
+    for (int64_t keys : {1, 2, 17, 33, 64}) {
+      const int64_t stride = d + 3;  // rows apart by more than their width
+      std::vector<float> q(static_cast<size_t>(d)), k(static_cast<size_t>(keys * stride)), v(k.size());
+      for (float& x : q) x = next();
+      for (float& x : k) x = next();
+      for (float& x : v) x = next();
+      const float scale = 0.37f;
+      std::vector<double> scores(static_cast<size_t>(keys)), want(q.size(), 0.0);
+      double top = -1e300, total = 0;
+      for (int64_t j = 0; j < keys; ++j) {
+        double s = 0;
+        for (int64_t c = 0; c < d; ++c) s += double(q[size_t(c)]) * k[size_t(j * stride + c)];
+        top = std::max(top, scores[size_t(j)] = s * scale);
+      }
+      for (double& s : scores) total += s = std::exp(s - top);
+      for (int64_t j = 0; j < keys; ++j)
+        for (int64_t c = 0; c < d; ++c) want[size_t(c)] += scores[size_t(j)] / total * v[size_t(j * stride + c)];
+      std::vector<std::vector<float>> got;
+      for (const vl::Table* t : tables) {
+        std::vector<float> out(q.size()), scratch(scores.size());
+        t->attention_row(q.data(), k.data(), v.data(), keys, d, stride, scale, scratch.data(), out.data());
+        double worst = 0;
+        for (int64_t c = 0; c < d; ++c) worst = std::max(worst, std::abs(out[size_t(c)] - want[size_t(c)]));
+        BOOST_TEST(worst < 2e-5, t->isa << " d " << d << " keys " << keys << ": error " << worst);
+        got.push_back(out);
+      }
+      if (got.size() == 2) BOOST_TEST(same_bits(got[0], got[1]), "d " << d << " keys " << keys);
+    }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -21,6 +21,11 @@ struct Table {
   // Conversions with bf16's rounding (framework/core/half.h): bit patterns in uint16_t.
   void (*float_to_bf16)(const float* x, uint16_t* y, int64_t n);
   void (*bf16_to_float)(const uint16_t* x, float* y, int64_t n);
+  // One query row of attention over `keys` rows of k and v (width d, rows `row_stride`
+  // floats apart): out = softmax(scale * k q) v, with scores (keys floats) as scratch.
+  // Sums run in a fixed order of 16 lanes, so every instruction set gives the same bits.
+  void (*attention_row)(const float* q, const float* k, const float* v, int64_t keys, int64_t d, int64_t row_stride,
+                        float scale, float* scores, float* out);
 };
 
 const Table& baseline();

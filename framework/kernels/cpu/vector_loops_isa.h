@@ -7,6 +7,7 @@
 #error "define FT_VECTOR_ISA before including vector_loops_isa.h"
 #endif
 #include <bit>
+#include <limits>
 
 #include "framework/core/half.h"
 #include "framework/kernels/cpu/fast_math.h"
@@ -45,8 +46,68 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* g, 
   for (int64_t i = 0; i < n; ++i) y[i] = std::bit_cast<float>(uint32_t(x[i]) << 16);
 }
 
+// Sums over 16 lanes, lane l taking elements l, l + 16, ..., then a fixed tree: the
+// same order whatever the vector width (SSE2 runs it as four 4-wide vectors).
+constexpr int kLanes = 16;
+
+[[gnu::always_inline]] inline float lane_tree_sum(float* lanes) {
+  for (int width = kLanes / 2; width >= 1; width /= 2)
+    for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+  return lanes[0];
+}
+
+[[gnu::always_inline]] inline float dot(const float* a, const float* b, int64_t n) {
+  float lanes[kLanes] = {};
+  int64_t c = 0;
+  for (; c + kLanes <= n; c += kLanes) {
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) lanes[l] += a[c + l] * b[c + l];
+  }
+  for (int l = 0; c + l < n; ++l) lanes[l] += a[c + l] * b[c + l];
+  return lane_tree_sum(lanes);
+}
+
+// Values accumulate in chunks of this many channels held in registers across the keys
+// (accumulating into out itself would wait on a store per key).
+constexpr int64_t kValueChunk = 64;
+
+[[gnu::flatten]] void attention_row(const float* q, const float* k, const float* v, int64_t keys, int64_t d,
+                                    int64_t row_stride, float scale, float* scores, float* out) {
+  float top = -std::numeric_limits<float>::infinity();
+  for (int64_t j = 0; j < keys; ++j) {
+    scores[j] = dot(q, k + j * row_stride, d) * scale;
+    top = scores[j] > top ? scores[j] : top;
+  }
+#pragma omp simd
+  for (int64_t j = 0; j < keys; ++j) scores[j] = kernels::fast::exp(scores[j] - top);
+  float lanes[kLanes] = {};
+  int64_t j0 = 0;
+  for (; j0 + kLanes <= keys; j0 += kLanes) {
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) lanes[l] += scores[j0 + l];
+  }
+  for (int l = 0; j0 + l < keys; ++l) lanes[l] += scores[j0 + l];
+  const float inverse_total = 1.0f / lane_tree_sum(lanes);
+  for (int64_t j = 0; j < keys; ++j) scores[j] *= inverse_total;
+  for (int64_t c0 = 0; c0 < d; c0 += kValueChunk) {
+    float acc[kValueChunk] = {};
+    if (d - c0 >= kValueChunk) {
+      for (int64_t j = 0; j < keys; ++j) {
+        const float* vj = v + j * row_stride + c0;
+#pragma omp simd
+        for (int64_t c = 0; c < kValueChunk; ++c) acc[c] += scores[j] * vj[c];
+      }
+    } else {
+      for (int64_t j = 0; j < keys; ++j)
+        for (int64_t c = 0; c < d - c0; ++c) acc[c] += scores[j] * v[j * row_stride + c0 + c];
+    }
+    for (int64_t c = 0; c < kValueChunk && c0 + c < d; ++c) out[c0 + c] = acc[c];
+  }
+}
+
 const Table& table() {
-  static const Table loops{FT_VECTOR_ISA_NAME, &unary, &unary_backward, &float_to_bf16, &bf16_to_float};
+  static const Table loops{FT_VECTOR_ISA_NAME, &unary, &unary_backward, &float_to_bf16, &bf16_to_float,
+                           &attention_row};
   return loops;
 }
 
