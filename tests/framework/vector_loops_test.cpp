@@ -140,4 +140,53 @@ BOOST_AUTO_TEST_CASE(attention_row_is_softmax_weighted_values_on_every_isa) {
     }
 }
 
+// Layer norm rows, forward and backward, against the same formulas in double, and the
+// same bits on every instruction set (d with and without vector tails; with and
+// without weight and bias).
+BOOST_AUTO_TEST_CASE(layer_norm_rows_match_double_on_every_isa) {
+  std::vector<const vl::Table*> tables{&vl::baseline()};
+  if (vl::avx512()) tables.push_back(vl::avx512());
+  uint32_t state = 777;
+  auto next = [&] { return float((state = state * 1664525u + 1013904223u) >> 8) / float(1 << 24) * 4.0f - 1.0f; };
+  for (int64_t d : {1, 7, 16, 33, 256})
+    for (bool affine : {false, true}) {
+      std::vector<float> x(static_cast<size_t>(d)), g(x.size()), w(x.size()), b(x.size());
+      for (size_t i = 0; i < x.size(); ++i) x[i] = next(), g[i] = next(), w[i] = next(), b[i] = next();
+      const float* pw = affine ? w.data() : nullptr;
+      const float* pb = affine ? b.data() : nullptr;
+      double mu = 0, var = 0;
+      for (float v : x) mu += v;
+      mu /= double(d);
+      for (float v : x) var += (v - mu) * (v - mu);
+      const double inv = 1.0 / std::sqrt(var / double(d) + 1e-5);
+      double mean_g = 0, mean_gx = 0;
+      for (size_t i = 0; i < x.size(); ++i) {
+        const double gh = g[i] * (affine ? w[i] : 1.0);
+        mean_g += gh / double(d);
+        mean_gx += gh * (x[i] - mu) * inv / double(d);
+      }
+      std::vector<std::vector<float>> outputs;
+      for (const vl::Table* t : tables) {
+        std::vector<float> y(x.size()), gx(x.size());
+        std::vector<double> sw(x.size(), 0.0), sb(x.size(), 0.0);
+        float mean = 0, rstd = 0;
+        t->layer_norm_row(x.data(), pw, pb, d, 1e-5, y.data(), &mean, &rstd);
+        t->layer_norm_backward_row(x.data(), g.data(), pw, d, mean, rstd, gx.data(), sw.data(), sb.data());
+        double worst = 0;
+        for (size_t i = 0; i < x.size(); ++i) {
+          const double xhat = (x[i] - mu) * inv;
+          const double want_y = xhat * (affine ? w[i] : 1.0) + (affine ? b[i] : 0.0);
+          const double gh = g[i] * (affine ? w[i] : 1.0);
+          const double want_gx = inv * (gh - mean_g - xhat * mean_gx);
+          worst = std::max({worst, std::abs(y[i] - want_y), std::abs(gx[i] - want_gx) / std::max(1.0, inv),
+                            std::abs(sw[i] - g[i] * xhat), std::abs(sb[i] - g[i])});
+        }
+        BOOST_TEST(worst < 2e-5, t->isa << " d " << d << ": error " << worst);
+        y.insert(y.end(), gx.begin(), gx.end());
+        outputs.push_back(y);
+      }
+      if (outputs.size() == 2) BOOST_TEST(same_bits(outputs[0], outputs[1]), "d " << d);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,7 +3,9 @@
 
 #include <cmath>
 #include <limits>
+#include <vector>
 
+#include "framework/kernels/cpu/vector_loops.h"
 #include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernels.h"
 
@@ -46,6 +48,11 @@ Tensor layer_norm(const Tensor& x_in, const Tensor& weight, const Tensor& bias, 
 #pragma omp parallel for schedule(static) if (rows * d >= 16384)
       for (int64_t r = 0; r < rows; ++r) {
         const T* row = px + r * d;
+        if constexpr (std::is_same_v<T, float>) {
+          // On the instruction set of this CPU; its sums run over fixed lanes.
+          vector_loops::best().layer_norm_row(row, pw, pb, d, eps, py + r * d, pm + r, pr + r);
+          continue;
+        }
         double s = 0.0;
         for (int64_t i = 0; i < d; ++i) s += double(row[i]);
         double mu = s / double(d);
@@ -86,13 +93,23 @@ void layer_norm_backward(const Tensor& grad_y_in, const Tensor& x_in, const Tens
       T* pgx = gx.data<T>();
       double* pgw = gw.data<double>();
       double* pgb = gb.data<double>();
-#pragma omp parallel if (rows * d >= 16384)
+      // Per-thread sums of the weight and bias gradients, added in thread order
+      // afterwards, so the result does not depend on which thread finishes first.
+      const int threads = rows * d >= 16384 ? omp_get_max_threads() : 1;
+      std::vector<double> partial_w(size_t(threads * d), 0.0), partial_b(size_t(threads * d), 0.0);
+#pragma omp parallel num_threads(threads)
       {
-        std::vector<double> local_w(size_t(d), 0.0), local_b(size_t(d), 0.0);
+        double* local_w = partial_w.data() + omp_get_thread_num() * d;
+        double* local_b = partial_b.data() + omp_get_thread_num() * d;
 #pragma omp for schedule(static)
         for (int64_t r = 0; r < rows; ++r) {
           const T* row = px + r * d;
           const T* g = pg + r * d;
+          T* out = pgx + r * d;
+          if constexpr (std::is_same_v<T, float>) {
+            vector_loops::best().layer_norm_backward_row(row, g, pw, d, pm[r], pr[r], out, local_w, local_b);
+            continue;
+          }
           double mu = double(pm[r]), inv = double(pr[r]);
           double sum_g = 0.0, sum_gx = 0.0;
           for (int64_t i = 0; i < d; ++i) {
@@ -100,23 +117,22 @@ void layer_norm_backward(const Tensor& grad_y_in, const Tensor& x_in, const Tens
             double gh = double(g[i]) * (pw ? double(pw[i]) : 1.0);
             sum_g += gh;
             sum_gx += gh * xhat;
-            local_w[size_t(i)] += double(g[i]) * xhat;
-            local_b[size_t(i)] += double(g[i]);
+            local_w[i] += double(g[i]) * xhat;
+            local_b[i] += double(g[i]);
           }
           double mean_g = sum_g / double(d), mean_gx = sum_gx / double(d);
-          T* out = pgx + r * d;
           for (int64_t i = 0; i < d; ++i) {
             double xhat = (double(row[i]) - mu) * inv;
             double gh = double(g[i]) * (pw ? double(pw[i]) : 1.0);
             out[i] = T(inv * (gh - mean_g - xhat * mean_gx));
           }
         }
-#pragma omp critical
-        for (int64_t i = 0; i < d; ++i) {
-          pgw[i] += local_w[size_t(i)];
-          pgb[i] += local_b[size_t(i)];
-        }
       }
+      for (int t = 0; t < threads; ++t)
+        for (int64_t i = 0; i < d; ++i) {
+          pgw[i] += partial_w[size_t(t * d + i)];
+          pgb[i] += partial_b[size_t(t * d + i)];
+        }
     }
   });
   if (grad_x) *grad_x = gx;

@@ -26,6 +26,14 @@ struct Table {
   // Sums run in a fixed order of 16 lanes, so every instruction set gives the same bits.
   void (*attention_row)(const float* q, const float* k, const float* v, int64_t keys, int64_t d, int64_t row_stride,
                         float scale, float* scores, float* out);
+  // Layer norm of one row of d floats (weight w and bias b may be null), with mean and
+  // variance summed in double over 16 fixed lanes; mean and 1/std are returned.
+  void (*layer_norm_row)(const float* x, const float* w, const float* b, int64_t d, double eps, float* y,
+                         float* mean, float* rstd);
+  // Its backward for one row: grad_x, and g * xhat and g added to the weight's and the
+  // bias's gradient sums (double, d each).
+  void (*layer_norm_backward_row)(const float* x, const float* g, const float* w, int64_t d, float mean,
+                                  float rstd, float* grad_x, double* weight_sum, double* bias_sum);
 };
 
 const Table& baseline();

@@ -7,6 +7,7 @@
 #error "define FT_VECTOR_ISA before including vector_loops_isa.h"
 #endif
 #include <bit>
+#include <cmath>
 #include <limits>
 
 #include "framework/core/half.h"
@@ -50,7 +51,8 @@ void unary_backward(UnaryOp op, const float* x, const float* y, const float* g, 
 // same order whatever the vector width (SSE2 runs it as four 4-wide vectors).
 constexpr int kLanes = 16;
 
-[[gnu::always_inline]] inline float lane_tree_sum(float* lanes) {
+template <class A>
+[[gnu::always_inline]] inline A lane_tree_sum(A* lanes) {
   for (int width = kLanes / 2; width >= 1; width /= 2)
     for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
   return lanes[0];
@@ -105,9 +107,52 @@ constexpr int64_t kValueChunk = 64;
   }
 }
 
+// sum over i of f(i) for i < n, in double over the 16 lanes.
+template <class F>
+[[gnu::always_inline]] inline double lane_sum(int64_t n, F f) {
+  double lanes[kLanes] = {};
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes) {
+#pragma omp simd
+    for (int l = 0; l < kLanes; ++l) lanes[l] += f(i + l);
+  }
+  for (int l = 0; i + l < n; ++l) lanes[l] += f(i + l);
+  return lane_tree_sum(lanes);
+}
+
+[[gnu::flatten]] void layer_norm_row(const float* x, const float* w, const float* b, int64_t d, double eps,
+                                     float* y, float* mean, float* rstd) {
+  const double mu = lane_sum(d, [&](int64_t i) { return double(x[i]); }) / double(d);
+  const double var = lane_sum(d, [&](int64_t i) { return (double(x[i]) - mu) * (double(x[i]) - mu); }) / double(d);
+  const double inv = 1.0 / std::sqrt(var + eps);
+  *mean = float(mu);
+  *rstd = float(inv);
+#pragma omp simd
+  for (int64_t i = 0; i < d; ++i) {
+    const float xhat = float((double(x[i]) - mu) * inv);
+    y[i] = xhat * (w ? w[i] : 1.0f) + (b ? b[i] : 0.0f);
+  }
+}
+
+[[gnu::flatten]] void layer_norm_backward_row(const float* x, const float* g, const float* w, int64_t d,
+                                              float mean, float rstd, float* grad_x, double* weight_sum,
+                                              double* bias_sum) {
+  const double mu = double(mean), inv = double(rstd);
+  auto xhat = [&](int64_t i) { return (double(x[i]) - mu) * inv; };
+  auto gh = [&](int64_t i) { return double(g[i]) * (w ? double(w[i]) : 1.0); };
+  const double mean_g = lane_sum(d, gh) / double(d);
+  const double mean_gx = lane_sum(d, [&](int64_t i) { return gh(i) * xhat(i); }) / double(d);
+#pragma omp simd
+  for (int64_t i = 0; i < d; ++i) {
+    weight_sum[i] += double(g[i]) * xhat(i);
+    bias_sum[i] += double(g[i]);
+    grad_x[i] = float(inv * (gh(i) - mean_g - xhat(i) * mean_gx));
+  }
+}
+
 const Table& table() {
   static const Table loops{FT_VECTOR_ISA_NAME, &unary, &unary_backward, &float_to_bf16, &bf16_to_float,
-                           &attention_row};
+                           &attention_row, &layer_norm_row, &layer_norm_backward_row};
   return loops;
 }
 
