@@ -71,7 +71,9 @@ void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v) {
   FT_CHECK(q.dim() == 4, "attention needs q [B,H,T,D], got {}", shape_str(q.shape()));
   FT_CHECK(q.shape() == k.shape() && q.shape() == v.shape(), "attention q {}, k {}, v {} differ",
            shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
-  FT_CHECK(q.is_contiguous() && k.is_contiguous() && v.is_contiguous(), "attention needs contiguous q, k, v");
+  FT_CHECK(q.strides()[3] == 1 && k.strides()[3] == 1 && v.strides()[3] == 1,
+           "attention needs q, k, v with unit stride on D, got strides {}, {}, {}", shape_str(q.strides()),
+           shape_str(k.strides()), shape_str(v.strides()));
   FT_CHECK(q.dtype() == DType::f32 || q.dtype() == DType::f64, "attention needs f32 or f64, got {}",
            dtype_name(q.dtype()));
 }

@@ -20,10 +20,10 @@ Tensor CausalSelfAttention::forward(const Tensor& x, double temperature) const {
   FT_CHECK(x.dim() == 3 && x.size(2) == width_, "attention input {} (expected [B, T, {}])", shape_str(x.shape()),
            width_);
   int64_t b = x.size(0), t = x.size(1);
-  // [B, T, 3*W] -> [3, B, H, T, D]
-  Tensor qkv_heads = qkv->forward(x).reshape({b, t, 3, heads_, head_dim_}).permute({2, 0, 3, 1, 4});
+  // [B, T, 3*W] -> [B, T, 3, H, D], read in place by the attention kernels
+  Tensor packed = qkv->forward(x).reshape({b, t, 3, heads_, head_dim_});
   double scale = 1.0 / (std::sqrt(double(head_dim_)) * temperature);
-  Tensor y = causal_attention(qkv_heads.select(0, 0), qkv_heads.select(0, 1), qkv_heads.select(0, 2), scale);
+  Tensor y = causal_attention_packed(packed, scale);
   return out->forward(y.permute({0, 2, 1, 3}).reshape({b, t, width_}));
 }
 

@@ -81,6 +81,25 @@ Tensor log_softmax(const Tensor& x, int64_t dim) {
   return sub(centered, log(sum(exp(centered), {dim}, true)));
 }
 
+namespace {
+
+// softmax(q k^T scale + causal mask) v from primitives: the double backward of the
+// fused attention, which keeps no scores to differentiate.
+Tensor attention_from_primitives(const Tensor& q, const Tensor& k, const Tensor& v, double scale) {
+  int64_t t = q.size(-2);
+  std::vector<double> mask(size_t(t * t), 0.0);
+  for (int64_t i = 0; i < t; ++i)
+    for (int64_t j = i + 1; j < t; ++j) mask[size_t(i * t + j)] = -1e30;  // exp underflows to 0
+  Tensor above = Tensor::from_vector(mask, {t, t}).to(q.dtype()).to(q.device());
+  Tensor scores = add(mul(matmul(q, k.transpose(-2, -1)), scale), above);
+  return matmul(softmax(scores, -1), v);
+}
+
+// q, k or v ([B, H, T, D]) of a packed [B, T, 3, H, D] projection, as a view.
+Tensor heads_first(const Tensor& packed, int64_t which) { return packed.select(2, which).permute({0, 2, 1, 3}); }
+
+}  // namespace
+
 Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, double scale) {
   Tensor q = autocast_input(q_in).contiguous(), k = autocast_input(k_in).contiguous(),
          v = autocast_input(v_in).contiguous();
@@ -94,19 +113,44 @@ Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
         kernels::causal_attention_backward(qs, ks, vs, ys, lse, g, scale, &gq, &gk, &gv);
         return std::vector<Tensor>{gq, gk, gv};
       },
-      // Double backward through softmax(q k^T scale + mask) v rebuilt from primitives
-      // (the fused kernel keeps no scores to differentiate).
       [q, k, v, scale](const Tensor& g) {
-        auto composite = [&](const std::vector<Tensor>& in) {
-          int64_t t = q.size(-2);
-          std::vector<double> mask(size_t(t * t), 0.0);
-          for (int64_t i = 0; i < t; ++i)
-            for (int64_t j = i + 1; j < t; ++j) mask[size_t(i * t + j)] = -1e30;  // exp underflows to 0
-          Tensor above = Tensor::from_vector(mask, {t, t}).to(q.dtype()).to(q.device());
-          Tensor scores = add(mul(matmul(in[0], in[1].transpose(-2, -1)), scale), above);
-          return matmul(softmax(scores, -1), in[2]);
+        auto composite = [scale](const std::vector<Tensor>& in) {
+          return attention_from_primitives(in[0], in[1], in[2], scale);
         };
         return gradients_by_recomputation(composite, {q, k, v}, g);
+      });
+  return y;
+}
+
+Tensor causal_attention_packed(const Tensor& qkv_in, double scale) {
+  FT_CHECK(qkv_in.dim() == 5 && qkv_in.size(2) == 3, "packed attention needs qkv [B, T, 3, H, D], got {}",
+           shape_str(qkv_in.shape()));
+  Tensor qkv = autocast_input(qkv_in).contiguous();
+  if (scale == 0.0) scale = 1.0 / std::sqrt(double(qkv.size(-1)));
+  const Tensor packed = qkv.detach();
+  Tensor lse;
+  Tensor y = kernels::causal_attention(heads_first(packed, 0), heads_first(packed, 1), heads_first(packed, 2),
+                                       scale, &lse);
+  record(
+      "causal_attention_packed", y, {qkv},
+      // The three gradients go straight into one packed tensor: no zero-filled
+      // slices to add up, as three separate views of qkv would need.
+      [packed, ys = y.detach(), lse, scale](const Tensor& g) {
+        Tensor gq, gk, gv;
+        kernels::causal_attention_backward(heads_first(packed, 0), heads_first(packed, 1), heads_first(packed, 2),
+                                           ys, lse, g, scale, &gq, &gk, &gv);
+        Tensor grad = Tensor::empty(packed.shape(), gq.dtype(), gq.device());
+        heads_first(grad, 0).copy_(gq);
+        heads_first(grad, 1).copy_(gk);
+        heads_first(grad, 2).copy_(gv);
+        return std::vector<Tensor>{grad};
+      },
+      [qkv, scale](const Tensor& g) {
+        auto composite = [scale](const std::vector<Tensor>& in) {
+          return attention_from_primitives(heads_first(in[0], 0), heads_first(in[0], 1), heads_first(in[0], 2),
+                                           scale);
+        };
+        return gradients_by_recomputation(composite, {qkv}, g);
       });
   return y;
 }

@@ -74,6 +74,10 @@ Tensor channel_affine(const Tensor& x, const Tensor& shift, const Tensor& log_sc
 Tensor log_softmax(const Tensor& x, int64_t dim = -1);
 // q, k, v [B, H, T, D]; token i attends to tokens <= i. scale defaults to 1/sqrt(D).
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale = 0.0);
+// The same on a packed projection qkv [B, T, 3, H, D] (q, k, v on dim 2, as one
+// [B, T, 3 H D] linear lays them out), returning [B, H, T, D]: the kernels read the
+// three in place, and the backward writes one packed gradient.
+Tensor causal_attention_packed(const Tensor& qkv, double scale = 0.0);
 
 // ---- shape and indexing -------------------------------------------------------------------
 Tensor concat(const std::vector<Tensor>& tensors, int64_t dim);

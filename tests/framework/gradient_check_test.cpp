@@ -85,6 +85,26 @@ BOOST_AUTO_TEST_CASE(normalisation_and_attention) {
   check_gradients("causal_attention strided scaled",
                   [](const Ts& x) { return causal_attention(x[0].transpose(1, 2), x[1], x[2], 0.7); },
                   {leaf({1, 4, 2, 3}, 1), leaf({1, 2, 4, 3}, 2), leaf({1, 2, 4, 3}, 3)});
+  check_gradients("causal_attention_packed", [](const Ts& x) { return causal_attention_packed(x[0], 0.6); },
+                  {leaf({2, 5, 3, 2, 3}, 4)});
+}
+
+// The packed op reads q, k, v in place and writes one packed gradient: the same
+// numbers as causal_attention on the three heads-first views.
+BOOST_AUTO_TEST_CASE(packed_attention_equals_attention_on_views) {
+  for (DType dtype : {DType::f64, DType::f32}) {
+    Tensor a = leaf({2, 6, 3, 2, 4}, 7).to(dtype).detach().set_requires_grad(true);
+    Tensor b = a.detach().clone().set_requires_grad(true);
+    Tensor g = leaf({2, 2, 6, 4}, 8).to(dtype).detach();
+    Tensor packed = causal_attention_packed(a, 0.5);
+    auto view = [&](int64_t i) { return b.select(2, i).permute({0, 2, 1, 3}); };
+    Tensor separate = causal_attention(view(0), view(1), view(2), 0.5);
+    sum(mul(packed, g)).backward();
+    sum(mul(separate, g)).backward();
+    const double tolerance = dtype == DType::f64 ? 1e-12 : 1e-6;
+    BOOST_TEST(ft::testing::max_abs_difference(packed, separate) <= tolerance);
+    BOOST_TEST(ft::testing::max_abs_difference(a.grad(), b.grad()) <= tolerance);
+  }
 }
 
 BOOST_AUTO_TEST_CASE(shape_and_indexing) {

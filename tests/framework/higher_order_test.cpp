@@ -196,6 +196,8 @@ BOOST_AUTO_TEST_CASE(attention_max_indexing_and_linear_algebra) {
                          {leaf({1, 2, 4, 3}, 1), leaf({1, 2, 4, 3}, 2), leaf({1, 2, 4, 3}, 3)});
   check_second_gradients("causal_attention scaled", [](const Ts& x) { return causal_attention(x[0], x[0], x[1], 0.7); },
                          {leaf({2, 1, 3, 2}, 4), leaf({2, 1, 3, 2}, 5)});
+  check_second_gradients("causal_attention_packed", [](const Ts& x) { return causal_attention_packed(x[0], 0.8); },
+                         {leaf({1, 3, 3, 2, 2}, 5)});
   check_second_gradients("max", [](const Ts& x) { return square(max(x[0], 1)); }, {leaf({3, 5}, 1)});
   check_second_gradients("max keepdim", [](const Ts& x) { return mul(max(x[0], 0, true), x[0]); }, {leaf({3, 2}, 2)});
   check_second_gradients("index_select", [](const Ts& x) {

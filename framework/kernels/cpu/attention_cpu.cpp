@@ -36,11 +36,32 @@ void causal_softmax_rows(T* s, int64_t t, T* lse) {
   }
 }
 
+// The rows of one (batch, head) of a [B, H, T, D] tensor with unit stride on D: dense
+// or a heads-first view of a packed [B, T, 3, H, D] projection, read in place.
+template <class T>
+struct HeadRows {
+  explicit HeadRows(const Tensor& t)
+      : data(t.data<T>()), heads(t.size(1)), batch_stride(t.strides()[0]), head_stride(t.strides()[1]),
+        ld(t.size(2) == 1 ? t.size(3) : t.strides()[2]) {}
+  const T* operator()(int64_t bh) const { return data + (bh / heads) * batch_stride + (bh % heads) * head_stride; }
+  const T* data;
+  int64_t heads, batch_stride, head_stride, ld;
+};
+
+// x itself when BLAS can read its rows in place (unit stride on D, rows apart by at
+// least D), else a dense copy.
+Tensor readable_rows(const Tensor& x) {
+  if (x.dim() != 4 || x.is_contiguous()) return x;
+  const bool in_place = x.strides()[3] == 1 && (x.size(2) == 1 || x.strides()[2] >= x.size(3));
+  return in_place ? x : copy(x);
+}
+
 }  // namespace
 
 Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, double scale,
                         Tensor* logsumexp) {
-  Tensor q = upcast_half(q_in), k = upcast_half(k_in), v = upcast_half(v_in);
+  Tensor q = readable_rows(upcast_half(q_in)), k = readable_rows(upcast_half(k_in)),
+         v = readable_rows(upcast_half(v_in));
   check_attention_inputs(q, k, v);
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
   Tensor out = Tensor::empty(q.shape(), q.dtype(), q.device());
@@ -48,7 +69,7 @@ Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
   dispatch_dtype(q.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
-      const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>();
+      const HeadRows<T> hq(q), hk(k), hv(v);
       T* po = out.data<T>();
       T* pl = lse.data<T>();
 #pragma omp parallel
@@ -57,9 +78,9 @@ Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
 #pragma omp for schedule(static)
         for (int64_t bh = 0; bh < b * h; ++bh) {
           const int64_t base = bh * t * d;
-          gemm<T>(false, true, t, t, d, T(scale), pq + base, d, pk + base, d, T(0), scores.data(), t);
+          gemm<T>(false, true, t, t, d, T(scale), hq(bh), hq.ld, hk(bh), hk.ld, T(0), scores.data(), t);
           causal_softmax_rows(scores.data(), t, pl + bh * t);
-          gemm<T>(false, false, t, d, t, T(1), scores.data(), t, pv + base, d, T(0), po + base, d);
+          gemm<T>(false, false, t, d, t, T(1), scores.data(), t, hv(bh), hv.ld, T(0), po + base, d);
         }
       }
     }
@@ -71,7 +92,8 @@ Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
 void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const Tensor& out,
                                const Tensor& logsumexp, const Tensor& grad_out_in, double scale, Tensor* grad_q,
                                Tensor* grad_k, Tensor* grad_v) {
-  Tensor q = upcast_half(q_in), k = upcast_half(k_in), v = upcast_half(v_in);
+  Tensor q = readable_rows(upcast_half(q_in)), k = readable_rows(upcast_half(k_in)),
+         v = readable_rows(upcast_half(v_in));
   check_attention_inputs(q, k, v);
   Tensor grad_out = grad_out_in.is_contiguous() ? grad_out_in : copy(grad_out_in);
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
@@ -81,7 +103,8 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
   dispatch_dtype(q.dtype(), [&](auto tag) {
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
-      const T *pq = q.data<T>(), *pk = k.data<T>(), *pv = v.data<T>(), *po = out.data<T>();
+      const HeadRows<T> hq(q), hk(k), hv(v);
+      const T* po = out.data<T>();
       const T *pl = logsumexp.data<T>(), *pg = grad_out.data<T>();
       T *pgq = gq.data<T>(), *pgk = gk.data<T>(), *pgv = gv.data<T>();
 #pragma omp parallel
@@ -93,7 +116,7 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
           const int64_t base = bh * t * d;
           const T* lse = pl + bh * t;
           // P = exp(scale * Q K^T - lse), causal.
-          gemm<T>(false, true, t, t, d, T(scale), pq + base, d, pk + base, d, T(0), probs.data(), t);
+          gemm<T>(false, true, t, t, d, T(scale), hq(bh), hq.ld, hk(bh), hk.ld, T(0), probs.data(), t);
           for (int64_t i = 0; i < t; ++i) {
             T* row = probs.data() + i * t;
             for (int64_t j = 0; j <= i; ++j) row[j] = std::exp(row[j] - lse[i]);
@@ -101,7 +124,7 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
           }
           // dV = P^T dO;  dP = dO V^T
           gemm<T>(true, false, t, d, t, T(1), probs.data(), t, pg + base, d, T(0), pgv + base, d);
-          gemm<T>(false, true, t, t, d, T(1), pg + base, d, pv + base, d, T(0), dprobs.data(), t);
+          gemm<T>(false, true, t, t, d, T(1), pg + base, d, hv(bh), hv.ld, T(0), dprobs.data(), t);
           // dS = P * (dP - rowsum(dO * O)) * scale
           for (int64_t i = 0; i < t; ++i) {
             double dot = 0.0;
@@ -114,8 +137,8 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
             for (int64_t j = 0; j < t; ++j) ds[j] = j <= i ? p[j] * (ds[j] - row_dot[size_t(i)]) * T(scale) : T(0);
           }
           // dQ = dS K;  dK = dS^T Q
-          gemm<T>(false, false, t, d, t, T(1), dprobs.data(), t, pk + base, d, T(0), pgq + base, d);
-          gemm<T>(true, false, t, d, t, T(1), dprobs.data(), t, pq + base, d, T(0), pgk + base, d);
+          gemm<T>(false, false, t, d, t, T(1), dprobs.data(), t, hk(bh), hk.ld, T(0), pgq + base, d);
+          gemm<T>(true, false, t, d, t, T(1), dprobs.data(), t, hq(bh), hq.ld, T(0), pgk + base, d);
         }
       }
     }

@@ -185,14 +185,20 @@ namespace {
 // GEMM + masked-softmax path above, which is also the fused one's reference.
 bool is_half(DType dtype) { return dtype == DType::bf16 || dtype == DType::f16; }
 
-Tensor routed_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp) {
+// Both paths take dense q, k, v; the CPU kernel also reads heads-first views in place.
+Tensor dense(const Tensor& t) { return dense_on_device(t, t.dtype()); }
+
+Tensor routed_causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, double scale,
+                               Tensor* logsumexp) {
+  const Tensor q = dense(q_in), k = dense(k_in), v = dense(v_in);
   if (is_half(q.dtype())) return cudnn_causal_attention(q, k, v, scale, logsumexp);
   return causal_attention(q, k, v, scale, logsumexp);
 }
 
-void routed_causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+void routed_causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const Tensor& out,
                                       const Tensor& logsumexp, const Tensor& grad_out, double scale, Tensor* grad_q,
                                       Tensor* grad_k, Tensor* grad_v) {
+  const Tensor q = dense(q_in), k = dense(k_in), v = dense(v_in);
   if (is_half(q.dtype()))
     return cudnn_causal_attention_backward(q, k, v, out, logsumexp, grad_out, scale, grad_q, grad_k, grad_v);
   causal_attention_backward(q, k, v, out, logsumexp, grad_out, scale, grad_q, grad_k, grad_v);
