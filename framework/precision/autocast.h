@@ -21,7 +21,9 @@ class AutocastGuard {
 };
 
 // t cast (differentiably) to the autocast dtype when autocast is on and t is a
-// wider floating tensor; else t itself.
+// wider floating tensor; else t itself. With no graph recorded (NoGradGuard), the
+// casts of parameters (leaves that require grad) are kept until the outermost guard
+// closes, so a parameter must not change in place inside one no-grad autocast scope.
 Tensor autocast_input(const Tensor& t);
 
 }  // namespace ft

@@ -1,5 +1,6 @@
 #include <boost/test/unit_test.hpp>
 
+#include "framework/autograd/grad_mode.h"
 #include "framework/ops/ops.h"
 #include "framework/precision/autocast.h"
 #include "framework/random/generator.h"
@@ -49,6 +50,44 @@ BOOST_AUTO_TEST_CASE(attention_and_conv_accept_low_precision) {
   Tensor qr = q.to(DType::bf16).to(DType::f32);
   AutocastGuard off(DType::f32);
   BOOST_TEST(a.to_double_vector() == causal_attention(qr, qr, qr).to_double_vector(), boost::test_tools::per_element());
+}
+
+// Without a graph, a parameter is cast once per outermost guard (sampling calls every
+// layer once per token); with a graph, or for other tensors, every call casts anew.
+BOOST_AUTO_TEST_CASE(parameters_are_cast_once_per_no_grad_scope) {
+  Generator gen(3, 0);
+  Tensor w = normal({3, 8}, 0, 1, gen), activation = normal({3, 8}, 0, 1, gen);
+  w.set_requires_grad(true);
+  {
+    NoGradGuard no_grad;
+    AutocastGuard guard(DType::bf16);
+    Tensor first = autocast_input(w);
+    BOOST_TEST(first.dtype() == DType::bf16);
+    {
+      AutocastGuard inner(DType::bf16);
+      BOOST_TEST(autocast_input(w).same(first));  // an inner guard keeps the outer scope's casts
+    }
+    BOOST_TEST(autocast_input(w).same(first));
+    BOOST_TEST(!autocast_input(activation).same(autocast_input(activation)));
+    AutocastGuard half(DType::f16);
+    BOOST_TEST(autocast_input(w).dtype() == DType::f16);  // one cast per target dtype
+  }
+  {
+    NoGradGuard no_grad;
+    AutocastGuard guard(DType::bf16);
+    Tensor before = autocast_input(w);
+    BOOST_TEST(before.to_double_vector() == w.detach().to(DType::bf16).to_double_vector(),
+               boost::test_tools::per_element());
+  }
+  // A new scope sees the parameter's new values.
+  w.detach().fill_(0.5);
+  {
+    NoGradGuard no_grad;
+    AutocastGuard guard(DType::bf16);
+    for (double v : autocast_input(w).to_double_vector()) BOOST_TEST(v == 0.5);
+  }
+  AutocastGuard with_graph(DType::bf16);
+  BOOST_TEST(!autocast_input(w).same(autocast_input(w)));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
