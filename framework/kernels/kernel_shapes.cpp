@@ -67,13 +67,17 @@ ConvGeometry plan_conv2d(const Shape& x, const Shape& weight, int64_t padding) {
   return g;
 }
 
-void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v) {
+void check_attention_shapes(const Tensor& q, const Tensor& k, const Tensor& v) {
   FT_CHECK(q.dim() == 4, "attention needs q [B,H,T,D], got {}", shape_str(q.shape()));
   FT_CHECK(q.shape() == k.shape() && q.shape() == v.shape(), "attention q {}, k {}, v {} differ",
            shape_str(q.shape()), shape_str(k.shape()), shape_str(v.shape()));
   FT_CHECK(q.strides()[3] == 1 && k.strides()[3] == 1 && v.strides()[3] == 1,
            "attention needs q, k, v with unit stride on D, got strides {}, {}, {}", shape_str(q.strides()),
            shape_str(k.strides()), shape_str(v.strides()));
+}
+
+void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v) {
+  check_attention_shapes(q, k, v);
   FT_CHECK(q.dtype() == DType::f32 || q.dtype() == DType::f64, "attention needs f32 or f64, got {}",
            dtype_name(q.dtype()));
 }

@@ -88,7 +88,8 @@ struct ChannelLayout {
 ChannelLayout plan_channel_affine(const Tensor& x, const Tensor& log_scale, const char* what);
 
 // causal_attention's q, k, v: [B, H, T, D] alike with unit stride on D (heads-first views
-// of a packed projection, say), f32 or f64.
+// of a packed projection, say); the inputs check adds f32 or f64.
+void check_attention_shapes(const Tensor& q, const Tensor& k, const Tensor& v);
 void check_attention_inputs(const Tensor& q, const Tensor& k, const Tensor& v);
 // cached_attention's queries [B, H, Tq, D] and contiguous KV cache [B, H, >= past+Tq, D].
 void check_cached_attention_inputs(const Tensor& q, const Tensor& k_cache, const Tensor& v_cache, int64_t past);

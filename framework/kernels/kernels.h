@@ -71,8 +71,11 @@ void channel_affine_backward(const Tensor& grad_y, const Tensor& y, const Tensor
                              Tensor* grad_shift, Tensor* grad_log_scale);
 
 // ---- causal attention ---------------------------------------------------------------
-// q, k, v: [B, H, T, D] contiguous. Token i attends to tokens 0..i. logsumexp
-// [B, H, T] is saved for backward, which recomputes probabilities row by row.
+// q, k, v: [B, H, T, D] with unit stride on D (heads-first views of a packed
+// projection are read in place on the CPU). Token i attends to tokens 0..i. logsumexp
+// [B, H, T] is saved for backward, which recomputes the probabilities. The output and
+// the gradients are in q's dtype: bf16/f16 inputs get bf16/f16 results, as from
+// cuDNN's fused attention and PyTorch's autocast.
 Tensor causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp);
 void causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
                                const Tensor& logsumexp, const Tensor& grad_out, double scale,

@@ -4,6 +4,7 @@
 #include "framework/ops/ops.h"
 #include "framework/precision/autocast.h"
 #include "framework/random/generator.h"
+#include "tests/support/tensor_compare.h"
 
 using namespace ft;
 
@@ -45,11 +46,15 @@ BOOST_AUTO_TEST_CASE(attention_and_conv_accept_low_precision) {
   AutocastGuard guard(DType::bf16);
   Tensor a = causal_attention(q, q, q);
   Tensor c = conv2d(x, k, Tensor(), 1);
-  BOOST_TEST(a.dtype() == DType::f32);
+  BOOST_TEST(a.dtype() == DType::bf16);  // attention returns its inputs' dtype, as cuDNN's
   BOOST_TEST(c.dtype() == DType::f32);
-  Tensor qr = q.to(DType::bf16).to(DType::f32);
+  // Against f64 attention on the bf16-rounded inputs: within bf16's rounding of the
+  // probabilities and the output.
+  Tensor qr = q.to(DType::bf16).to(DType::f64);
   AutocastGuard off(DType::f32);
-  BOOST_TEST(a.to_double_vector() == causal_attention(qr, qr, qr).to_double_vector(), boost::test_tools::per_element());
+  Tensor reference = causal_attention(qr, qr, qr);
+  BOOST_TEST(ft::testing::max_abs_difference(a.to(DType::f64), reference) <=
+             1e-2 * ft::testing::max_abs(reference));
 }
 
 // Without a graph, a parameter is cast once per outermost guard (sampling calls every

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "framework/kernels/cpu/blas.h"
+#include "framework/kernels/cpu/matmul_onednn.h"
 #include "framework/kernels/cpu/vector_loops.h"
 #include "framework/kernels/dispatch.h"
 #include "framework/kernels/kernel_shapes.h"
@@ -56,10 +57,101 @@ Tensor readable_rows(const Tensor& x) {
   return in_place ? x : copy(x);
 }
 
+// bf16 q, k, v run as PyTorch's autocast runs attention, where oneDNN has bf16
+// kernels: batched bf16 products over every head at once, the [B, H, T, T] scores and
+// their softmax in f32, and the probabilities (backward: also grad_out and the score
+// gradient) rounded to bf16 for the products that take them; the output and the
+// gradients are bf16, as cuDNN's. Elsewhere half inputs are widened, take the f32
+// kernel, and get their results rounded back.
+bool takes_bf16_products(const Tensor& q, const Tensor& k, const Tensor& v) {
+  return q.dtype() == DType::bf16 && k.dtype() == DType::bf16 && v.dtype() == DType::bf16 &&
+         onednn_matmul_supports(q, k);
+}
+
+// f32 scores [B, H, T, T] in place: scaled, masked and softmaxed per row, with the
+// rows' log-sum-exps written to lse (forward).
+void causal_softmax_scaled(Tensor& scores, double scale, float* lse) {
+  const int64_t t = scores.size(-1), heads = scores.numel() / std::max<int64_t>(t * t, 1);
+  float* s = scores.data<float>();
+#pragma omp parallel for schedule(static) if (heads > 1)
+  for (int64_t bh = 0; bh < heads; ++bh) {
+    float* block = s + bh * t * t;
+    for (int64_t i = 0; i < t; ++i)
+      for (int64_t j = 0; j <= i; ++j) block[i * t + j] *= float(scale);
+    causal_softmax_rows(block, t, lse + bh * t);
+  }
+}
+
+// The same probabilities again from the saved log-sum-exps (backward).
+void causal_probabilities(Tensor& scores, double scale, const float* lse) {
+  const int64_t t = scores.size(-1), rows = scores.numel() / std::max<int64_t>(t, 1);
+  float* s = scores.data<float>();
+#pragma omp parallel for schedule(static) if (rows * t >= 16384)
+  for (int64_t r = 0; r < rows; ++r) {
+    float* row = s + r * t;
+    const int64_t i = r % t;
+    for (int64_t j = 0; j <= i; ++j) row[j] = std::exp(row[j] * float(scale) - lse[r]);
+    for (int64_t j = i + 1; j < t; ++j) row[j] = 0.0f;
+  }
+}
+
+// A result computed in f32 for half inputs, rounded back to their dtype.
+Tensor in_dtype_of(const Tensor& result, const Tensor& input) {
+  return result.dtype() == input.dtype() ? result : cast(result, input.dtype());
+}
+
+// t as a dense tensor of dtype (itself when it already is one).
+Tensor dense_in(const Tensor& t, DType dtype) {
+  if (t.dtype() != dtype) return cast(t, dtype);
+  return t.is_contiguous() ? t : copy(t);
+}
+
+Tensor bf16_causal_attention(const Tensor& q, const Tensor& k, const Tensor& v, double scale, Tensor* logsumexp) {
+  Tensor probs = onednn_matmul(q, k, false, true);
+  Tensor lse = Tensor::empty({q.size(0), q.size(1), q.size(2)}, DType::f32, q.device());
+  causal_softmax_scaled(probs, scale, lse.data<float>());
+  Tensor out = onednn_matmul(cast(probs, DType::bf16), v, false, false, Tensor(), DType::bf16);
+  if (logsumexp) *logsumexp = lse;
+  return out;
+}
+
+void bf16_causal_attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& out,
+                                    const Tensor& logsumexp, const Tensor& grad_out, double scale, Tensor* grad_q,
+                                    Tensor* grad_k, Tensor* grad_v) {
+  const int64_t t = q.size(2), d = q.size(3), rows = q.size(0) * q.size(1) * t;
+  Tensor probs = onednn_matmul(q, k, false, true);
+  const Tensor lse = dense_in(logsumexp, DType::f32);
+  causal_probabilities(probs, scale, lse.data<float>());
+  const Tensor g = dense_in(grad_out, DType::f32);
+  const Tensor g_low = cast(g, DType::bf16);
+  if (grad_v) *grad_v = onednn_matmul(cast(probs, DType::bf16), g_low, true, false, Tensor(), DType::bf16);
+  // dS = P * (dP - rowsum(dO * O)) * scale, in place of dP = dO V^T
+  Tensor ds = onednn_matmul(g_low, v, false, true);
+  const Tensor o = dense_in(out, DType::f32);
+  const float *pg = g.data<float>(), *po = o.data<float>(), *pp = probs.data<float>();
+  float* pds = ds.data<float>();
+#pragma omp parallel for schedule(static) if (rows * t >= 16384)
+  for (int64_t r = 0; r < rows; ++r) {
+    double dot = 0.0;
+    for (int64_t c = 0; c < d; ++c) dot += double(pg[r * d + c]) * double(po[r * d + c]);
+    const int64_t i = r % t;
+    float* row = pds + r * t;
+    const float* p = pp + r * t;
+    for (int64_t j = 0; j < t; ++j) row[j] = j <= i ? p[j] * (row[j] - float(dot)) * float(scale) : 0.0f;
+  }
+  const Tensor ds_low = cast(ds, DType::bf16);
+  if (grad_q) *grad_q = onednn_matmul(ds_low, k, false, false, Tensor(), DType::bf16);
+  if (grad_k) *grad_k = onednn_matmul(ds_low, q, true, false, Tensor(), DType::bf16);
+}
+
 }  // namespace
 
 Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, double scale,
                         Tensor* logsumexp) {
+  if (takes_bf16_products(q_in, k_in, v_in)) {
+    check_attention_shapes(q_in, k_in, v_in);
+    return bf16_causal_attention(q_in, k_in, v_in, scale, logsumexp);
+  }
   Tensor q = readable_rows(upcast_half(q_in)), k = readable_rows(upcast_half(k_in)),
          v = readable_rows(upcast_half(v_in));
   check_attention_inputs(q, k, v);
@@ -86,16 +178,22 @@ Tensor causal_attention(const Tensor& q_in, const Tensor& k_in, const Tensor& v_
     }
   });
   if (logsumexp) *logsumexp = lse;
-  return out;
+  return in_dtype_of(out, q_in);
 }
 
 void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Tensor& v_in, const Tensor& out,
                                const Tensor& logsumexp, const Tensor& grad_out_in, double scale, Tensor* grad_q,
                                Tensor* grad_k, Tensor* grad_v) {
+  if (takes_bf16_products(q_in, k_in, v_in)) {
+    check_attention_shapes(q_in, k_in, v_in);
+    return bf16_causal_attention_backward(q_in, k_in, v_in, out, logsumexp, grad_out_in, scale, grad_q, grad_k,
+                                          grad_v);
+  }
   Tensor q = readable_rows(upcast_half(q_in)), k = readable_rows(upcast_half(k_in)),
          v = readable_rows(upcast_half(v_in));
   check_attention_inputs(q, k, v);
-  Tensor grad_out = grad_out_in.is_contiguous() ? grad_out_in : copy(grad_out_in);
+  const Tensor grad_out = dense_in(grad_out_in, q.dtype()), o = dense_in(out, q.dtype()),
+               lse = dense_in(logsumexp, q.dtype());
   int64_t b = q.size(0), h = q.size(1), t = q.size(2), d = q.size(3);
   Tensor gq = Tensor::empty(q.shape(), q.dtype(), q.device());
   Tensor gk = Tensor::empty(q.shape(), q.dtype(), q.device());
@@ -104,8 +202,8 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       const HeadRows<T> hq(q), hk(k), hv(v);
-      const T* po = out.data<T>();
-      const T *pl = logsumexp.data<T>(), *pg = grad_out.data<T>();
+      const T* po = o.data<T>();
+      const T *pl = lse.data<T>(), *pg = grad_out.data<T>();
       T *pgq = gq.data<T>(), *pgk = gk.data<T>(), *pgv = gv.data<T>();
 #pragma omp parallel
       {
@@ -143,9 +241,9 @@ void causal_attention_backward(const Tensor& q_in, const Tensor& k_in, const Ten
       }
     }
   });
-  if (grad_q) *grad_q = gq;
-  if (grad_k) *grad_k = gk;
-  if (grad_v) *grad_v = gv;
+  if (grad_q) *grad_q = in_dtype_of(gq, q_in);
+  if (grad_k) *grad_k = in_dtype_of(gk, q_in);
+  if (grad_v) *grad_v = in_dtype_of(gv, q_in);
 }
 
 namespace {

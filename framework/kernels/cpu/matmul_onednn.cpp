@@ -54,10 +54,13 @@ bool onednn_matmul_supports(const Tensor& a, const Tensor& b) {
   return d == b.dtype() && (d == DType::f32 || (d == DType::bf16 && onednn::has_bf16_kernels()));
 }
 
-Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& bias) {
+Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b, const Tensor& bias,
+                     DType out_dtype) {
+  FT_CHECK(out_dtype == DType::f32 || (out_dtype == DType::bf16 && a.dtype() == DType::bf16),
+           "oneDNN matmul of {} into {}", dtype_name(a.dtype()), dtype_name(out_dtype));
   return onednn::checked("matmul", [&] {
     const MatmulShape s = plan_matmul(a, b, transpose_a, transpose_b);
-    Tensor out = Tensor::empty(s.out, DType::f32, a.device());
+    Tensor out = Tensor::empty(s.out, out_dtype, a.device());
     if (out.numel() == 0) return out;
     if (s.k == 0) {
       out.fill_(0.0);
@@ -65,7 +68,8 @@ Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool tr
       return out;
     }
     MatmulOperand src = operand_of(a, s.a_full, transpose_a), weights = operand_of(b, s.b_full, transpose_b);
-    const memory::desc dst_desc(onednn::dims_of(s.out), memory::data_type::f32, onednn::dims_of(out.strides()));
+    const memory::desc dst_desc(onednn::dims_of(s.out), onednn::data_type_of(out_dtype),
+                                onednn::dims_of(out.strides()));
     const Tensor bias_f32 = bias.defined() ? cast(bias, DType::f32) : bias;
     const memory::desc bias_desc = bias.defined() ? bias_desc_of(bias_f32, s.out.size()) : memory::desc();
     dnnl::matmul::desc desc = bias.defined() ? dnnl::matmul::desc(src.desc, weights.desc, bias_desc, dst_desc)

@@ -9,7 +9,8 @@ namespace ft::kernels {
 
 // a and b of one dtype, f32 or bf16.
 bool onednn_matmul_supports(const Tensor& a, const Tensor& b);
+// out_dtype: f32, or bf16 for bf16 operands (the f32 accumulator rounded once).
 Tensor onednn_matmul(const Tensor& a, const Tensor& b, bool transpose_a, bool transpose_b,
-                     const Tensor& bias = Tensor());
+                     const Tensor& bias = Tensor(), DType out_dtype = DType::f32);
 
 }  // namespace ft::kernels
