@@ -1,10 +1,10 @@
 // Differentiable operations: each computes with a kernel and records a node that
-// holds what its backward needs. Element-wise ops broadcast like numpy. Gradients of
-// gradients (framework/autograd/grad.h, create_graph) go through the element-wise
-// ops, sums, matmul, linear and conv2d, layer_norm, softmax and log_softmax,
-// channel_affine, the views and copies, concat and replica_average. The backward of
-// the others (causal_attention, max, index_select, flip, the small linear algebra) is
-// first-order only and says so by name.
+// holds what its backward needs. Element-wise ops broadcast like numpy. Every op has
+// a double backward (framework/autograd/grad.h, create_graph): most written with ops,
+// the fused ones (causal_attention and its packed form, max, index_select, flip, the
+// small linear algebra) by recomputation from primitives or by their adjoint ops.
+// gelu and conv2d are differentiable twice, not three times, and say so by name
+// (tests/framework/higher_order_test.cpp).
 #pragma once
 #include <functional>
 #include <vector>
