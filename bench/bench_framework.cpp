@@ -109,6 +109,8 @@ void bench_bandwidth(int64_t n) {
   report("mul_scalar", time_median(10, [&] { Tensor c = mul(a, 1.5); }), 2 * bytes);
   report("exp", time_median(10, [&] { Tensor c = exp(a); }), 2 * bytes);
   report("gelu", time_median(10, [&] { Tensor c = gelu(a); }), 2 * bytes);
+  report("gelu_backward", time_median(10, [&] { Tensor c = kernels::unary_backward(UnaryOp::gelu, a, Tensor(), b); }),
+         3 * bytes);
   report("copy_transposed", time_median(10, [&] { Tensor c = strided.contiguous(); }), 2 * bytes);
   report("sum_all", time_median(10, [&] { Tensor s = sum(a); }), bytes);
   Tensor rows = a.reshape({n / 1024, 1024});

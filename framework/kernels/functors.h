@@ -27,6 +27,12 @@ struct StdMath {
     using std::erfc;
     return erfc(x);
   }
+  // erfc(z), and exp(-z^2) in *gaussian: GELU's slope takes both.
+  template <class T>
+  FT_HOST_DEVICE static T erfc_and_gaussian(T z, T* gaussian) {
+    *gaussian = exp(-z * z);
+    return erfc(z);
+  }
 };
 
 template <class T, class Math = StdMath>
@@ -74,8 +80,10 @@ FT_HOST_DEVICE T unary_backward(T x, T y, T g, T p) {
   else if constexpr (op == UnaryOp::tanh) return g * (T(1) - y * y);
   else if constexpr (op == UnaryOp::relu) return x > T(0) ? g : T(0);
   else if constexpr (op == UnaryOp::gelu) {
-    T cdf = T(0.5) * Math::erfc(x * T(-0.70710678118654752440));
-    T pdf = Math::exp(T(-0.5) * x * x) * T(0.39894228040143267794);
+    // phi(x) = exp(-z^2) / sqrt(2 pi) for z = -x / sqrt(2), the Gaussian erfc computes anyway.
+    T gaussian;
+    T cdf = T(0.5) * Math::erfc_and_gaussian(x * T(-0.70710678118654752440), &gaussian);
+    T pdf = gaussian * T(0.39894228040143267794);
     return g * (cdf + x * pdf);
   } else if constexpr (op == UnaryOp::abs) return x > T(0) ? g : (x < T(0) ? -g : T(0));
   else return g * p * pow(x, p - T(1));

@@ -79,6 +79,18 @@ BOOST_AUTO_TEST_CASE(erfc_is_within_5e7_relative_wherever_the_result_is_normal) 
       -6.0f, 10.0f, 3.1e-4f, [](float z) { return fast::erfc(z); }, [](double z) { return std::erfc(z); }, &where);
   BOOST_TEST_MESSAGE("erfc: worst relative error " << worst << " at " << where);
   BOOST_TEST(worst < 5e-7, "erfc relative error " << worst << " at z = " << where);
+  // The Gaussian erfc hands out alongside (GELU's slope): exp(-z^2), relative.
+  double gaussian_worst = 0;
+  for (float z = -9.0f; z <= 9.0f; z += 3.7e-4f) {
+    float gaussian = 0;
+    fast::erfc_and_gaussian(z, &gaussian);
+    const double want = std::exp(-double(z) * double(z));
+    gaussian_worst = std::max(gaussian_worst, std::abs(gaussian - want) / want);
+  }
+  BOOST_TEST(gaussian_worst < 3e-7, "exp(-z^2) relative error " << gaussian_worst);
+  float far = 1;
+  fast::erfc_and_gaussian(12.0f, &far);
+  BOOST_TEST(far == 0.0f);
   BOOST_TEST(fast::erfc(20.0f) == 0.0f);
   BOOST_TEST(fast::erfc(-20.0f) == 2.0f);
   BOOST_TEST(std::isnan(fast::erfc(std::numeric_limits<float>::quiet_NaN())));

@@ -99,7 +99,15 @@ inline float exp_of_sum(float hi, float lo) {
 // |z| >= 0.5, exp(-z^2) * R(t), t = 1/(1 + |z|/2), R a degree-9 least-squares
 // fit of erfc(a)*exp(a^2) on a in [0.5, 10] (3e-7 relative in float); erfc(-z) = 2 - erfc(z). Relative accuracy in the tail is what keeps
 // GELU's CDF right for negative inputs. NaN propagates.
+inline float erfc_and_gaussian(float z, float* gaussian);
 inline float erfc(float z) {
+  float unused;
+  return erfc_and_gaussian(z, &unused);
+}
+
+// erfc(z) as above, and exp(-z^2) in *gaussian (0 past |z| = 11, where it underflows):
+// the large branch's Gaussian, computed for every |z| <= 11.
+inline float erfc_and_gaussian(float z, float* gaussian) {
   const float a = from_bits(bits(z) & 0x7fffffffu);
   const uint32_t below_half = mask_if(bits(a) < bits(0.5f));  // a >= 0: bit order is value order
   const float a2 = a * a;
@@ -124,10 +132,13 @@ inline float erfc(float z) {
   r = r * t + 0.2819744646549225f;
   r = r * t + 3.944589934690157e-06f;
   // exp(-a^2) with a^2 split exactly: hi keeps 12 mantissa bits so hi*hi is exact,
-  // and a^2 - hi^2 = (a - hi)(a + hi) is small (below 0.05); rounding a^2 itself
-  // would cost a^2 * 6e-8 relative error (4e-6 at a = 8). One exp of the two parts.
-  const float hi = std::bit_cast<float>(std::bit_cast<uint32_t>(ac) & 0xfffff000u);
-  const float gauss = exp_of_sum(-hi * hi, (hi - ac) * (hi + ac));
+  // and a^2 - hi^2 = (a - hi)(a + hi) is small (below 0.06 for a <= 11); rounding a^2
+  // itself would cost a^2 * 6e-8 relative error (4e-6 at a = 8). One exp of the two
+  // parts, for every a up to 11: GELU's slope reads it as the normal density too.
+  const float ag = clamp(a, 0.0f, 11.0f);
+  const float hi = std::bit_cast<float>(std::bit_cast<uint32_t>(ag) & 0xfffff000u);
+  const float gauss = exp_of_sum(-hi * hi, (hi - ag) * (hi + ag));
+  *gaussian = select(mask_if(bits(a) > bits(11.0f)), 0.0f, select(nan_mask(z), z, gauss));
   const float large = select(mask_if(bits(a) > bits(10.0f)), 0.0f, gauss * r);  // erfc(10) ~ 2e-45
   const float e = select(below_half, small, large);
   const float y = select(mask_if(bits(z) >> 31 != 0), 2.0f - e, e);
@@ -150,6 +161,11 @@ struct CpuMath {
   static T erfc(T x) {
     if constexpr (std::is_same_v<T, float>) return fast::erfc(x);
     else return StdMath::erfc(x);
+  }
+  template <class T>
+  static T erfc_and_gaussian(T z, T* gaussian) {
+    if constexpr (std::is_same_v<T, float>) return fast::erfc_and_gaussian(z, gaussian);
+    else return StdMath::erfc_and_gaussian(z, gaussian);
   }
 };
 
