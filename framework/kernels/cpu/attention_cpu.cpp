@@ -122,8 +122,7 @@ void bf16_causal_attention_backward(const Tensor& q, const Tensor& k, const Tens
   Tensor probs = onednn_matmul(q, k, false, true);
   const Tensor lse = dense_in(logsumexp, DType::f32);
   causal_probabilities(probs, scale, lse.data<float>());
-  const Tensor g = dense_in(grad_out, DType::f32);
-  const Tensor g_low = cast(g, DType::bf16);
+  const Tensor g = dense_in(grad_out, DType::f32), g_low = dense_in(grad_out, DType::bf16);
   if (grad_v) *grad_v = onednn_matmul(cast(probs, DType::bf16), g_low, true, false, Tensor(), DType::bf16);
   // dS = P * (dP - rowsum(dO * O)) * scale, in place of dP = dO V^T
   Tensor ds = onednn_matmul(g_low, v, false, true);
